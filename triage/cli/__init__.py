@@ -1,0 +1,52 @@
+"""The ``triage`` command line: a thin click layer over the library.
+
+Only this package imports click. Each command lives in its own module, listed in
+:data:`COMMANDS`; library failures arrive as :class:`~triage.errors.TriageError`
+and leave as one line on stderr with exit code 2. Any other exception is a bug:
+it is reported by type only (its message may quote row content), exit code 3.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from triage import __version__
+from triage.errors import TriageError
+
+#: Modules of triage.cli that each define ``command`` (a click command or group).
+COMMANDS = ["profile"]
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except TriageError as exc:
+            click.echo(f"triage: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("triage: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - never print a traceback that may quote data
+            if os.environ.get("TRIAGE_DEBUG") == "1":
+                raise
+            click.echo(f"triage: internal error ({type(exc).__name__}); details withheld "
+                       "because they may quote the input. Set TRIAGE_DEBUG=1 to see them.",
+                       err=True)
+            sys.exit(3)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="triage")
+def main() -> None:
+    """Size a leaked dataset in one streaming pass, without making a second leak."""
+
+
+for _name in COMMANDS:
+    main.add_command(importlib.import_module(f"triage.cli.{_name}").command)

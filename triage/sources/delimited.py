@@ -1,0 +1,339 @@
+"""Delimited text (CSV, TSV, `;` and `|` exports) in bounded memory.
+
+The decompressed bytes are transcoded to UTF-8 when needed, cut into chunks at
+record boundaries (a newline outside quotes, found by quote parity), and each
+chunk is parsed by polars' multi-threaded CSV reader. Ragged rows are caught
+exactly by a delimiter count per chunk: a clean chunk has exactly
+``rows * (width - 1)`` structural delimiters; any other chunk is re-read by the
+csv module, record by record, so that short rows get null cells, long rows keep
+their surplus in ``_extra``, and each is counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import polars as pl
+
+from triage.errors import TriageError
+from triage.sources.base import EXTRA_COLUMN, Source, SourceInfo
+from triage.sources.sniff import SAMPLE_BYTES, TextDialect, column_names, sniff_text_table
+from triage.sources.stream import Member
+
+CHUNK_BYTES = 32 * 1024 * 1024
+#: A record longer than this is refused (counted, skipped) instead of buffered.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+_OVERFLOW = "__overflow_"
+
+
+class DelimitedSource(Source):
+    def __init__(self, member: Member, info: SourceInfo, dialect: TextDialect,
+                 chunk_bytes: int = CHUNK_BYTES, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+        super().__init__(info)
+        self.member = member
+        self.dialect = dialect
+        self.columns = column_names(dialect.header, dialect.width)
+        self.chunk_bytes = chunk_bytes
+        self.max_record_bytes = max_record_bytes
+        self._sep = dialect.delimiter.encode()
+        self._quote = dialect.quotechar.encode() if dialect.quotechar else None
+        self._overflow = 1
+
+    @classmethod
+    def open(cls, member: Member, info: SourceInfo, head: bytes) -> DelimitedSource:
+        dialect = sniff_text_table(head[:SAMPLE_BYTES], at_eof=len(head) < SAMPLE_BYTES)
+        info.format = "delimited"
+        info.encoding = dialect.encoding
+        info.delimiter = dialect.delimiter
+        info.quoting = "double-quote" if dialect.quotechar else "none"
+        info.header = dialect.header is not None
+        return cls(member, info, dialect)
+
+    # -- bytes to UTF-8 -------------------------------------------------------------
+
+    def _utf8_blocks(self, stream: BinaryIO) -> Iterator[bytes]:
+        encoding = self.dialect.encoding
+        if encoding in ("utf-8", "utf-8-sig"):
+            first = True
+            while block := stream.read(self.chunk_bytes):
+                if first and block.startswith(codecs.BOM_UTF8):
+                    block = block[len(codecs.BOM_UTF8):]
+                first = False
+                yield block
+            return
+        errors = "triage-latin1" if encoding == "cp1252" else "replace"
+        decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+        while True:
+            block = stream.read(self.chunk_bytes)
+            text = decoder.decode(block, final=not block)
+            if text:
+                yield text.lstrip("\ufeff").encode("utf-8", "surrogatepass")
+            if not block:
+                return
+
+    # -- record boundaries ------------------------------------------------------------
+
+    def _record_end(self, data: bytes | bytearray, start: int = 0) -> int:
+        """Index just past the last newline outside quotes, or -1."""
+        end = data.rfind(b"\n", start)
+        if self._quote is None or end < 0:
+            return end + 1 if end >= 0 else -1
+        parity = data.count(self._quote, start, end) & 1
+        while end >= start:
+            if parity == 0:
+                return end + 1
+            previous = data.rfind(b"\n", start, end)
+            if previous < 0:
+                return -1
+            parity ^= data.count(self._quote, previous, end) & 1
+            end = previous
+        return -1
+
+    def _unmatched_quote_line(self, data: bytes | bytearray) -> tuple[int, int]:
+        """(byte index, line index) of the line whose quote never closes, in ``data``.
+
+        Walks lines from the start keeping quote parity; the line where parity
+        turned odd for good starts the bad record.
+        """
+        parity, position, line, bad_at, bad_line = 0, 0, 0, 0, 0
+        assert self._quote is not None
+        while position < len(data):
+            newline = data.find(b"\n", position)
+            stop = len(data) if newline < 0 else newline + 1
+            if parity == 0:
+                bad_at, bad_line = position, line
+            parity ^= data.count(self._quote, position, stop) & 1
+            position, line = stop, line + 1
+        return bad_at, bad_line
+
+    def _chunks(self, stream: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
+        """Yield (chunk, first line number, byte offset) of whole records.
+
+        Offsets and line numbers are those of the decoded UTF-8 text (for UTF-8
+        input, of the file itself). A record that cannot be delimited (a quote
+        that never closes, or longer than ``max_record_bytes``) is rejected by
+        position; reading resumes at the next line.
+        """
+        pending = bytearray()
+        line, offset = 1, 0
+        skip_header = self.dialect.header is not None
+        discarding = False  # inside an over-long record, dropping until a newline
+        exhausted = False
+        blocks = self._utf8_blocks(stream)
+        while True:
+            block = next(blocks, None)
+            exhausted = block is None
+            if block:
+                if discarding:
+                    newline = block.find(b"\n")
+                    if newline < 0:
+                        offset += len(block)
+                        continue
+                    offset += newline + 1
+                    line += 1
+                    block = block[newline + 1:]
+                    discarding = False
+                pending += block
+            if skip_header:
+                cut = self._first_record_end(pending, exhausted)
+                if cut < 0:
+                    if exhausted:
+                        break
+                    continue
+                line += pending.count(b"\n", 0, cut)
+                offset += cut
+                del pending[:cut]
+                skip_header = False
+            while pending:
+                cut = self._record_end(pending) if not exhausted else (
+                    len(pending) if self._balanced(pending) else -1)
+                if cut > 0:
+                    chunk = bytes(pending[:cut])
+                    del pending[:cut]
+                    yield chunk, line, offset
+                    line += chunk.count(b"\n")
+                    offset += len(chunk)
+                    break
+                if not exhausted and len(pending) <= self.max_record_bytes:
+                    break  # a record still open: read more
+                if self._quote is not None and not self._balanced(pending):
+                    good, _ = self._unmatched_quote_line(pending)
+                    if good > 0:
+                        chunk = bytes(pending[:good])
+                        del pending[:good]
+                        yield chunk, line, offset
+                        line += chunk.count(b"\n")
+                        offset += len(chunk)
+                    reason = "unterminated_quote"
+                else:
+                    reason = "record_too_long"
+                self.accounting.reject(reason, line=line, offset=offset)
+                newline = pending.find(b"\n")
+                if newline < 0:
+                    offset += len(pending)
+                    pending.clear()
+                    discarding = not exhausted
+                else:
+                    offset += newline + 1
+                    line += 1
+                    del pending[:newline + 1]
+            if exhausted and not pending:
+                break
+
+    def _first_record_end(self, data: bytearray, exhausted: bool) -> int:
+        position = 0
+        while True:
+            newline = data.find(b"\n", position)
+            if newline < 0:
+                return len(data) if exhausted and data else -1
+            if self._quote is None or data.count(self._quote, 0, newline) % 2 == 0:
+                return newline + 1
+            position = newline + 1
+
+    def _balanced(self, data: bytearray) -> bool:
+        return self._quote is None or data.count(self._quote) % 2 == 0
+
+    # -- parsing ------------------------------------------------------------------
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        with self.member.open(self._progress) as stream:
+            try:
+                for chunk, line, offset in self._chunks(stream):
+                    frame = self._parse(chunk, line, offset)
+                    if frame.height:
+                        yield frame
+            except (OSError, EOFError, ValueError) as exc:
+                if isinstance(exc, TriageError):
+                    raise
+                raise TriageError(_stream_problem(exc), path=self.info.name,
+                                  line=None) from None
+
+    def _polars_read(self, chunk: bytes) -> pl.DataFrame:
+        names = self.columns + [f"{_OVERFLOW}{k}" for k in range(self._overflow)]
+        return pl.read_csv(
+            chunk, has_header=False, separator=self.dialect.delimiter,
+            quote_char=self.dialect.quotechar, infer_schema=False,
+            schema=dict.fromkeys(names, pl.String), missing_columns="insert",
+            empty_string_is_null=False, truncate_ragged_lines=False, raise_if_empty=False,
+        )
+
+    def _parse(self, chunk: bytes, line: int, offset: int) -> pl.DataFrame:
+        undecodable = False
+        frame = None
+        for _attempt in range(12):
+            try:
+                frame = self._polars_read(chunk)
+                break
+            except pl.exceptions.ComputeError as exc:
+                message = str(exc)
+                if "more fields" in message and self._overflow < 4096:
+                    self._overflow *= 4
+                    continue
+                if "utf-8" in message.lower() or "utf8" in message.lower():
+                    chunk = chunk.decode("utf-8", "replace").encode("utf-8")
+                    undecodable = True
+                    continue
+                break
+            except Exception:  # noqa: BLE001 - any parser failure takes the exact path
+                break
+        if frame is None or not self._clean(chunk, frame):
+            frame = self._exact_parse(chunk, line, offset)
+        else:
+            frame = frame.select(self.columns)
+            self.accounting.add_parsed(frame.height)
+        if undecodable:
+            bad = frame.select(pl.any_horizontal(
+                pl.col(c).str.contains("\ufffd", literal=True) for c in frame.columns)).to_series()
+            self.accounting.repair("undecodable_bytes", int(bad.sum()), line=line, offset=offset)
+        if self.dialect.header is not None:
+            frame = self._drop_repeated_headers(frame, line, offset)
+        return frame
+
+    def _clean(self, chunk: bytes, frame: pl.DataFrame) -> bool:
+        """True when every record has exactly ``width`` fields (no blank lines either)."""
+        overflow = [c for c in frame.columns if c.startswith(_OVERFLOW)]
+        if frame.select(pl.any_horizontal(pl.col(c) != "" for c in overflow).any()).item():
+            return False
+        delimiters = chunk.count(self._sep)
+        if self._quote is not None and self._quote in chunk:
+            inside = frame.select(pl.sum_horizontal(
+                pl.col(c).str.count_matches(self.dialect.delimiter, literal=True).sum()
+                for c in self.columns)).item()
+            delimiters -= int(inside or 0)
+        return delimiters == frame.height * (len(self.columns) - 1)
+
+    def _exact_parse(self, chunk: bytes, line: int, offset: int) -> pl.DataFrame:
+        """Record-by-record read of a chunk that has ragged rows: exact counts."""
+        width = len(self.columns)
+        cells: list[list[str | None]] = [[] for _ in range(width + 1)]
+        text = chunk.decode("utf-8", "replace")
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=self.dialect.delimiter,
+            quotechar=self.dialect.quotechar or '"',
+            quoting=csv.QUOTE_MINIMAL if self._quote else csv.QUOTE_NONE, strict=False)
+        short = long = 0
+        first_short = first_long = None
+        for record in reader:
+            if not record:
+                continue  # a blank line is not a record
+            n = len(record)
+            if n < width:
+                short += 1
+                if first_short is None:
+                    first_short = line + reader.line_num - 1
+                record = record + [None] * (width - n)  # type: ignore[list-item]
+            extra = None
+            if n > width:
+                long += 1
+                if first_long is None:
+                    first_long = line + reader.line_num - 1
+                extra = self.dialect.delimiter.join(record[width:])
+            for j in range(width):
+                cells[j].append(record[j])
+            cells[width].append(extra)
+        names = self.columns + [EXTRA_COLUMN]
+        frame = pl.DataFrame(dict(zip(names, cells, strict=True)),
+                             schema=dict.fromkeys(names, pl.String))
+        self.accounting.add_parsed(frame.height)
+        self.accounting.repair("too_few_fields", short, line=first_short)
+        self.accounting.repair("too_many_fields", long, line=first_long)
+        if not long:
+            frame = frame.drop(EXTRA_COLUMN)
+        return frame
+
+    def _drop_repeated_headers(self, frame: pl.DataFrame, line: int,
+                               offset: int) -> pl.DataFrame:
+        header = self.dialect.header or []
+        first = self.columns[0]
+        if not frame.select((pl.col(first) == header[0]).any()).item():
+            return frame
+        repeated = pl.all_horizontal(
+            pl.col(c) == h for c, h in zip(self.columns, header, strict=False))
+        count = frame.select(repeated.sum()).item()
+        if count:
+            # Counted as read and rejected: they were parsed as rows a moment ago.
+            self.accounting.parsed -= count
+            self.accounting.read -= count
+            self.accounting.reject("repeated_header", count, line=line)
+            frame = frame.filter(~repeated.fill_null(False))
+        return frame
+
+
+def _stream_problem(exc: BaseException) -> str:
+    """A one-line description of a broken stream that never quotes its content."""
+    name = type(exc).__name__
+    if isinstance(exc, EOFError):
+        return "compressed stream ends early (truncated file)"
+    if name in ("BadGzipFile", "BadZipFile"):
+        return "corrupt compressed data"
+    if isinstance(exc, OSError):
+        return exc.strerror or "read error"
+    return "corrupt or unreadable data"
+
+
+def open_delimited(member: Member, info: SourceInfo, head: bytes) -> DelimitedSource:
+    return DelimitedSource.open(member, info, head)

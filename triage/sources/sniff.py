@@ -1,0 +1,158 @@
+"""Sniffing a text table from its first bytes: encoding, delimiter, quoting, header."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+DELIMITERS = (";", ",", "\t", "|")
+SAMPLE_BYTES = 256 * 1024
+_DIGIT_HEAVY = re.compile(r"^[\s\d.,:/+()\-]*\d[\s\d.,:/+()\-]*$")
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    # cp1252 leaves five bytes undefined; latin-1 maps them to C1 controls, losslessly.
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("triage-latin1", _latin1_fallback)
+
+
+@dataclass(frozen=True)
+class TextDialect:
+    encoding: str
+    delimiter: str
+    quotechar: str | None
+    header: list[str] | None  # None: no header line, columns are col_1..col_n
+    width: int
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 or latin-1.
+
+    A sample that decodes as UTF-8, or whose undecodable bytes are rare beside
+    valid multi-byte sequences, is UTF-8 (the bad bytes are then counted per
+    row). Otherwise the legacy Western encodings that old exports use.
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(sample) >= 4 and sample[1:8:2] == b"\x00\x00\x00\x00"[: len(sample[1:8:2])] and sample[0]:
+        return "utf-16-le"
+    errors = 0
+
+    def count(error: UnicodeDecodeError) -> tuple[str, int]:
+        nonlocal errors
+        errors += 1
+        return "", error.end
+
+    codecs.register_error("triage-count", count)
+    text = codecs.getincrementaldecoder("utf-8")(errors="triage-count").decode(sample, final=False)
+    if errors == 0:
+        return "utf-8"
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F)
+    if multibyte > 4 * errors:
+        return "utf-8"
+    if any(0x80 <= b <= 0x9F for b in sample):
+        return "cp1252"
+    return "latin-1"
+
+
+def decode_sample(sample: bytes, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_errors_for(encoding))
+    return decoder.decode(sample, final=False)
+
+
+def _errors_for(encoding: str) -> str:
+    return "triage-latin1" if encoding == "cp1252" else "replace"
+
+
+def _complete_lines(text: str, at_eof: bool) -> list[str]:
+    lines = text.splitlines()
+    if lines and not at_eof and not text.endswith(("\n", "\r")):
+        lines.pop()  # the sample cut the last line
+    return lines or text.splitlines()
+
+
+def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | None]:
+    """Pick the delimiter whose field count is most consistent across lines."""
+    lines = [line for line in _complete_lines(sample_text, at_eof)[:200] if line.strip()]
+    if not lines:
+        return ",", '"'
+    best, best_score = ",", -1.0
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter, strict=False)]
+        modal, freq = Counter(counts).most_common(1)[0]
+        if modal < 2:
+            continue
+        score = freq / len(counts) + modal * 1e-6  # consistency first, then width
+        if score > best_score:
+            best, best_score = delimiter, score
+    quotechar: str | None = '"'
+    fields = [f for line in lines for f in line.split(best)]
+    if not any(f.startswith('"') for f in fields):
+        # No field is quoted: a quote inside a value is a literal character.
+        quotechar = None
+    return best, quotechar
+
+
+def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    cells = [c.strip() for c in first]
+    if not cells or any(not c for c in cells):
+        return False
+    if len({c.lower() for c in cells}) != len(cells):
+        return False
+    if any(_DIGIT_HEAVY.match(c) for c in cells) or any("@" in c for c in cells):
+        return False
+    if not rest:
+        return True
+    for j, cell in enumerate(cells):
+        column = [row[j].strip() for row in rest if j < len(row)]
+        if not column:
+            continue
+        digit_heavy = sum(1 for v in column if _DIGIT_HEAVY.match(v))
+        if digit_heavy >= len(column) / 2:
+            return True
+        if cell in column:
+            return False
+    # All-text table: a header's cells are short labels, values are usually longer.
+    return all(len(c) <= 40 for c in cells)
+
+
+def sniff_text_table(sample: bytes, at_eof: bool) -> TextDialect:
+    """Sniff from the first bytes; ``at_eof`` says the sample is the whole stream."""
+    encoding = sniff_encoding(sample)
+    text = decode_sample(sample, encoding).lstrip("\ufeff")
+    delimiter, quotechar = sniff_dialect(text, at_eof)
+    lines = _complete_lines(text, at_eof)[:200]
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter,
+                        quotechar=quotechar or '"',
+                        quoting=csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE, strict=False)
+    rows = [row for row in reader if row]
+    if not rows:
+        return TextDialect(encoding, delimiter, quotechar, None, 0)
+    width = Counter(len(r) for r in rows).most_common(1)[0][0]
+    header = rows[0] if _looks_like_header(rows[0], rows[1:]) else None
+    if header is not None:
+        width = len(header)
+    return TextDialect(encoding, delimiter, quotechar, header, width)
+
+
+def column_names(header: list[str] | None, width: int) -> list[str]:
+    """Unique, non-empty names: blanks become col_j, repeats get a _2, _3 suffix."""
+    if header is None:
+        return [f"col_{j + 1}" for j in range(width)]
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for j, raw in enumerate(header):
+        name = raw.strip() or f"col_{j + 1}"
+        seen[name] += 1
+        if seen[name] > 1:
+            name = f"{name}_{seen[name]}"
+        names.append(name)
+    return names
