@@ -1,0 +1,232 @@
+"""Where the people are: region codes from postcodes, NIRs, ZIP codes and phones, vectorised.
+
+Each function takes a polars ``Expr`` (returns an ``Expr``) or a ``Series`` (returns a
+``Series``) of strings and yields region codes, null where the value does not fit.
+They run inside the scan's single pass, once per batch, so everything is a polars
+expression; only phones call a library, once per distinct prefix, never per row.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import overload
+
+import phonenumbers
+import polars as pl
+
+CORSE_DU_SUD = "2A"
+HAUTE_CORSE = "2B"
+BORN_ABROAD = "99"
+
+
+@overload
+def _apply(values: pl.Expr, build) -> pl.Expr: ...  # type: ignore[no-untyped-def]
+@overload
+def _apply(values: pl.Series, build) -> pl.Series: ...  # type: ignore[no-untyped-def]
+def _apply(values, build):  # type: ignore[no-untyped-def]
+    """Run an Expr builder on an Expr, or on a Series (keeping its name)."""
+    if isinstance(values, pl.Series):
+        return pl.select(build(pl.lit(values))).to_series().alias(values.name)
+    return build(values)
+
+
+def _digits_only(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).str.replace_all(r"[\s.\-]", "")
+
+
+def _fr_postcode_expr(postcode: pl.Expr) -> pl.Expr:
+    code = postcode.cast(pl.String).str.strip_chars()
+    # A 4-digit value is a postcode of départements 01-09 whose leading zero a spreadsheet ate.
+    code = pl.when(code.str.contains(r"^\d{4}$")).then("0" + code).otherwise(code)
+    valid = code.str.contains(r"^\d{5}$")
+    two = code.str.slice(0, 2)
+    three = code.str.slice(0, 3)
+    return (pl.when(~valid).then(None)
+            # Corsica shares 20: 200xx-201xx are Corse-du-Sud, 202xx-206xx Haute-Corse.
+            .when(three.is_in(["200", "201"])).then(pl.lit(CORSE_DU_SUD))
+            .when(three.is_in(["202", "203", "204", "205", "206"])).then(pl.lit(HAUTE_CORSE))
+            .when(three.is_in(list(OVERSEAS))).then(three)
+            .when(two.is_in(list(METROPOLITAN_DEPARTEMENTS))).then(two)
+            .otherwise(None))
+
+
+def fr_departement_from_postcode(postcodes):  # type: ignore[no-untyped-def]
+    """French département code of a postcode: ``"56"``, ``"2A"``/``"2B"``, ``"971"``…
+
+    Overseas postcodes (97x, 98x) give their 3-digit territory code; Monaco (980xx),
+    unknown prefixes and non-postcodes give null.
+    """
+    return _apply(postcodes, _fr_postcode_expr)
+
+
+def _nir_expr(nir: pl.Expr) -> pl.Expr:
+    code = _digits_only(nir).str.to_uppercase()
+    # sex (1), birth year (2), month (2), département (2, or 3 overseas), commune, order, key.
+    valid = code.str.contains(r"^[1-478]\d{4}(\d{2}|2A|2B)\d{6}(\d{2})?$")
+    two = code.str.slice(5, 2)
+    three = code.str.slice(5, 3)
+    return (pl.when(~valid).then(None)
+            .when(two.is_in(["97", "98"]) & three.is_in(list(OVERSEAS))).then(three)
+            .when(two.is_in(["2A", "2B", "20", BORN_ABROAD])).then(two)
+            .when(two.is_in(list(METROPOLITAN_DEPARTEMENTS))).then(two)
+            .otherwise(None))
+
+
+def fr_departement_from_nir(nirs):  # type: ignore[no-untyped-def]
+    """Birth département from a NIR (positions 6-7): ``"56"``, ``"2A"``, ``"971"``, ``"99"``.
+
+    ``"99"`` means born abroad; ``"20"`` is Corsica before its 1976 split. Spaces,
+    dots and dashes inside the NIR are ignored; the check key is not verified here.
+    """
+    return _apply(nirs, _nir_expr)
+
+
+def _us_zip_expr(zips: pl.Expr) -> pl.Expr:
+    code = zips.cast(pl.String).str.strip_chars()
+    # ZIP+4 keeps its first five digits; four digits lost a leading zero (New England).
+    code = code.str.replace(r"^(\d{5})-?\d{4}$", "${1}")
+    code = pl.when(code.str.contains(r"^\d{4}$")).then("0" + code).otherwise(code)
+    prefix = pl.when(code.str.contains(r"^\d{5}$")).then(code.str.slice(0, 3))
+    return prefix.replace_strict(zip_prefix_states(), default=None, return_dtype=pl.String)
+
+
+def us_state_from_zip(zips):  # type: ignore[no-untyped-def]
+    """USPS state (or territory, or military AA/AE/AP) code of a ZIP code, by 3-digit prefix."""
+    return _apply(zips, _us_zip_expr)
+
+
+@cache
+def zip_prefix_states() -> dict[str, str]:
+    """USPS 3-digit ZIP prefix -> state; prefixes unused inside a state's range count as it."""
+    table = {}
+    for first, last, state in _ZIP_RANGES:
+        for prefix in range(first, last + 1):
+            table[f"{prefix:03d}"] = state
+    return table
+
+
+# Calling codes shared by several regions, and how many leading digits (calling code
+# included) decide the region; every other calling code belongs to one region.
+_SHARED_CODE_PREFIX_DIGITS = {"1": 4, "7": 3, "44": 6, "47": 4, "61": 7, "39": 7, "262": 6,
+                              "290": 4, "358": 5, "590": 8, "599": 4, "212": 7}
+
+
+@cache
+def _calling_codes() -> dict[str, tuple[str, ...]]:
+    return {str(code): tuple(regions)
+            for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()}
+
+
+def _region_of_number(e164: str) -> str | None:
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region not in ("ZZ", "001") else None
+
+
+def country_from_phone(phones: pl.Series) -> pl.Series:
+    """ISO 3166 region of E.164 phone numbers (``"+33612345678"`` -> ``"FR"``), null if none.
+
+    The calling code gives the region directly when only one region uses it; shared
+    codes (+1, +7, +44…) ask phonenumbers once per distinct deciding prefix, using
+    one number of that prefix. Numbers not in E.164 form (no ``+``) give null.
+    """
+    digits = phones.cast(pl.String).str.strip_chars().str.replace_all(r"[\s.\-()]", "")
+    digits = pl.select(pl.when(digits.str.contains(r"^\+\d{4,15}$")).then(digits.str.slice(1))
+                       ).to_series()
+    codes = _calling_codes()
+    # E.164 calling codes are prefix-free, so at most one of the 1-3 digit prefixes matches.
+    calling_code = pl.select(
+        pl.when(digits.str.slice(0, 1).is_in(list(codes))).then(digits.str.slice(0, 1))
+        .when(digits.str.slice(0, 2).is_in(list(codes))).then(digits.str.slice(0, 2))
+        .when(digits.str.slice(0, 3).is_in(list(codes))).then(digits.str.slice(0, 3))
+    ).to_series()
+    single = {code: regions[0] for code, regions in codes.items()
+              if len(regions) == 1 and regions[0] != "001"}
+    region = calling_code.replace_strict(single, default=None, return_dtype=pl.String)
+    shared = calling_code.is_in([code for code, regions in codes.items() if len(regions) > 1])
+    if shared.any():
+        frame = pl.DataFrame({"digits": digits, "code": calling_code}).with_row_index()
+        frame = frame.filter(shared)
+        frame = frame.with_columns(prefix=pl.col("digits").str.slice(
+            0, pl.col("code").replace_strict(_SHARED_CODE_PREFIX_DIGITS, default=8,
+                                             return_dtype=pl.Int64)))
+        representatives = frame.group_by("prefix").agg(pl.col("digits").first())
+        prefix_region = {prefix: _region_of_number("+" + number)
+                         for prefix, number in representatives.iter_rows()}
+        shared_regions = frame.select(
+            "index", pl.col("prefix").replace_strict(prefix_region, default=None,
+                                                     return_dtype=pl.String))
+        region = region.scatter(shared_regions["index"], shared_regions["prefix"])
+    return region.alias(phones.name)
+
+
+METROPOLITAN_DEPARTEMENTS = {
+    "01": "Ain", "02": "Aisne", "03": "Allier", "04": "Alpes-de-Haute-Provence",
+    "05": "Hautes-Alpes", "06": "Alpes-Maritimes", "07": "Ardèche", "08": "Ardennes",
+    "09": "Ariège", "10": "Aube", "11": "Aude", "12": "Aveyron", "13": "Bouches-du-Rhône",
+    "14": "Calvados", "15": "Cantal", "16": "Charente", "17": "Charente-Maritime",
+    "18": "Cher", "19": "Corrèze", "21": "Côte-d'Or", "22": "Côtes-d'Armor", "23": "Creuse",
+    "24": "Dordogne", "25": "Doubs", "26": "Drôme", "27": "Eure", "28": "Eure-et-Loir",
+    "29": "Finistère", "30": "Gard", "31": "Haute-Garonne", "32": "Gers", "33": "Gironde",
+    "34": "Hérault", "35": "Ille-et-Vilaine", "36": "Indre", "37": "Indre-et-Loire",
+    "38": "Isère", "39": "Jura", "40": "Landes", "41": "Loir-et-Cher", "42": "Loire",
+    "43": "Haute-Loire", "44": "Loire-Atlantique", "45": "Loiret", "46": "Lot",
+    "47": "Lot-et-Garonne", "48": "Lozère", "49": "Maine-et-Loire", "50": "Manche",
+    "51": "Marne", "52": "Haute-Marne", "53": "Mayenne", "54": "Meurthe-et-Moselle",
+    "55": "Meuse", "56": "Morbihan", "57": "Moselle", "58": "Nièvre", "59": "Nord",
+    "60": "Oise", "61": "Orne", "62": "Pas-de-Calais", "63": "Puy-de-Dôme",
+    "64": "Pyrénées-Atlantiques", "65": "Hautes-Pyrénées", "66": "Pyrénées-Orientales",
+    "67": "Bas-Rhin", "68": "Haut-Rhin", "69": "Rhône", "70": "Haute-Saône",
+    "71": "Saône-et-Loire", "72": "Sarthe", "73": "Savoie", "74": "Haute-Savoie",
+    "75": "Paris", "76": "Seine-Maritime", "77": "Seine-et-Marne", "78": "Yvelines",
+    "79": "Deux-Sèvres", "80": "Somme", "81": "Tarn", "82": "Tarn-et-Garonne", "83": "Var",
+    "84": "Vaucluse", "85": "Vendée", "86": "Vienne", "87": "Haute-Vienne", "88": "Vosges",
+    "89": "Yonne", "90": "Territoire de Belfort", "91": "Essonne", "92": "Hauts-de-Seine",
+    "93": "Seine-Saint-Denis", "94": "Val-de-Marne", "95": "Val-d'Oise",
+}
+OVERSEAS = {
+    "971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion",
+    "975": "Saint-Pierre-et-Miquelon", "976": "Mayotte", "977": "Saint-Barthélemy",
+    "978": "Saint-Martin", "984": "Terres australes et antarctiques françaises",
+    "986": "Wallis-et-Futuna", "987": "Polynésie française", "988": "Nouvelle-Calédonie",
+}
+DEPARTEMENT_NAMES = {**METROPOLITAN_DEPARTEMENTS, **OVERSEAS, CORSE_DU_SUD: "Corse-du-Sud",
+                     HAUTE_CORSE: "Haute-Corse", "20": "Corse (before 1976)",
+                     BORN_ABROAD: "born abroad"}
+
+# USPS ZIP prefix ranges (first, last, state), from the National Five-Digit ZIP Code
+# and Post Office Directory; more specific ranges come after the broad ones they cut.
+_ZIP_RANGES = [
+    (5, 5, "NY"), (6, 7, "PR"), (8, 8, "VI"), (9, 9, "PR"), (10, 27, "MA"), (28, 29, "RI"),
+    (30, 38, "NH"), (39, 49, "ME"), (50, 59, "VT"), (55, 55, "MA"), (60, 69, "CT"),
+    (70, 89, "NJ"), (90, 98, "AE"), (100, 149, "NY"), (150, 196, "PA"), (197, 199, "DE"),
+    (200, 205, "DC"), (201, 201, "VA"), (206, 219, "MD"), (220, 246, "VA"), (247, 268, "WV"),
+    (270, 289, "NC"), (290, 299, "SC"), (300, 319, "GA"), (398, 399, "GA"), (320, 349, "FL"),
+    (340, 340, "AA"), (350, 369, "AL"), (370, 385, "TN"), (386, 397, "MS"), (400, 427, "KY"),
+    (430, 459, "OH"), (460, 479, "IN"), (480, 499, "MI"), (500, 528, "IA"), (530, 549, "WI"),
+    (550, 567, "MN"), (569, 569, "DC"), (570, 577, "SD"), (580, 588, "ND"), (590, 599, "MT"),
+    (600, 629, "IL"), (630, 658, "MO"), (660, 679, "KS"), (680, 693, "NE"), (700, 714, "LA"),
+    (716, 729, "AR"), (730, 749, "OK"), (733, 733, "TX"), (750, 799, "TX"), (800, 816, "CO"),
+    (820, 831, "WY"), (832, 838, "ID"), (840, 847, "UT"), (850, 865, "AZ"), (870, 884, "NM"),
+    (885, 885, "TX"), (889, 898, "NV"), (900, 961, "CA"), (962, 966, "AP"), (967, 968, "HI"),
+    (969, 969, "GU"), (970, 979, "OR"), (980, 994, "WA"), (995, 999, "AK"),
+]
+
+US_STATE_NAMES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
+    "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
+    "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota",
+    "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
+    "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "PR": "Puerto Rico",
+    "VI": "U.S. Virgin Islands", "GU": "Guam", "AA": "Armed Forces Americas",
+    "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific",
+}
