@@ -17,10 +17,12 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import numpy as np
 import polars as pl
 
 from triage.errors import TriageError
 from triage.sources.base import EXTRA_COLUMN, Source, SourceInfo
+from triage.sources.prefetch import prefetch
 from triage.sources.sniff import SAMPLE_BYTES, TextDialect, column_names, sniff_text_table
 from triage.sources.stream import Member
 
@@ -28,6 +30,14 @@ CHUNK_BYTES = 32 * 1024 * 1024
 #: A record longer than this is refused (counted, skipped) instead of buffered.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _OVERFLOW = "__overflow_"
+_COUNT_SLICE = 1 << 20
+
+
+def count_byte(data: bytes, byte: int) -> int:
+    """Occurrences of one byte value; numpy over cache-sized slices is ~5x bytes.count."""
+    array = np.frombuffer(data, dtype=np.uint8)
+    return sum(int(np.count_nonzero(array[i:i + _COUNT_SLICE] == byte))
+               for i in range(0, len(array), _COUNT_SLICE))
 
 
 class DelimitedSource(Source):
@@ -152,10 +162,10 @@ class DelimitedSource(Source):
                 cut = self._record_end(pending) if not exhausted else (
                     len(pending) if self._balanced(pending) else -1)
                 if cut > 0:
-                    chunk = bytes(pending[:cut])
+                    chunk = bytes(memoryview(pending)[:cut])
                     del pending[:cut]
                     yield chunk, line, offset
-                    line += chunk.count(b"\n")
+                    line += count_byte(chunk, 10)
                     offset += len(chunk)
                     break
                 if not exhausted and len(pending) <= self.max_record_bytes:
@@ -201,9 +211,11 @@ class DelimitedSource(Source):
 
     def batches(self) -> Iterator[pl.DataFrame]:
         with self.member.open(self._progress) as stream:
+            parsed = (self._parse(chunk, line, offset)
+                      for chunk, line, offset in self._chunks(stream))
             try:
-                for chunk, line, offset in self._chunks(stream):
-                    frame = self._parse(chunk, line, offset)
+                # Reading, cutting and parsing run one chunk ahead of the consumer.
+                for frame in prefetch(parsed):
                     if frame.height:
                         yield frame
             except (OSError, EOFError, ValueError) as exc:
@@ -258,7 +270,7 @@ class DelimitedSource(Source):
         overflow = [c for c in frame.columns if c.startswith(_OVERFLOW)]
         if frame.select(pl.any_horizontal(pl.col(c) != "" for c in overflow).any()).item():
             return False
-        delimiters = chunk.count(self._sep)
+        delimiters = count_byte(chunk, self._sep[0])
         if self._quote is not None and self._quote in chunk:
             inside = frame.select(pl.sum_horizontal(
                 pl.col(c).str.count_matches(self.dialect.delimiter, literal=True).sum()

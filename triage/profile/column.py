@@ -1,0 +1,287 @@
+"""Per-column and per-table profile accumulators. They keep counts, lengths, a
+sketch, a type and value *shapes*, never the values themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from triage.profile.hll import HyperLogLog, register_updates
+from triage.profile.types import NULL, TEXT, InferredType, classify, fit_exprs, verify
+
+#: Rows per batch whose values are typed from scratch and shaped; the rest of the
+#: batch only verifies the type proposed by this sample, vectorised. Shapes are
+#: shares, so a few hundred values a batch (tens of thousands a file) are plenty.
+SAMPLE_ROWS = 256
+#: Distinct shapes kept per column; rarer ones are folded into an "other" count.
+MAX_SHAPES = 512
+SHAPE_LENGTH = 32
+#: Integer columns at least this long are identifiers (phones, NIR...): their min and
+#: max would be real identifiers, so they are withheld.
+IDENTIFIER_DIGITS = 7
+
+
+def shape_expr(values: pl.Expr) -> pl.Expr:
+    """``Jean`` -> ``Aa``, ``06 12 34 56 78`` -> ``99 99 99 99 99``, ``a.b@c.fr`` -> ``a.a@a.a``.
+
+    Letter runs collapse to one character (names differ in length, not shape);
+    digits stay one for one (their count is the shape of an identifier).
+    """
+    return (values.str.slice(0, SHAPE_LENGTH)
+            .str.replace_all(r"\p{Lu}+", "A")
+            .str.replace_all(r"[\p{Ll}\p{Lo}\p{Lm}\p{Lt}]+", "a")
+            .str.replace_all(r"\d", "9"))
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    rows: int = 0          # rows of the table this column was counted over
+    present: int = 0       # non-null cells
+    empty: int = 0
+    length_min: int | None = None
+    length_max: int | None = None
+    length_sum: int = 0
+    hll: HyperLogLog = field(default_factory=HyperLogLog)
+    type: InferredType = NULL
+    number_min: float | None = None
+    number_max: float | None = None
+    time_min: dt.datetime | None = None
+    time_max: dt.datetime | None = None
+    shapes: Counter[str] = field(default_factory=Counter)
+    shapes_other: int = 0
+
+    @property
+    def nulls(self) -> int:
+        return self.rows - self.present
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        merged = ColumnProfile(
+            name=self.name,
+            rows=self.rows + other.rows,
+            present=self.present + other.present,
+            empty=self.empty + other.empty,
+            length_min=_opt(min, self.length_min, other.length_min),
+            length_max=_opt(max, self.length_max, other.length_max),
+            length_sum=self.length_sum + other.length_sum,
+            hll=self.hll.merge(other.hll),
+            type=self.type.join(other.type),
+            number_min=_opt(min, self.number_min, other.number_min),
+            number_max=_opt(max, self.number_max, other.number_max),
+            time_min=_opt(min, self.time_min, other.time_min),
+            time_max=_opt(max, self.time_max, other.time_max),
+            shapes=self.shapes + other.shapes,
+            shapes_other=self.shapes_other + other.shapes_other,
+        )
+        merged._prune_shapes()
+        if merged.type.kind not in ("integer", "decimal"):
+            merged.number_min = merged.number_max = None
+        if merged.type.kind not in ("date", "datetime"):
+            merged.time_min = merged.time_max = None
+        return merged
+
+    def _prune_shapes(self) -> None:
+        if len(self.shapes) > MAX_SHAPES:
+            kept = self.shapes.most_common(MAX_SHAPES)
+            self.shapes_other += sum(self.shapes.values()) - sum(c for _, c in kept)
+            self.shapes = Counter(dict(kept))
+
+    def to_dict(self) -> dict[str, Any]:
+        non_empty = self.present - self.empty
+        doc: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type.to_dict(),
+            "count": self.present,
+            "nulls": self.nulls,
+            "empty": self.empty,
+            "distinct": self.hll.estimate() if non_empty else 0,
+            "length": {
+                "min": self.length_min,
+                "max": self.length_max,
+                "mean": round(self.length_sum / non_empty, 2) if non_empty else None,
+            },
+        }
+        if self.type.kind in ("integer", "decimal") and self.number_min is not None:
+            if self.type.kind == "integer" and (self.length_max or 0) >= IDENTIFIER_DIGITS:
+                doc["range"] = {"withheld": "identifier-like numbers"}
+            else:
+                doc["range"] = {"min": _number(self.number_min), "max": _number(self.number_max)}
+        if self.type.kind in ("date", "datetime") and self.time_min is not None:
+            doc["range"] = {"min": _iso(self.time_min), "max": _iso(self.time_max)}
+        sampled = sum(self.shapes.values()) + self.shapes_other
+        doc["shapes"] = [
+            {"shape": shape, "share": round(count / sampled, 4)}
+            for shape, count in self.shapes.most_common(10)
+        ]
+        return doc
+
+
+def _opt(fn, a, b):  # type: ignore[no-untyped-def]
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return fn(a, b)
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.time() == dt.time(0):
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime.combine(value, dt.time(0))
+
+
+class TableProfile:
+    """The profile of one source: rows plus one :class:`ColumnProfile` per column."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns: dict[str, ColumnProfile] = {}
+
+    def update(self, batch: pl.DataFrame) -> None:
+        height = batch.height
+        if not height:
+            return
+        for name in batch.columns:
+            if name not in self.columns:
+                self.columns[name] = ColumnProfile(name, rows=self.rows)
+        for profile in self.columns.values():
+            profile.rows += height
+        non_blank = self._count(batch)
+        self._sketch(batch)
+        self._type_and_shape(batch, non_blank)
+        self.rows += height
+
+    def _count(self, batch: pl.DataFrame) -> dict[str, int]:
+        """Counts and lengths for every column in one query; returns non-blank counts."""
+        exprs = []
+        for j, name in enumerate(batch.columns):
+            col = pl.col(name)
+            length = col.str.len_chars().filter(col != "")
+            exprs += [col.count().alias(f"p{j}"), (col == "").sum().alias(f"e{j}"),
+                      length.min().alias(f"lmin{j}"), length.max().alias(f"lmax{j}"),
+                      length.sum().alias(f"lsum{j}")]
+        row = batch.select(exprs).row(0, named=True)
+        for j, name in enumerate(batch.columns):
+            profile = self.columns[name]
+            profile.present += row[f"p{j}"]
+            profile.empty += row[f"e{j}"] or 0
+            profile.length_min = _opt(min, profile.length_min, row[f"lmin{j}"])
+            profile.length_max = _opt(max, profile.length_max, row[f"lmax{j}"])
+            profile.length_sum += row[f"lsum{j}"] or 0
+        return {name: row[f"p{j}"] - (row[f"e{j}"] or 0) for j, name in enumerate(batch.columns)}
+
+    def _sketch(self, batch: pl.DataFrame) -> None:
+        exprs = []
+        for j, name in enumerate(batch.columns):
+            col = pl.col(name)
+            index, rank = register_updates(col)
+            blank = col.is_null() | (col == "")
+            # Rank 0 never raises a register: blanks do not count as distinct values.
+            exprs += [index.alias(f"i{j}"), pl.when(blank).then(0).otherwise(rank)
+                      .cast(pl.UInt8).alias(f"r{j}")]
+        updates = batch.select(exprs)
+        for j, name in enumerate(batch.columns):
+            self.columns[name].hll.add(updates[f"i{j}"].to_numpy(), updates[f"r{j}"].to_numpy())
+
+    def _type_and_shape(self, batch: pl.DataFrame, non_blank: dict[str, int]) -> None:
+        step = max(1, batch.height // SAMPLE_ROWS)
+        sample = batch.gather_every(step)
+        self._shapes(sample)
+        established = [n for n in batch.columns
+                       if self.columns[n].type not in (NULL, TEXT)]
+        unknown = [n for n in batch.columns if self.columns[n].type == NULL]
+        if established:
+            self._verify_established(batch, established, non_blank)
+        if unknown:
+            stripped = sample.select(pl.col(unknown).str.strip_chars())
+            for name in unknown:
+                sampled = stripped[name].drop_nulls()
+                candidate, _ = classify(sampled.filter(sampled != ""))
+                self._settle(batch, name, candidate)
+
+    def _shapes(self, sample: pl.DataFrame) -> None:
+        shapes = (sample.unpivot(variable_name="column", value_name="value")
+                  .filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
+                  .select("column", shape_expr(pl.col("value")).alias("shape"))
+                  .group_by("column", "shape").len())
+        for name, shape, count in shapes.iter_rows():
+            self.columns[name].shapes[shape] += count
+        for profile in self.columns.values():
+            profile._prune_shapes()
+
+    def _verify_established(self, batch: pl.DataFrame, names: list[str],
+                            batch_counts: dict[str, int]) -> None:
+        """One query checks every typed column: the common case costs no Python per column."""
+        exprs = [e for j, n in enumerate(names) for e in fit_exprs(n, self.columns[n].type, f"c{j}")]
+        row = batch.select(exprs).row(0, named=True)
+        for j, name in enumerate(names):
+            profile = self.columns[name]
+            non_blank = int(batch_counts[name])
+            if row[f"c{j}f"] == non_blank:
+                low, high = row.get(f"c{j}lo"), row.get(f"c{j}hi")
+                if profile.type.kind in ("integer", "decimal"):
+                    profile.number_min = _opt(min, profile.number_min, low)
+                    profile.number_max = _opt(max, profile.number_max, high)
+                elif low is not None:
+                    profile.time_min = _opt(min, profile.time_min, _as_datetime(low))
+                    profile.time_max = _opt(max, profile.time_max, _as_datetime(high))
+            else:
+                self._settle(batch, name, profile.type)
+
+    def _settle(self, batch: pl.DataFrame, name: str, candidate: InferredType) -> None:
+        """Exact type of this batch's values given a candidate; joins it into the column."""
+        profile = self.columns[name]
+        if candidate == TEXT:
+            profile.type = TEXT
+            return
+        values = batch[name].drop_nulls().str.strip_chars()
+        values = values.filter(values != "")
+        kind, parsed = verify(values, candidate)
+        profile.type = profile.type.join(kind)
+        if profile.type != TEXT:
+            self._ranges(profile, values, kind, parsed)
+
+    @staticmethod
+    def _ranges(profile: ColumnProfile, values: pl.Series, kind: InferredType,
+                parsed: dict[str, pl.Series]) -> None:
+        if kind.kind in ("integer", "decimal"):
+            numbers = values.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+            profile.number_min = _opt(min, profile.number_min, numbers.min())
+            profile.number_max = _opt(max, profile.number_max, numbers.max())
+        elif kind.kind in ("date", "datetime"):
+            for series in parsed.values():
+                low, high = series.min(), series.max()
+                if low is not None:
+                    profile.time_min = _opt(min, profile.time_min, _as_datetime(low))
+                    profile.time_max = _opt(max, profile.time_max, _as_datetime(high))
+
+    def merge(self, other: TableProfile) -> TableProfile:
+        merged = TableProfile()
+        merged.rows = self.rows + other.rows
+        for name in list(self.columns) + [n for n in other.columns if n not in self.columns]:
+            mine = self.columns.get(name) or ColumnProfile(name, rows=self.rows)
+            theirs = other.columns.get(name) or ColumnProfile(name, rows=other.rows)
+            merged.columns[name] = mine.merge(theirs)
+        return merged
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "columns": [c.to_dict() for c in self.columns.values()]}
