@@ -18,6 +18,14 @@ CORSE_DU_SUD = "2A"
 HAUTE_CORSE = "2B"
 BORN_ABROAD = "99"
 
+#: The geography views of a summary, with their titles.
+GEOGRAPHY_VIEWS = {
+    "fr_departement_postcode": "France: département of residence (postcode)",
+    "fr_departement_nir": "France: département of birth (NIR)",
+    "us_state": "United States: state (ZIP code)",
+    "country_phone": "Country of the phone number",
+}
+
 
 @overload
 def _apply(values: pl.Expr, build) -> pl.Expr: ...  # type: ignore[no-untyped-def]

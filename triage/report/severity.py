@@ -18,8 +18,9 @@ Levels: low SE < 2, medium 2 ≤ SE < 3, high 3 ≤ SE < 4, very high SE ≥ 4.
 
 triage scores what it can observe (categories, identifier kinds) and what the
 responder states (``circumstances``); every factor carries a ``why`` so a reader can
-disagree with one input without redoing the rest. ENISA's downward adjustments of
-sensitive data (little insight) need human judgement and are never applied here.
+disagree with one input without redoing the rest. Adjustments that need human
+judgement are not applied: lowering sensitive data that gives little insight, and
+raising financial data that enables fraud (``payment`` covers IBANs and cards alike).
 """
 
 from __future__ import annotations
@@ -29,28 +30,20 @@ from typing import Any
 
 BASIC_SCORE = {"simple": 1, "behavioural": 2, "financial": 3, "sensitive": 4}
 
-# Category ids (schemas/categories.json) that ENISA would class above "simple".
-# A special category (GDPR Art. 9/10) is always "sensitive", whatever its id.
-FINANCIAL_CATEGORIES = frozenset({
-    "iban", "bank_account", "payment_card", "credit_card", "card_number", "card_expiry",
-    "card_cvv", "income", "salary", "transaction", "invoice", "amount", "financial"})
-# Card data lets anyone commit fraud: ENISA's "+1 when full financial information".
-FRAUD_ENABLING_CATEGORIES = frozenset({"payment_card", "credit_card", "card_number", "card_cvv"})
-BEHAVIOURAL_CATEGORIES = frozenset({
-    "location", "geolocation", "gps", "ip_address", "browsing", "url", "search_query",
-    "device_id", "cookie_id", "advertising_id", "user_agent", "appointment", "traffic"})
+# Category ids of schemas/categories.json that ENISA would class above "simple". A
+# special category (GDPR Art. 9) is always "sensitive", whatever its id.
+FINANCIAL_CATEGORIES = frozenset({"payment"})
+BEHAVIOURAL_CATEGORIES = frozenset({"geolocation", "ip_address", "online_id", "url"})
 
 # Identifier kinds (people.by_identifier_kind keys) and category ids, by how directly
 # they lead to one person.
-UNIQUE_OFFICIAL_IDS = frozenset({
-    "nir", "fr_nir", "national_id", "ssn", "us_ssn", "passport", "id_card", "tax_id",
-    "health_insurance_number", "driver_license", "driving_licence"})
-NAME_KINDS = frozenset({"name", "full_name", "last_name", "person_name"})
-DIRECT_CONTACT_KINDS = frozenset({"email", "phone", "username", "postal_address", "address"})
-CORROBORATING_KINDS = frozenset({"birth_date", "date_of_birth", "postal_address", "address"})
+UNIQUE_OFFICIAL_IDS = frozenset({"national_id", "health_insurance_id", "document_id"})
+FAMILY_NAME_KINDS = frozenset({"full_name", "last_name"})
+CORROBORATING_KINDS = frozenset({"birth_date", "postal_address"})
+DIRECT_KINDS = frozenset({"email", "phone", "postal_address", "media_ref"})
 QUASI_IDENTIFIER_KINDS = frozenset({
-    "birth_date", "date_of_birth", "postcode", "postal_code", "gender", "age", "ip_address",
-    "first_name"})
+    "first_name", "birth_date", "age", "sex", "postcode", "city", "geolocation", "ip_address",
+    "online_id", "record_id"})
 
 # Many categories about the same person allow profiling (ENISA's upward DPC adjustment).
 PROFILING_MIN_CATEGORIES = 5
@@ -82,9 +75,6 @@ def _data_processing_context(categories: list[Mapping[str, Any]],
     for data_type, ids in by_type.items():
         score = BASIC_SCORE[data_type]
         reasons = [f"{data_type} data ({', '.join(sorted(ids))}): basic score {score}"]
-        if data_type == "financial" and FRAUD_ENABLING_CATEGORIES.intersection(ids):
-            score += 1
-            reasons.append("+1: payment-card data enables fraud")
         if data_type in ("simple", "behavioural") and profiling:
             score += 1
             reasons.append(f"+1: {len(categories)} categories about the same people allow profiling")
@@ -101,9 +91,9 @@ def _data_processing_context(categories: list[Mapping[str, Any]],
 
 def _ease_of_identification(kinds: set[str]) -> dict[str, Any]:
     official = sorted(kinds & UNIQUE_OFFICIAL_IDS)
-    names = sorted(kinds & NAME_KINDS)
+    names = sorted(kinds & FAMILY_NAME_KINDS)
     corroborating = sorted(kinds & CORROBORATING_KINDS)
-    direct = sorted(kinds & DIRECT_CONTACT_KINDS)
+    direct = sorted(kinds & DIRECT_KINDS)
     quasi = sorted(kinds & QUASI_IDENTIFIER_KINDS)
     if official:
         return {"score": 1.0, "level": "maximum",
@@ -113,7 +103,7 @@ def _ease_of_identification(kinds: set[str]) -> dict[str, Any]:
                 "why": f"names with {', '.join(corroborating)} single out each person"}
     if names or direct:
         return {"score": 0.75, "level": "significant",
-                "why": f"direct identifiers are exposed ({', '.join(names + direct)})"}
+                "why": f"direct identifiers are exposed ({', '.join(sorted(set(names + direct)))})"}
     if quasi:
         return {"score": 0.5, "level": "limited",
                 "why": f"only indirect identifiers are exposed ({', '.join(quasi)})"}

@@ -1,0 +1,21 @@
+"""``triage decrypt``: open an age-encrypted summary, as ``age -d -i`` would."""
+
+from __future__ import annotations
+
+import click
+
+from triage.report.crypto import decrypt_file
+
+
+@click.command("decrypt")
+@click.argument("encrypted", metavar="FILE.age", type=click.Path(dir_okay=False))
+@click.option("--identity", "-i", "identity", required=True, type=click.Path(dir_okay=False),
+              help="age identity file (from `triage keygen age` or age-keygen).")
+def command(encrypted: str, identity: str) -> None:
+    """Decrypt FILE.age with IDENTITY and write the plaintext to stdout.
+
+    Nothing is written to disk: redirect stdout where the plaintext may go. The
+    standard CLI does the same: age -d -i IDENTITY FILE.age
+    """
+    plaintext = decrypt_file(encrypted, identity)
+    click.get_binary_stream("stdout").write(plaintext)
