@@ -1,0 +1,264 @@
+"""Versioned canonical forms: the variants of one identifier must give one digest.
+
+Each kind has a version (``FORMS``); the HMAC input carries ``kind:vN\\0`` so a
+change of form is a new version, never a silent mismatch with an older index.
+The forms and a table of variants that must agree are in
+``schemas/canonical-forms.json`` (the tests read that table).
+
+Every form has a pure-Python reference (``*_reference``), used for any value
+outside the "plain" subset, and a vectorised polars path for plain values (ASCII
+emails and ids, digit-and-separator phones, Latin names). A value is canonicalised
+by the polars path only when that path is known to agree with the reference on
+it; everything else goes, one distinct value at a time, through the reference.
+The tests check both paths against each other on generated inputs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import phonenumbers
+import polars as pl
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+from stdnum.util import clean as stdnum_clean
+
+from triage.errors import TriageError
+
+#: kind -> canonical-form version. Bump a version when its form changes.
+FORMS: dict[str, int] = {
+    "email": 1,
+    "phone": 1,
+    "national_id": 1,
+    "health_insurance_id": 1,
+    "name_birth": 1,
+}
+#: Kinds whose value is one column; ``name_birth`` is a composite of several.
+SINGLE_COLUMN_KINDS = ("email", "phone", "national_id", "health_insurance_id")
+
+# Python's str.strip() whitespace among ASCII, spelled out so polars strips the same.
+_ASCII_WS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_EMAIL_SHAPE_POLARS = r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$"
+_ID_SHAPE = re.compile(r"[0-9A-Z]{5,}")
+_ID_SEPARATORS = " -./:"
+# Name separators: whitespace, hyphens and dashes, apostrophes, dots.
+_NAME_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015'\u2019.]")
+
+
+@dataclass(frozen=True)
+class Canonicaliser:
+    """A kind's canonical form for a scan: the default region matters for phones."""
+
+    kind: str
+    region: str = "FR"
+
+    @property
+    def version(self) -> int:
+        return FORMS[self.kind]
+
+    def series(self, values: pl.Series) -> pl.Series:
+        """Canonical forms of ``values`` (String); None where a value is not valid."""
+        if self.kind not in SINGLE_COLUMN_KINDS:
+            raise ValueError(f"{self.kind} is not a single-column kind")
+        return _with_fallback(values, _fast_expr(self.kind, self.region),
+                              _reference(self.kind, self.region))
+
+    def one(self, value: str) -> str | None:
+        return self.series(pl.Series([value], dtype=pl.String))[0]
+
+
+# ----------------------------------------------------------------- references
+
+def email_reference(value: str) -> str | None:
+    """NFKC, trim, lower-case; the domain's non-ASCII labels to IDNA (xn--)."""
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    if not _EMAIL_SHAPE.fullmatch(text):
+        return None
+    local, domain = text.rsplit("@", 1)
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    text = f"{local}@{domain}"
+    return text if _EMAIL_SHAPE.fullmatch(text) else None
+
+
+def phone_reference(value: str, region: str) -> str | None:
+    """E.164 via phonenumbers, when the number has a possible length (not local-only)."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def id_reference(value: str) -> str | None:
+    """python-stdnum's compact form: separators dropped, trimmed, upper-case."""
+    text = stdnum_clean(value, _ID_SEPARATORS).strip().upper()
+    return text if _ID_SHAPE.fullmatch(text) else None
+
+
+def name_reference(value: str) -> str | None:
+    """Case-folded, accents (Mn marks after NFKD), spaces, hyphens, apostrophes, dots removed."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = _NAME_SEPARATORS.sub("", text)
+    return text or None
+
+
+def _reference(kind: str, region: str):  # type: ignore[no-untyped-def]
+    if kind == "email":
+        return email_reference
+    if kind == "phone":
+        return lambda value: phone_reference(value, region)
+    if kind in ("national_id", "health_insurance_id"):
+        return id_reference
+    if kind == "name":
+        return name_reference
+    raise ValueError(kind)
+
+
+# ----------------------------------------------------------- vectorised paths
+
+@dataclass(frozen=True)
+class _Fast:
+    """A polars expression over ``pl.col("v")``: ``plain`` says which rows it is exact for."""
+
+    plain: pl.Expr
+    value: pl.Expr
+
+
+def _fast_expr(kind: str, region: str) -> _Fast | None:
+    v = pl.col("v")
+    if kind == "email":
+        # Printable ASCII (plus tab/CR/LF): NFKC is the identity, lower() is ASCII lower-casing.
+        plain = v.str.contains(r"^[\x20-\x7e\t\n\r]*$")
+        text = v.str.strip_chars(_ASCII_WS).str.to_lowercase()
+        return _Fast(plain, pl.when(text.str.contains(_EMAIL_SHAPE_POLARS)).then(text))
+    if kind in ("national_id", "health_insurance_id"):
+        # stdnum's character map is the identity on ASCII except '`', which is invalid anyway.
+        plain = v.str.contains(r"^[\x20-\x7e\t\n\r]*$")
+        text = (v.str.replace_all(r"[ \-./:]", "").str.strip_chars(_ASCII_WS)
+                .str.to_uppercase())
+        return _Fast(plain, pl.when(text.str.contains(r"^[0-9A-Z]{5,}$")).then(text))
+    if kind == "phone":
+        return _phone_fast(region)
+    if kind == "name":
+        # Latin-1 letters and Latin Extended-A: if NFKD minus marks is ASCII, casefold is lower().
+        latin = v.str.contains(r"^[\x20-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f]*$")
+        stripped = v.str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
+        plain = latin & stripped.str.contains(r"^[\x20-\x7e]*$")
+        text = stripped.str.to_lowercase().str.replace_all(r"[\s\-'.]", "")
+        return _Fast(plain, pl.when(text.str.len_bytes() > 0).then(text))
+    return None
+
+
+@cache
+def _phone_fast(region: str) -> _Fast | None:
+    """Digits-and-separators shapes whose E.164 form follows from the region metadata alone.
+
+    Enabled only where phonenumbers' parsing is that simple: a plain-digit national
+    prefix with no transform rule, a plain-digit international prefix, and the
+    region being the main one for its country code. The national significant
+    number must match the region's general pattern with a possible length, and
+    must not itself start with the national prefix (phonenumbers would strip it).
+    """
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None:
+        return None
+    cc = str(meta.country_code)
+    prefix = meta.national_prefix or ""
+    parsing = meta.national_prefix_for_parsing
+    if (not prefix.isdigit() or (parsing is not None and parsing != prefix)
+            or meta.national_prefix_transform_rule
+            or not (meta.international_prefix or "").isdigit()
+            or phonenumbers.region_code_for_country_code(int(cc)) != region
+            or (cc != prefix and cc.startswith(prefix))):
+        return None
+    lengths = "|".join(str(n) for n in meta.general_desc.possible_length)
+    pattern = meta.general_desc.national_number_pattern
+    intl = meta.international_prefix
+    v = pl.col("v")
+    digits = v.str.replace_all(r"[ .\-]", "")
+    nsn = pl.coalesce(
+        digits.str.extract(rf"^\+{cc}(\d+)$", 1),
+        digits.str.extract(rf"^{intl}{cc}(\d+)$", 1),
+        digits.str.extract(rf"^{prefix}([1-9]\d*)$", 1),
+    )
+    ok = (nsn.str.contains(rf"^(?:{pattern})$")
+          & nsn.str.len_bytes().cast(pl.String).str.contains(rf"^(?:{lengths})$")
+          & ~nsn.str.starts_with(prefix))
+    plain = v.str.contains(r"^[0-9+ .\-]*$") & ok.fill_null(False)
+    return _Fast(plain, pl.lit("+" + cc) + nsn)
+
+
+def _with_fallback(values: pl.Series, fast: _Fast | None, reference) -> pl.Series:  # type: ignore[no-untyped-def]
+    """Canonicalise: the fast path where it is exact, the reference on the distinct rest."""
+    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    if fast is None:
+        frame = frame.with_columns(plain=pl.lit(False), fast=pl.lit(None, pl.String))
+    else:
+        frame = frame.with_columns(plain=fast.plain.fill_null(False), fast=fast.value)
+    rest = frame.filter(~pl.col("plain") & pl.col("v").is_not_null())["v"].unique()
+    slow = pl.DataFrame({"v": rest, "slow": [reference(x) for x in rest.to_list()]},
+                        schema={"v": pl.String, "slow": pl.String})
+    out = frame.join(slow, on="v", how="left", maintain_order="left")
+    return out.select(pl.when(pl.col("plain")).then(pl.col("fast"))
+                      .otherwise(pl.col("slow")).alias("out"))["out"].rename(values.name)
+
+
+# ---------------------------------------------------------------- composites
+
+#: Birth dates are accepted between these years; anything else is a typo or a placeholder.
+_BIRTH_YEARS = (1880, 2100)
+_MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})
+
+
+def date_formats(region: str, explicit: str | None = None) -> list[str]:
+    """strptime formats tried in order: the given one, else ISO then the region's order."""
+    if explicit:
+        return [explicit]
+    local = (["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"] if region in _MONTH_FIRST_REGIONS
+             else ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"])
+    return ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", *local]
+
+
+def parse_dates(values: pl.Series, formats: list[str]) -> pl.Series:
+    """Dates from strings (vectorised); an ISO timestamp keeps its date part."""
+    frame = pl.DataFrame({"v": values.cast(pl.String).str.strip_chars(_ASCII_WS)})
+    frame = frame.with_columns(
+        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}[T ]"))
+        .then(pl.col("v").str.slice(0, 10)).otherwise(pl.col("v")).alias("v"))
+    parsed = pl.coalesce([pl.col("v").str.strptime(pl.Date, f, strict=False) for f in formats])
+    return frame.select(parsed.alias(values.name or "date"))[values.name or "date"]
+
+
+def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
+                      date_format: str | None = None) -> pl.Series:
+    """``<name>\\0<YYYY-MM-DD>`` for rows with both a name and a plausible birth date."""
+    name = _with_fallback(names, _fast_expr("name", region), name_reference).rename("n")
+    born = parse_dates(birth_dates, date_formats(region, date_format)).rename("d")
+    frame = pl.DataFrame([name, born])
+    lo, hi = _BIRTH_YEARS
+    plausible = pl.col("d").dt.year().is_between(lo, hi)
+    return frame.select(
+        pl.when(pl.col("n").is_not_null() & plausible)
+        .then(pl.col("n") + pl.lit("\0") + pl.col("d").dt.strftime("%Y-%m-%d"))
+        .alias("name_birth"))["name_birth"]
+
+
+def name_birth_one(name: str, birth_date: str, region: str = "FR") -> str | None:
+    """The composite for one person (lookup); the birth date must be ISO (YYYY-MM-DD)."""
+    try:
+        date.fromisoformat(birth_date)
+    except ValueError:
+        raise TriageError("--birth-date must be YYYY-MM-DD") from None
+    return name_birth_series(pl.Series([name], dtype=pl.String),
+                             pl.Series([birth_date], dtype=pl.String), region, "%Y-%m-%d")[0]

@@ -1,0 +1,406 @@
+"""The identity accumulator: batches in, keyed digests and people out.
+
+Per batch, each identifier column is canonicalised and hashed once per distinct
+value, rows become tuples of digests (one slot per identifier column, plus the
+name + birth-date composite), and the batch is reduced to its *distinct* tuples
+with, per tuple, the union of the sensitive columns exposed (a bitmask over
+columns), the first and last event date and a row count. Memory therefore grows
+with the distinct identifier combinations, not with rows; parts are compacted as
+they accumulate. People are resolved only at the end (union-find over digests),
+after :meth:`IdentityCollector.restrict` has dropped the columns the final
+detection verdict did not confirm, which is why masks are kept per column and
+mapped to categories only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from triage.identity import index as index_store
+from triage.identity.canonical import (FORMS, SINGLE_COLUMN_KINDS, Canonicaliser, date_formats,
+                                       name_birth_series, parse_dates)
+from triage.identity.digest import KeyedHasher, hmac_prefix
+from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
+from triage.identity.people import connected_components
+
+#: Roles of the columns that make the name + birth-date composite.
+NAME_ROLES = ("full_name", "first_name", "last_name")
+BIRTH_ROLE = "birth_date"
+COMPOSITE_SLOT = "name_birth"
+PEOPLE_METHOD = ("union-find over keyed identifier digests: rows sharing any identifier "
+                 "(email, phone, national or insurance id, name + birth date) are one person")
+
+
+@dataclass(frozen=True)
+class IdentifierPlan:
+    """How to read one identifier column.
+
+    ``kind``: one of canonical.FORMS. ``categories``: the category ids this column
+    exposes. ``role``: for ``name_birth`` columns, one of full_name, first_name,
+    last_name, birth_date. ``date_format``: strptime format of a birth-date column.
+    """
+
+    kind: str
+    categories: tuple[str, ...] = ()
+    role: str | None = None
+    date_format: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FORMS:
+            raise ValueError(f"unknown identifier kind {self.kind!r}")
+        if self.kind == "name_birth" and self.role not in (*NAME_ROLES, BIRTH_ROLE):
+            raise ValueError("a name_birth column needs a role: full_name, first_name, "
+                             "last_name or birth_date")
+
+
+def _hi(slot: str) -> str:
+    return f"{slot}\0hi"
+
+
+def _lo(slot: str) -> str:
+    return f"{slot}\0lo"
+
+
+@dataclass
+class _Counters:
+    rows: int = 0
+    rows_with_identifier: int = 0
+
+    def __add__(self, other: _Counters) -> _Counters:
+        return _Counters(self.rows + other.rows,
+                         self.rows_with_identifier + other.rows_with_identifier)
+
+
+@dataclass
+class _Resolved:
+    """Nodes (distinct digests) with their person and that person's attributes."""
+
+    nodes: pl.DataFrame
+    people: int
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class IdentityCollector:
+    """Mergeable accumulator of keyed identifier digests and the people they make.
+
+    ``plan``: identifier columns. ``row_categories``: every sensitive column ->
+    its category id (identifier columns' own ``categories`` are added). A row
+    exposes the categories of its non-empty flagged columns, and a person the
+    union over their rows. ``event_dates``: column -> strptime format (None:
+    ISO, then the region's day/month order) for first/last seen.
+    """
+
+    #: Compact the parts once they hold this many tuples more than the last compaction.
+    COMPACT_AFTER = 1_000_000
+
+    def __init__(self, key: HmacKey, plan: Mapping[str, IdentifierPlan], region: str = "FR",
+                 row_categories: Mapping[str, str] | None = None,
+                 event_dates: Mapping[str, str | None] | None = None) -> None:
+        self.key = key
+        self.plan = dict(plan)
+        self.region = region
+        self.event_dates = dict(event_dates or {})
+        self._hasher = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS))
+        # column -> category id, for every column that can expose something.
+        categories = dict(row_categories or {})
+        for column, spec in self.plan.items():
+            if spec.categories and column not in categories:
+                categories[column] = spec.categories[0]
+        self.column_categories = categories
+        self.flag_columns = sorted(categories)
+        self._words = max(1, -(-len(self.flag_columns) // 64))
+        self._slots = self._make_slots()
+        self._parts: list[pl.DataFrame] = []
+        self._compacted_rows = 0
+        self._counters = _Counters()
+
+    # ------------------------------------------------------------------ layout
+
+    def _make_slots(self) -> dict[str, str]:
+        """slot name -> kind: one per single-column identifier, one for the composite."""
+        slots = {column: spec.kind for column, spec in self.plan.items()
+                 if spec.kind in SINGLE_COLUMN_KINDS}
+        roles = {spec.role for spec in self.plan.values() if spec.kind == "name_birth"}
+        if BIRTH_ROLE in roles and ("full_name" in roles or {"first_name", "last_name"} <= roles):
+            slots[COMPOSITE_SLOT] = "name_birth"
+        return slots
+
+    def _mask_columns(self) -> list[str]:
+        return [f"\0mask{w}" for w in range(self._words)]
+
+    def _schema(self) -> dict[str, pl.DataType]:
+        schema: dict[str, pl.DataType] = {}
+        for slot in self._slots:
+            schema[_hi(slot)] = pl.UInt64()
+            schema[_lo(slot)] = pl.UInt64()
+        for name in self._mask_columns():
+            schema[name] = pl.UInt64()
+        schema["\0first"] = pl.Date()
+        schema["\0last"] = pl.Date()
+        schema["\0rows"] = pl.UInt64()
+        return schema
+
+    # ------------------------------------------------------------------ update
+
+    def _digest_column(self, kind: str, canonical: pl.Series) -> pl.DataFrame:
+        """hi/lo u64 of the digest of each row's canonical value (null stays null)."""
+        distinct = canonical.drop_nulls().unique()
+        raw = self._hasher.digest_series(hmac_prefix(kind, FORMS[kind]), distinct)
+        words = raw.view(">u8").astype(np.uint64).reshape(len(distinct), 2)
+        table = pl.DataFrame({"c": distinct, "hi": words[:, 0], "lo": words[:, 1]},
+                             schema={"c": pl.String, "hi": pl.UInt64, "lo": pl.UInt64})
+        return (pl.DataFrame({"c": canonical}).join(table, on="c", how="left",
+                                                    maintain_order="left").select("hi", "lo"))
+
+    def _canonical(self, slot: str, batch: pl.DataFrame) -> pl.Series | None:
+        if slot == COMPOSITE_SLOT:
+            return self._composite(batch)
+        if slot not in batch.columns:
+            return None
+        raw = batch[slot]
+        # Canonicalise each distinct raw value once, then spread back over the rows.
+        distinct = raw.drop_nulls().unique()
+        canon = Canonicaliser(self._slots[slot], self.region).series(distinct)
+        table = pl.DataFrame({"v": distinct, "c": canon})
+        return pl.DataFrame({"v": raw}).join(table, on="v", how="left",
+                                             maintain_order="left")["c"]
+
+    def _composite(self, batch: pl.DataFrame) -> pl.Series | None:
+        by_role = {spec.role: column for column, spec in self.plan.items()
+                   if spec.kind == "name_birth"}
+        birth = by_role[BIRTH_ROLE]
+        if birth not in batch.columns:
+            return None
+        if "full_name" in by_role and by_role["full_name"] in batch.columns:
+            names = batch[by_role["full_name"]]
+        elif by_role.get("first_name") in batch.columns and by_role.get("last_name") in batch.columns:
+            names = batch.select(pl.concat_str(pl.col(by_role["first_name"]), pl.lit(" "),
+                                               pl.col(by_role["last_name"])))[by_role["first_name"]]
+        else:
+            return None
+        return name_birth_series(names, batch[birth], self.region,
+                                 self.plan[birth].date_format)
+
+    def _row_masks(self, batch: pl.DataFrame) -> list[pl.Expr]:
+        exprs = []
+        for word in range(self._words):
+            terms = [pl.when(pl.col(column).str.strip_chars().str.len_bytes() > 0)
+                     .then(pl.lit(1 << (bit % 64), pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
+                     for bit, column in enumerate(self.flag_columns)
+                     if bit // 64 == word and column in batch.columns]
+            # Bits are distinct, so their sum is their OR.
+            exprs.append((pl.sum_horizontal(terms) if terms else pl.lit(0)).cast(pl.UInt64)
+                         .fill_null(0).alias(f"\0mask{word}"))
+        return exprs
+
+    def _row_dates(self, batch: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        parsed = [parse_dates(batch[column], date_formats(self.region, fmt))
+                  for column, fmt in self.event_dates.items() if column in batch.columns]
+        if not parsed:
+            empty = pl.Series([None] * batch.height, dtype=pl.Date)
+            return empty, empty
+        frame = pl.DataFrame({f"d{i}": s for i, s in enumerate(parsed)})
+        return (frame.select(pl.min_horizontal(pl.all()))[:, 0],
+                frame.select(pl.max_horizontal(pl.all()))[:, 0])
+
+    def update(self, batch: pl.DataFrame) -> None:
+        """Consume one batch of String columns."""
+        self._counters.rows += batch.height
+        if batch.height == 0 or not self._slots:
+            return
+        columns: dict[str, pl.Series] = {}
+        for slot, kind in self._slots.items():
+            canonical = self._canonical(slot, batch)
+            if canonical is None:
+                continue
+            digests = self._digest_column(kind, canonical)
+            columns[_hi(slot)] = digests["hi"]
+            columns[_lo(slot)] = digests["lo"]
+        if not columns:
+            return
+        first, last = self._row_dates(batch)
+        rows = (batch.select(self._row_masks(batch))
+                .with_columns(*[s.alias(name) for name, s in columns.items()],
+                              first.alias("\0first"), last.alias("\0last")))
+        has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
+        rows = rows.filter(has_id)
+        self._counters.rows_with_identifier += rows.height
+        self._append(self._reduce(rows.with_columns(pl.lit(1, pl.UInt64).alias("\0rows"))))
+
+    # --------------------------------------------------------------- reducing
+
+    def _reduce(self, tuples: pl.DataFrame) -> pl.DataFrame:
+        """Distinct identifier tuples, with exposures and dates aggregated over their rows."""
+        schema = self._schema()
+        tuples = tuples.select([pl.col(name).cast(dtype) if name in tuples.columns
+                                else pl.lit(None, dtype).alias(name)
+                                for name, dtype in schema.items()])
+        keys = [name for name in schema if name.endswith(("\0hi", "\0lo"))]
+        aggs = [pl.col(m).bitwise_or() for m in self._mask_columns()]
+        aggs += [pl.col("\0first").min(), pl.col("\0last").max(), pl.col("\0rows").sum()]
+        return tuples.group_by(keys).agg(aggs).select(list(schema))
+
+    def _append(self, part: pl.DataFrame) -> None:
+        self._parts.append(part)
+        held = sum(p.height for p in self._parts)
+        if held > 2 * self._compacted_rows + self.COMPACT_AFTER:
+            self._compact()
+
+    def _compact(self) -> pl.DataFrame:
+        if len(self._parts) != 1:
+            merged = (pl.concat(self._parts, how="vertical") if self._parts
+                      else pl.DataFrame(schema=self._schema()))
+            self._parts = [self._reduce(merged)]
+        self._compacted_rows = self._parts[0].height
+        return self._parts[0]
+
+    # ------------------------------------------------------------------ merge
+
+    def merge(self, other: IdentityCollector) -> IdentityCollector:
+        """The state of both inputs, exactly as one pass over them would give."""
+        if other.key.key_id != self.key.key_id:
+            raise ValueError("cannot merge identity states made with different keys")
+        if (self._slots != other._slots or self.flag_columns != other.flag_columns
+                or self.region != other.region):
+            raise ValueError("cannot merge identity states with different plans")
+        merged = IdentityCollector(self.key, self.plan, self.region, self.column_categories,
+                                   self.event_dates)
+        merged._counters = self._counters + other._counters
+        for part in [*self._parts, *other._parts]:
+            merged._append(part)
+        return merged
+
+    def restrict(self, columns_kept: Iterable[str],
+                 categories: Mapping[str, str] | None = None) -> None:
+        """Keep only confirmed columns (identifier digests and exposures); relabel if given."""
+        kept = set(columns_kept)
+        tuples = self._compact()
+        dropped_slots = [slot for slot in self._slots if not self._slot_kept(slot, kept)]
+        for slot in dropped_slots:
+            del self._slots[slot]
+        if categories:
+            self.column_categories.update({c: cat for c, cat in categories.items()
+                                           if c in self.column_categories})
+        # Clear the exposure bits of unconfirmed columns; the bit layout itself stays.
+        exprs = []
+        for word, name in enumerate(self._mask_columns()):
+            keep_bits = sum(1 << (bit % 64) for bit, column in enumerate(self.flag_columns)
+                            if bit // 64 == word and column in kept)
+            exprs.append((pl.col(name) & pl.lit(keep_bits, pl.UInt64)).alias(name))
+        id_columns = [c for slot in self._slots for c in (_hi(slot), _lo(slot))]
+        tuples = tuples.with_columns(exprs).select(*id_columns, *self._mask_columns(),
+                                                   "\0first", "\0last", "\0rows")
+        if id_columns:
+            tuples = tuples.filter(pl.any_horizontal([pl.col(c).is_not_null()
+                                                      for c in id_columns]))
+        else:
+            tuples = tuples.clear()
+        self._parts = [self._reduce(tuples)]
+        self._compacted_rows = self._parts[0].height
+
+    def _slot_kept(self, slot: str, kept: set[str]) -> bool:
+        if slot != COMPOSITE_SLOT:
+            return slot in kept
+        by_role = {spec.role: column for column, spec in self.plan.items()
+                   if spec.kind == "name_birth"}
+        names_kept = (by_role.get("full_name") in kept
+                      or {by_role.get("first_name"), by_role.get("last_name")} <= kept)
+        return by_role[BIRTH_ROLE] in kept and names_kept
+
+    # ----------------------------------------------------------------- people
+
+    def _resolve(self) -> _Resolved:
+        """Distinct digests -> person (component) with the person's exposures and dates."""
+        tuples = self._compact().with_row_index("\0tuple")
+        node_parts = []
+        for slot, kind in self._slots.items():
+            node_parts.append(tuples.select(
+                pl.col("\0tuple"), pl.lit(kind).alias("kind"),
+                pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"))
+                .filter(pl.col("hi").is_not_null()))
+        if not node_parts:
+            empty = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
+                                         "person": pl.UInt64})
+            return _Resolved(empty, 0, {})
+        memberships = pl.concat(node_parts)
+        nodes = (memberships.select("kind", "hi", "lo").unique(["hi", "lo"])
+                 .sort("hi", "lo").with_row_index("node"))
+        memberships = memberships.join(nodes.select("hi", "lo", "node"), on=["hi", "lo"])
+        # Star edges: each tuple's first node to every other node of the tuple.
+        anchors = memberships.group_by("\0tuple").agg(pl.col("node").min().alias("anchor"))
+        edges = memberships.join(anchors, on="\0tuple")
+        root = connected_components(nodes.height, edges["anchor"].to_numpy(),
+                                    edges["node"].to_numpy())
+        # Per person: union of the tuples' exposures and dates.
+        tuple_person = anchors.with_columns(
+            pl.Series("person", root[anchors["anchor"].to_numpy()], dtype=pl.UInt64))
+        per_person = (tuples.join(tuple_person, on="\0tuple")
+                      .group_by("person")
+                      .agg(*[pl.col(m).bitwise_or() for m in self._mask_columns()],
+                           pl.col("\0first").min().alias("first_seen"),
+                           pl.col("\0last").max().alias("last_seen")))
+        nodes = (nodes.with_columns(pl.Series("person", root, dtype=pl.UInt64))
+                 .join(per_person, on="person", how="left"))
+        # Renumber people densely (0..people-1), which also keeps index files small.
+        nodes = nodes.with_columns(pl.col("person").rank("dense").cast(pl.UInt64) - 1)
+        people = int(nodes["person"].n_unique()) if nodes.height else 0
+        by_kind = {}
+        for (kind,), group in nodes.group_by(["kind"]):
+            by_kind[kind] = {"identifiers": group.height,
+                             "people": int(group["person"].n_unique())}
+        return _Resolved(nodes, people, dict(sorted(by_kind.items())))
+
+    def people(self) -> dict[str, Any]:
+        """Distinct people, with the method stated and counts per identifier kind."""
+        resolved = self._resolve()
+        return {
+            "distinct": resolved.people,
+            "method": PEOPLE_METHOD,
+            "rows": self._counters.rows,
+            "rows_with_identifier": self._counters.rows_with_identifier,
+            "by_identifier_kind": resolved.by_kind,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.people()
+
+    def categories_of_bits(self) -> list[tuple[int, str]]:
+        """(column bit, category id) for the flagged columns."""
+        return [(bit, self.column_categories[column])
+                for bit, column in enumerate(self.flag_columns)]
+
+    def write_index(self, index_dir: str, leak_id: str, leak_name: str,
+                    inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+        """Append this leak to the index at ``index_dir``; returns the manifest."""
+        resolved = self._resolve()
+        leak_categories = sorted({category for _bit, category in self.categories_of_bits()})
+        if len(leak_categories) > 64:
+            raise ValueError("more than 64 categories in one leak")
+        # Column bits -> category bits, vectorised over the nodes.
+        category_bits = pl.lit(0, pl.UInt64)
+        for bit, category in self.categories_of_bits():
+            word = pl.col(f"\0mask{bit // 64}")
+            has = (word & pl.lit(1 << (bit % 64), pl.UInt64)) != 0
+            category_bits = category_bits | pl.when(has).then(
+                pl.lit(1 << leak_categories.index(category), pl.UInt64)).otherwise(
+                pl.lit(0, pl.UInt64))
+        entries = resolved.nodes.select(
+            "kind", "hi", "lo", "person", category_bits.fill_null(0).alias("categories"),
+            "first_seen", "last_seen") if resolved.nodes.height else resolved.nodes
+        leak = {
+            "leak_id": leak_id,
+            "name": leak_name,
+            "inputs": inputs,
+            "rows": rows,
+            "people": resolved.people,
+            "people_method": PEOPLE_METHOD,
+            "by_identifier_kind": resolved.by_kind,
+            "categories": leak_categories,
+            "region": self.region,
+        }
+        return index_store.add_leak(index_dir, self.key.key_id, leak, entries)

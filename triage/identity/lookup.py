@@ -1,0 +1,120 @@
+"""Was this person in a leak? One identifier in, the leaks and what they exposed out.
+
+A :class:`LookupIndex` opens an index once (manifest, per-leak row-group starts,
+Parquet footers) and answers each lookup by canonicalising the identifier,
+computing its keyed digest, and reading one row group per leak. It does the
+same work for a hit and a miss, so timing says little about the answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from triage.errors import TriageError
+from triage.identity.canonical import FORMS, Canonicaliser, name_birth_one
+from triage.identity.digest import DIGEST_BYTES, KeyedHasher, hmac_prefix
+from triage.identity.index import STARTS_FILE, check_compatible, read_manifest
+from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
+
+_COLUMNS = ["digest", "categories", "first_seen", "last_seen"]
+
+
+@dataclass
+class _Leak:
+    entry: dict[str, Any]
+    file: pq.ParquetFile | None
+    starts: list[bytes]
+
+
+class LookupIndex:
+    """An opened index, checked against the key: a wrong key is an error, never a miss."""
+
+    def __init__(self, index_dir: str | Path, key: HmacKey, region: str | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.manifest = read_manifest(self.index_dir)
+        check_compatible(self.manifest, key.key_id, self.index_dir)
+        leaks = self.manifest["leaks"]
+        self.region = region or (leaks[0].get("region") if leaks else None) or "FR"
+        self._hasher = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS), native=False)
+        self._leaks = [self._open(entry) for entry in leaks]
+
+    def _open(self, entry: dict[str, Any]) -> _Leak:
+        folder = self.index_dir / Path(entry["file"]).parent
+        if entry["identifiers"] == 0:
+            return _Leak(entry, None, [])
+        try:
+            raw = (folder / STARTS_FILE).read_bytes()
+            handle = pq.ParquetFile(self.index_dir / entry["file"], memory_map=True)
+        except OSError:
+            raise TriageError(f"index files of leak {entry['leak_id']} are missing",
+                              path=str(folder)) from None
+        starts = [raw[i:i + DIGEST_BYTES] for i in range(0, len(raw), DIGEST_BYTES)]
+        return _Leak(entry, handle, starts)
+
+    def digest(self, kind: str, value: str, birth_date: str | None = None) -> bytes | None:
+        """The digest an identifier has in this index, or None if it is not valid."""
+        if kind == "name_birth":
+            if birth_date is None:
+                raise TriageError("a name lookup needs a birth date")
+            canonical = name_birth_one(value, birth_date, self.region)
+        elif kind in FORMS:
+            canonical = Canonicaliser(kind, self.region).one(value)
+        else:
+            raise TriageError(f"unknown identifier kind {kind}")
+        if canonical is None:
+            return None
+        return self._hasher.digest_one(hmac_prefix(kind, FORMS[kind]), canonical)
+
+    def lookup(self, kind: str, value: str, birth_date: str | None = None) -> dict[str, Any]:
+        """``{"found": bool, "leaks": [...]}``: the lookup document, and nothing more."""
+        digest = self.digest(kind, value, birth_date)
+        # An invalid identifier still costs one search, so it answers no faster.
+        found = self.lookup_digest(digest if digest is not None else bytes(DIGEST_BYTES))
+        if digest is None:
+            found = []
+        return {"found": bool(found), "leaks": found}
+
+    def lookup_digest(self, digest: bytes) -> list[dict[str, Any]]:
+        hits = []
+        for leak in self._leaks:
+            row = self._find(leak, digest)
+            if row is not None:
+                categories, first, last = row
+                names = leak.entry["categories"]
+                hits.append({
+                    "leak_id": leak.entry["leak_id"],
+                    "name": leak.entry["name"],
+                    "categories": [names[b] for b in range(len(names)) if categories >> b & 1],
+                    "first_seen": first, "last_seen": last,
+                })
+        return hits
+
+    @staticmethod
+    def _find(leak: _Leak, digest: bytes) -> tuple[int, str | None, str | None] | None:
+        if leak.file is None:
+            return None
+        group = max(bisect.bisect_right(leak.starts, digest) - 1, 0)
+        table = leak.file.read_row_group(group, columns=_COLUMNS, use_threads=False)
+        column = table.column("digest").chunk(0) if table.num_rows else None
+        if column is None:
+            return None
+        digests = np.frombuffer(column.buffers()[1], dtype=f"S{DIGEST_BYTES}",
+                                count=len(column), offset=column.offset * DIGEST_BYTES)
+        at = int(np.searchsorted(digests, np.bytes_(digest)))
+        if at >= len(digests) or digests[at] != np.bytes_(digest):
+            return None
+        return (int(table.column("categories")[at].as_py()),
+                _iso(table.column("first_seen")[at].as_py()),
+                _iso(table.column("last_seen")[at].as_py()))
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
