@@ -34,7 +34,7 @@ def _render_table(result) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("profile")
-@click.argument("dump", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("dump", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document "
               "(schemas/profile.schema.json) instead of a table.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

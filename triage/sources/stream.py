@@ -62,6 +62,28 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
+class _Layers:
+    """A decompressing stream that also closes the file (and archive) beneath it."""
+
+    def __init__(self, top: BinaryIO, *below: object) -> None:
+        self._top = top
+        self._below = below
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._top, name)
+
+    def __enter__(self) -> _Layers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._top.close()
+        for layer in self._below:
+            layer.close()  # type: ignore[attr-defined]
+
+
 @dataclass
 class Member:
     """One readable stream inside a file: the file itself, or an archive member."""
@@ -83,18 +105,19 @@ class Member:
         if report is not None:
             raw = io.BufferedReader(CountingReader(raw, report), buffer_size=1 << 20)  # type: ignore[assignment]
         if self.compression == "gzip":
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+            return _Layers(gzip.GzipFile(fileobj=raw, mode="rb"), raw)  # type: ignore[return-value]
         if self.compression == "bzip2":
-            return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+            return _Layers(bz2.BZ2File(raw, mode="rb"), raw)  # type: ignore[return-value]
         if self.compression == "xz":
-            return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+            return _Layers(lzma.LZMAFile(raw, mode="rb"), raw)  # type: ignore[return-value]
         if self.compression == "zstd":
             import zstandard
 
-            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            return _Layers(reader, raw)  # type: ignore[return-value]
         if self.compression == "zip":
             archive = zipfile.ZipFile(raw)
-            return archive.open(self.member or "")  # type: ignore[return-value]
+            return _Layers(archive.open(self.member or ""), archive, raw)  # type: ignore[return-value]
         return raw
 
 

@@ -1,0 +1,155 @@
+"""Profile accumulators: the merge law, sketch accuracy, the type lattice, no raw values."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.profile import TableProfile
+from triage.profile.hll import HyperLogLog
+from triage.profile.types import TEXT, InferredType
+from triage.resources import load_schema
+
+
+def profile_of(*frames: pl.DataFrame) -> TableProfile:
+    profile = TableProfile()
+    for frame in frames:
+        profile.update(frame)
+    return profile
+
+
+def comparable(profile: TableProfile) -> dict:
+    """Everything that must merge exactly (shapes are sampled shares: excluded)."""
+    doc = profile.to_dict()
+    for column in doc["columns"]:
+        column.pop("shapes")
+    return doc
+
+
+_values = st.one_of(
+    st.none(), st.just(""), st.integers(-10**6, 10**6).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: f"{f:.3f}"),
+    st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
+    st.sampled_from(["oui", "non", "Jean", "jean.dupont@mail.fr", "06 12 34 56 78"]),
+    st.text(max_size=8),
+)
+_column = st.sampled_from(["a", "b", "c"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({"a": _values, "b": _values, "c": _values}),
+                     min_size=2, max_size=300),
+       cut=st.floats(0, 1))
+def test_merge_law_profile_of_a_plus_b_is_merge_of_profiles(rows, cut):
+    frame = pl.DataFrame(rows, schema=dict.fromkeys("abc", pl.String))
+    split = int(len(rows) * cut)
+    head, tail = frame.head(split), frame.tail(len(rows) - split)
+    whole = profile_of(frame)
+    merged = profile_of(head).merge(profile_of(tail))
+    assert comparable(merged) == comparable(whole)
+    for name in "abc":
+        assert (merged.columns[name].hll.registers == whole.columns[name].hll.registers).all()
+
+
+def test_columns_appearing_later_count_missing_rows_as_nulls():
+    first = pl.DataFrame({"a": ["1", "2"]})
+    second = pl.DataFrame({"a": ["3"], "b": ["x"]})
+    doc = profile_of(first, second).to_dict()
+    b = next(c for c in doc["columns"] if c["name"] == "b")
+    assert (b["count"], b["nulls"]) == (1, 2)
+    assert profile_of(first).merge(profile_of(second)).to_dict() == doc
+
+
+def test_hll_is_within_two_percent_at_a_million_distinct():
+    values = pl.DataFrame({"v": pl.int_range(0, 1_000_000, eager=True).cast(pl.String) + "x"})
+    profile = profile_of(values)
+    estimate = profile.to_dict()["columns"][0]["distinct"]
+    assert abs(estimate - 1_000_000) / 1_000_000 <= 0.02
+
+
+def test_hll_small_sets_are_exact_enough():
+    sketch = profile_of(pl.DataFrame({"v": ["a", "b", "c", "a", "", None]}))
+    assert sketch.to_dict()["columns"][0]["distinct"] == 3
+
+
+@pytest.mark.parametrize("values,kind,formats", [
+    (["1", "-2", "+3", "007"], "integer", None),
+    (["1", "2.5", "3,25"], "decimal", [","]),
+    (["oui", "NON", "true"], "boolean", None),
+    (["01/02/2020", "31/12/1999"], "date", ["%d/%m/%Y"]),
+    (["2020-01-02", "2020-01-03 10:00:00"], "datetime", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]),
+    (["01/02/2020", "2020-03-04"], "date", ["%Y-%m-%d", "%d/%m/%Y"]),
+    (["1", "x"], "text", None),
+    (["2020-01-01", "12"], "text", None),
+    (["", None], "null", None),
+])
+def test_type_lattice(values, kind, formats):
+    doc = profile_of(pl.DataFrame({"v": values}, schema={"v": pl.String})).to_dict()
+    inferred = doc["columns"][0]["type"]
+    assert inferred["kind"] == kind
+    assert inferred.get("formats") == formats
+
+
+def test_type_is_exact_even_when_the_sample_misses_the_odd_value():
+    values = [str(i) for i in range(100_000)]
+    values[77_777] = "not a number"
+    doc = profile_of(pl.DataFrame({"v": values})).to_dict()
+    assert doc["columns"][0]["type"]["kind"] == "text"
+
+
+def test_join_is_commutative_and_text_absorbs():
+    a, b = InferredType("integer"), InferredType("date", frozenset({"%Y-%m-%d"}))
+    assert a.join(b) == b.join(a) == TEXT
+    assert InferredType("integer").join(InferredType("decimal")).kind == "decimal"
+
+
+def test_ranges_and_withheld_identifiers():
+    frame = pl.DataFrame({"age": ["34", "71", "5"], "tel": ["0612345678", "0698765432", "0700000000"],
+                          "visit": ["03/01/2015", "30/10/2020", "12/06/2018"]})
+    columns = {c["name"]: c for c in profile_of(frame).to_dict()["columns"]}
+    assert columns["age"]["range"] == {"min": 5, "max": 71}
+    assert columns["tel"]["range"] == {"withheld": "identifier-like numbers"}
+    assert columns["visit"]["range"] == {"min": "2015-01-03", "max": "2020-10-30"}
+
+
+def test_shapes_never_hold_letters_or_digits_of_values():
+    frame = pl.DataFrame({"email": ["jean.dupont@mail.fr"] * 3, "tel": ["06 12 34 56 78"] * 3,
+                          "nom": ["Dupont", "DUPONT", "de la Tour"]})
+    columns = {c["name"]: c for c in profile_of(frame).to_dict()["columns"]}
+    assert columns["email"]["shapes"] == [{"shape": "a.a@a.a", "share": 1.0}]
+    assert columns["tel"]["shapes"] == [{"shape": "99 99 99 99 99", "share": 1.0}]
+    assert {s["shape"] for s in columns["nom"]["shapes"]} == {"Aa", "A", "a a Aa"}
+
+
+def test_profile_json_is_valid_and_holds_no_value(tmp_path):
+    path = tmp_path / "patients.csv"
+    canaries = ["canary.leak@example.org", "0611223344", "Zébulon"]
+    path.write_text("email;tel;nom;naissance\n" + "".join(
+        f"{canaries[0] if i == 7 else f'u{i}@x.fr'};{canaries[1] if i == 3 else f'06{i:08d}'};"
+        f"{canaries[2] if i == 5 else 'Nom'};0{i % 9 + 1}/01/1980\n" for i in range(40)), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "triage", "profile", "--json", str(path)],
+                            capture_output=True, text=True, timeout=120, check=True)
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, load_schema("profile.schema.json"))
+    assert doc["rows"]["parsed"] == 40
+    for canary in canaries:
+        assert canary not in result.stdout and canary.lower() not in result.stdout.lower()
+        assert canary not in result.stderr
+    table = subprocess.run([sys.executable, "-m", "triage", "profile", str(path)],
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert "email" in table.stdout
+    assert not any(c in table.stdout for c in canaries)
+
+
+def test_hll_merge_is_register_max():
+    a, b = HyperLogLog(), HyperLogLog()
+    a.registers[3], b.registers[3], b.registers[9] = 5, 2, 7
+    merged = a.merge(b)
+    assert merged.registers[3] == 5 and merged.registers[9] == 7
