@@ -1,0 +1,11 @@
+"""Synthetic leaked dumps shaped after real incidents, with an exact ground-truth file.
+
+``generate(scenario, rows, path, seed=..., messy=..., obfuscate_headers=..., locale=...)``
+writes the dump and ``<path>.truth.json`` and returns the truth document. Scenarios
+are declared in ``seeds/*.toml``; see ``docs/synthetic.md``.
+"""
+
+from synthetic.engine import generate
+from synthetic.scenario import CATEGORY_IDS, SeedError, load, scenarios
+
+__all__ = ["CATEGORY_IDS", "SeedError", "generate", "load", "scenarios"]
