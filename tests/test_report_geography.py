@@ -1,0 +1,108 @@
+"""Region codes from postcodes, NIRs, ZIP codes and phones: vectorised, per batch."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import phonenumbers
+import polars as pl
+
+from triage.report.geography import (country_from_phone, fr_departement_from_nir,
+                                     fr_departement_from_postcode, us_state_from_zip)
+
+POSTCODES = [
+    ("56000", "56"), ("27000", "27"), ("75001", "75"), (" 45000 ", "45"),
+    ("20000", "2A"), ("20137", "2A"), ("20167", "2A"),          # Ajaccio, Porto-Vecchio
+    ("20200", "2B"), ("20600", "2B"), ("20290", "2B"),          # Bastia, Furiani, Borgo
+    ("97100", "971"), ("97200", "972"), ("97300", "973"), ("97400", "974"), ("97600", "976"),
+    ("98800", "988"), ("1000", "01"),                           # a spreadsheet ate the 0
+    ("98000", None),                                            # Monaco
+    ("96000", None), ("00100", None), ("5600", "05"), ("560000", None), ("ABCDE", None),
+    ("", None), (None, None),
+]
+
+
+def test_departement_from_postcode() -> None:
+    values = pl.Series("postcode", [value for value, _ in POSTCODES])
+    result = fr_departement_from_postcode(values)
+    assert result.name == "postcode"
+    assert result.to_list() == [expected for _, expected in POSTCODES]
+
+
+def test_expr_and_series_agree() -> None:
+    frame = pl.DataFrame({"cp": [value for value, _ in POSTCODES]})
+    from_expr = frame.select(fr_departement_from_postcode(pl.col("cp"))).to_series()
+    assert from_expr.to_list() == fr_departement_from_postcode(frame["cp"]).to_list()
+
+
+NIRS = [
+    ("185055600608436", "56"),             # born in Morbihan
+    ("2 85 05 2A 006 084 36", "2A"),       # Corse-du-Sud, written with spaces
+    ("1850520B00608436", None),            # 16 characters: not a NIR
+    ("18505 2B 006 084", "2B"),            # without its key
+    ("1 72 03 20 006 084", "20"),          # Corsica before 1976
+    ("185059906008436", "99"),             # born abroad
+    ("1850597106008 36", "971"),           # Guadeloupe: 3-digit département, 2-digit commune
+    ("2-91-12-974-12-345-67", "974"),
+    ("9850556006084", None),               # sex digit 9 does not exist
+    ("18505", None), ("", None), (None, None),
+]
+
+
+def test_departement_from_nir_birth_field() -> None:
+    values = pl.Series([value for value, _ in NIRS], dtype=pl.String)
+    assert fr_departement_from_nir(values).to_list() == [expected for _, expected in NIRS]
+
+
+ZIPS = [("10001", "NY"), ("02139", "MA"), ("2139", "MA"), ("94105-1234", "CA"), ("941051234", "CA"),
+        ("00501", "NY"), ("00901", "PR"), ("20500", "DC"), ("33101", "FL"), ("73301", "TX"),
+        ("96910", "GU"), ("96813", "HI"), ("99501", "AK"), ("09012", "AE"), ("00001", None),
+        ("ABCDE", None), (None, None)]
+
+
+def test_state_from_zip() -> None:
+    values = pl.Series([value for value, _ in ZIPS], dtype=pl.String)
+    assert us_state_from_zip(values).to_list() == [expected for _, expected in ZIPS]
+
+
+def _example_numbers() -> list[str]:
+    numbers = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                numbers.append(phonenumbers.format_number(example,
+                                                          phonenumbers.PhoneNumberFormat.E164))
+    return numbers
+
+
+def test_country_from_phone_matches_phonenumbers_per_number() -> None:
+    numbers = _example_numbers() + ["0612345678", "+999", "", None, "+800 1234 5678"]
+    result = country_from_phone(pl.Series("tel", numbers, dtype=pl.String))
+    expected = []
+    for number in numbers:
+        region = None
+        if number and number.startswith("+"):
+            try:
+                region = phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
+            except phonenumbers.NumberParseException:
+                pass
+        expected.append(region if region not in ("ZZ", "001") else None)
+    assert result.name == "tel"
+    mismatches = [(n, r, e) for n, r, e in zip(numbers, result.to_list(), expected) if r != e]
+    assert mismatches == []
+
+
+def test_country_from_phone_does_not_call_phonenumbers_per_row() -> None:
+    rng = random.Random(3)
+    numbers = [f"+336{rng.randrange(10**8):08d}" for _ in range(150_000)]
+    numbers += [f"+1{rng.choice(['202', '416', '212', '604'])}555{rng.randrange(10**4):04d}"
+                for _ in range(150_000)]
+    series = pl.Series(numbers)
+    started = time.perf_counter()
+    result = country_from_phone(series)
+    elapsed = time.perf_counter() - started
+    assert (result == "FR").sum() == 150_000
+    assert set(result.unique().to_list()) == {"FR", "US", "CA"}
+    assert elapsed < 3.0, f"{elapsed:.2f}s for 300,000 numbers"
