@@ -1,0 +1,36 @@
+"""``triage serve``: the victim-lookup HTTP API."""
+
+from __future__ import annotations
+
+import click
+
+from triage.identity.keys import load_hmac_key
+from triage.identity.lookup import LookupIndex
+from triage.identity.service import serve
+
+
+@click.command("serve")
+@click.argument("index", type=click.Path(exists=True, file_okay=False))
+@click.option("--key", "key_file", type=click.Path(dir_okay=False),
+              help="HMAC key file (mode 0600); default: $TRIAGE_HMAC_KEY (base64).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; put a TLS-terminating proxy in front for others.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--rate", default=1.0, show_default=True, type=float,
+              help="Lookups per second allowed per client (token bucket refill).")
+@click.option("--burst", default=10, show_default=True, type=int,
+              help="Lookups a client may make at once before being limited.")
+@click.option("--min-latency-ms", default=3.0, show_default=True, type=float,
+              help="Every lookup answer takes at least this long, hit or miss.")
+@click.option("--region", help="Default phone region (default: the index's).")
+def command(index: str, key_file: str | None, host: str, port: int, rate: float, burst: int,
+            min_latency_ms: float, region: str | None) -> None:
+    """Serve lookups over HTTP: POST /v1/lookup, GET /health, GET /openapi.json.
+
+    Identifiers are accepted only in POST bodies and never logged (no access
+    log). Each client is rate-limited (429 with Retry-After).
+    """
+    lookup_index = LookupIndex(index, load_hmac_key(key_file), region=region)
+    click.echo(f"serving {len(lookup_index.manifest['leaks'])} leak(s) on http://{host}:{port} "
+               f"(key id {lookup_index.manifest['key_id']})", err=True)
+    serve(lookup_index, host, port, rate=rate, burst=burst, min_latency=min_latency_ms / 1000)
