@@ -1,0 +1,80 @@
+"""The one interface every detector implements.
+
+A detector recognises one kind of column (one category, maybe one subtype) from
+two kinds of evidence, which :class:`~triage.detect.table.TableDetector` combines:
+
+* its *header* lexicon key (``headers``): header names in many languages, kept as
+  data in ``triage/detect/lexicons/headers.json``;
+* its *values*: a cheap vectorised :meth:`Detector.prefilter` (a polars
+  expression: shape only) run over a column's sample, then
+  :meth:`Detector.validate` (check digits, parsing, lexicons) on the candidates
+  only, then :meth:`Detector.plausible`, a column-level test that a set of valid
+  values looks like the category (version strings are valid IPv4 one by one,
+  but not as a column).
+
+A detector never keeps, logs or returns raw values: it returns booleans and
+numbers, and :meth:`Detector.evidence` adds shares, never examples.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import polars as pl
+
+
+class Detector:
+    """Base class: subclass, set the class attributes, override what differs."""
+
+    #: Stable id; equals the module name under ``triage/detect/detectors/``.
+    id: ClassVar[str]
+    #: A category id from ``schemas/categories.json``.
+    category: ClassVar[str]
+    #: A subtype listed under that category, or None.
+    subtype: ClassVar[str | None] = None
+    #: Key into the header lexicon (several detectors may share one).
+    headers: ClassVar[str]
+    #: Whether values alone may decide the column (False: header evidence needed).
+    values_decide: ClassVar[bool] = True
+    #: Share of sampled non-empty values that must validate for values alone to
+    #: claim the column. High because one value must never relabel a column.
+    min_value_share: ClassVar[float] = 0.8
+    #: With a matching header, the share of values that must validate; below it
+    #: the values contradict the header (a ``num_secu`` column of free text).
+    header_min_share: ClassVar[float] = 0.3
+    #: Tie-break between equal scores: the more specific check wins.
+    priority: ClassVar[int] = 50
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        """A vectorised, cheap shape test over (stripped) values: True = candidate."""
+        return col.is_not_null()
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        """Validate candidates (they passed :meth:`prefilter`): a boolean Series."""
+        return pl.Series(values.name, [True] * len(values), dtype=pl.Boolean)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        """A factor in [0, 1]: does this set of valid values look like the category?"""
+        return 1.0
+
+    def special_category(self, valid: pl.Series) -> bool | None:
+        """Override to decide GDPR Art. 9 from values (a URL with health terms).
+
+        None means: take the category's flag from the taxonomy.
+        """
+        return None
+
+    def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
+        """Extra column-level evidence: shares and counts only, never values."""
+        return {}
+
+
+def regex_validator(values: pl.Series, pattern: str) -> pl.Series:
+    """Vectorised full-match test, for validators that are patterns."""
+    return values.str.contains(pattern)
+
+
+def checksum_validator(values: pl.Series, is_valid) -> pl.Series:  # type: ignore[no-untyped-def]
+    """Apply a per-value check (python-stdnum's ``is_valid``) to a small candidate set."""
+    return pl.Series(values.name, [bool(is_valid(v)) for v in values.to_list()],
+                     dtype=pl.Boolean)

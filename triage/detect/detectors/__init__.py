@@ -1,0 +1,1 @@
+"""One module per detector; each defines ``DETECTOR``. Listed in ``triage.detect.registry``."""

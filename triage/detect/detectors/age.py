@@ -1,0 +1,39 @@
+"""Ages in years: whole numbers 0-120 (maybe "42 ans"), spread like a population's."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.detect.base import Detector
+
+MAX_AGE = 120
+
+
+class Age(Detector):
+    id = "age"
+    category = "age"
+    headers = "age"
+    priority = 40
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return col.str.contains(r"(?i)^\d{1,3}(?:\s?(?:ans?|years?|yrs?|y|jahre?|j|anos|anni|años))?$")
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        number = values.str.extract(r"^(\d{1,3})", 1).cast(pl.Int32, strict=False)
+        return number.is_between(0, MAX_AGE).fill_null(False)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        numbers = valid.str.extract(r"^(\d{1,3})", 1).cast(pl.Int32)
+        distinct = numbers.n_unique()
+        median = numbers.median() or 0
+        leading_zero = float(valid.str.contains(r"^0\d").mean() or 0.0)
+        if leading_zero > 0.05:
+            return 0.0  # codes, not ages
+        # A population's ages: many distinct values, some adults, a middle-aged median.
+        if distinct >= min(15, max(3, sample_size // 10)) and (numbers.max() or 0) >= 40 \
+                and 15 <= median <= 80:
+            return 1.0
+        return 0.4
+
+
+DETECTOR = Age()

@@ -1,0 +1,40 @@
+"""Dates of birth: valid dates in the past, spread over decades, no time of day."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.detect.base import Detector
+from triage.detect.detectors._dates import current_year, date_shape, has_time, parse_years
+
+OLDEST_YEAR = 1900
+#: Birth dates of a population spread over decades; event dates over a few years.
+MIN_SPREAD_YEARS = 15
+
+
+class BirthDate(Detector):
+    id = "birth_date"
+    category = "birth_date"
+    headers = "birth_date"
+    priority = 55
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return date_shape(col)
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        years = parse_years(values)
+        return years.is_between(OLDEST_YEAR, current_year()).fill_null(False)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        if float(has_time(valid).mean() or 0.0) > 0.2:
+            return 0.0
+        years = parse_years(valid)
+        spread = (years.quantile(0.9) or 0.0) - (years.quantile(0.1) or 0.0)
+        median_age = current_year() - (years.median() or 0.0)
+        if spread >= MIN_SPREAD_YEARS and median_age >= 10:
+            return 1.0
+        # A narrow or recent spread is an event column, unless a header says otherwise.
+        return 0.4
+
+
+DETECTOR = BirthDate()

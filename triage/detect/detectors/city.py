@@ -1,0 +1,33 @@
+"""City and commune names: a lexicon, plus the hyphenated shapes of French communes."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.detect.base import Detector
+from triage.detect.vocab import fold, word_list
+
+_COMMUNE_SHAPE = (r"(?i)^(?:saint|sainte|st|ste|le|la|les|l')[\s\-]\p{L}|"
+                  r"\p{L}[\s\-](?:sur|sous|en|les|lès|de|du|des|la|le|am|an der|bei|im)[\s\-]\p{L}")
+
+
+class City(Detector):
+    id = "city"
+    category = "city"
+    headers = "city"
+    priority = 30
+    min_value_share = 0.7
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return col.str.contains(r"^\p{L}[\p{L}\s\-'.]{1,48}$")
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        folded = pl.DataFrame({"v": values}).select(fold(pl.col("v")).alias("f"))["f"]
+        return folded.is_in(word_list("cities").implode()) | values.str.contains(_COMMUNE_SHAPE)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        # Residents share a few towns: a city column repeats.
+        return 1.0 if valid.n_unique() <= 0.8 * len(valid) or len(valid) < 30 else 0.6
+
+
+DETECTOR = City()

@@ -1,0 +1,41 @@
+"""Free text that mentions health: comments, observations, clinical notes.
+
+Most comments of a lab export say nothing medical ("RAS", "à jeun"); the column is
+health data when a fair share of its texts do, so the threshold is a share of
+texts with a health word (any of the languages in ``health_terms.json``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.detect.base import Detector
+from triage.detect.vocab import health_pattern
+
+MIN_HEALTH_SHARE = 0.2
+
+
+class HealthNote(Detector):
+    id = "health_note"
+    category = "health_note"
+    headers = "health_note"
+    priority = 30
+    min_value_share = MIN_HEALTH_SHARE
+    header_min_share = 0.05
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return col.str.contains(r"\p{L}{2}")
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        return values.str.contains(health_pattern())
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        # Notes are sentences; one- or two-word values are labels (diagnosis, drug).
+        words = float(valid.str.count_matches(r"\S+").mean() or 0.0)
+        return 1.0 if words >= 3 else 0.3
+
+    def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
+        return {"health_term_texts": len(valid)}
+
+
+DETECTOR = HealthNote()

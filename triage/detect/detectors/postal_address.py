@@ -1,0 +1,39 @@
+"""Street addresses: a number and a street word, in the orders the languages use."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from triage.detect.base import Detector
+from triage.detect.vocab import accent_tolerant, value_terms
+
+_SUFFIX_STREETS = r"(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm|laan|straat|plein|gracht|kade)"
+
+
+@cache
+def address_pattern() -> str:
+    words = "|".join(sorted({accent_tolerant(w) for w in value_terms("street_words")},
+                            key=len, reverse=True))
+    number_first = rf"^\d{{1,5}}\s?[A-Za-z]?(?:\s?(?:bis|ter))?,?\s+(?:{words})\.?\s+\S"
+    name_first = rf"\p{{L}}{_SUFFIX_STREETS}\s*\d{{1,4}}\s?[A-Za-z]?$|\s{_SUFFIX_STREETS}\s*\d{{1,4}}"
+    word_first = rf"^(?:{words})\.?\s+\S.*\s\d{{1,4}}[A-Za-z]?$"
+    return rf"(?i){number_first}|{name_first}|{word_first}"
+
+
+class PostalAddress(Detector):
+    id = "postal_address"
+    category = "postal_address"
+    headers = "postal_address"
+    priority = 50
+    min_value_share = 0.7
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return col.str.contains(r"\d") & col.str.contains(r"\p{L}{2}") & col.str.contains(r"\s")
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        return values.str.contains(address_pattern())
+
+
+DETECTOR = PostalAddress()

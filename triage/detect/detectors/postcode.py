@@ -1,0 +1,40 @@
+"""Postal codes: 5 digits (FR, DE, US, ES, IT), UK, NL (1234 AB), PT (1234-567), ZIP+4.
+
+Five bare digits are also quantities or codes: values alone decide only when the
+column looks like postcodes of a country (French ones mostly end in 0) or has a
+distinctly postal shape; otherwise the header must say so.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from triage.detect.base import Detector
+
+_DISTINCT = (r"^(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[1-9]\d{3} ?[A-Za-z]{2}|\d{4}-\d{3}"
+             r"|\d{5}-\d{4})$")
+
+
+class Postcode(Detector):
+    id = "postcode"
+    category = "postcode"
+    headers = "postcode"
+    priority = 45
+
+    def prefilter(self, col: pl.Expr) -> pl.Expr:
+        return col.str.contains(r"^\d{5}$") | col.str.contains(_DISTINCT)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        distinctive = float(valid.str.contains(_DISTINCT).mean() or 0.0)
+        if distinctive >= 0.8:
+            return 1.0
+        digits = valid.filter(valid.str.contains(r"^\d{5}$"))
+        if len(digits) == 0:
+            return 0.5
+        # French postcodes: a commune's code mostly ends in 0 (56000, 27200, 45160…).
+        french = float(digits.str.ends_with("0").mean() or 0.0)
+        repeated = digits.n_unique() <= 0.7 * len(digits)
+        return 1.0 if french >= 0.6 and repeated else 0.5
+
+
+DETECTOR = Postcode()

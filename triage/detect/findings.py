@@ -1,0 +1,44 @@
+"""One verdict per column, and the findings document (``schemas/findings.schema.json``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ColumnFinding:
+    """The verdict on one column. ``evidence`` holds shapes, shares and counts only."""
+
+    name: str
+    category: str | None
+    subtype: str | None
+    confidence: float
+    special_category: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+    #: The detector that decided (None when no category).
+    detector: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "category": self.category,
+            "subtype": self.subtype,
+            "confidence": round(self.confidence, 3),
+            "special_category": self.special_category,
+            "detector": self.detector,
+            "evidence": self.evidence,
+        }
+
+
+def findings_document(path: str, findings: Iterable[ColumnFinding], *,
+                      table: str | None = None, rows: int | None = None) -> dict[str, Any]:
+    """The findings of one table: ``{"file", "columns": [...]}`` (+ ``table``, ``rows``)."""
+    document: dict[str, Any] = {"file": str(path)}
+    if table is not None:
+        document["table"] = table
+    if rows is not None:
+        document["rows"] = rows
+    document["columns"] = [finding.to_dict() for finding in findings]
+    return document

@@ -1,0 +1,76 @@
+"""Value lexicons (names, cities, health words, drugs), loaded once from data files.
+
+Word lists become either polars Series (for a vectorised ``is_in``) or one
+accent-tolerant regular expression (for ``str.contains``, run by polars' Rust
+regex engine), so no detector loops over values in Python to use them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from triage.detect.headers import LEXICON_DIR
+
+# Lexicons are stored without accents; values keep theirs, so the pattern accepts both.
+_ACCENTED = {"a": "[aàáâãäå]", "e": "[eèéêë]", "i": "[iìíîï]", "o": "[oòóôõö]",
+             "u": "[uùúûü]", "c": "[cç]", "n": "[nñ]", "y": "[yÿý]", "s": "(?:s|ß)"}
+
+
+def accent_tolerant(term: str) -> str:
+    """A regex for a lexicon term: accents optional, ``*`` = any word ending, spaces flexible."""
+    parts = []
+    for ch in term:
+        if ch == "*":
+            parts.append(r"\w*")
+        elif ch == " ":
+            parts.append(r"[\s\-']+")
+        elif ch in _ACCENTED:
+            parts.append(_ACCENTED[ch])
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+def words_pattern(terms: list[str]) -> str:
+    """One case-insensitive whole-word alternation of all terms, longest first."""
+    alternatives = sorted({accent_tolerant(t) for t in terms}, key=len, reverse=True)
+    return r"(?i)\b(?:" + "|".join(alternatives) + r")\b"
+
+
+@cache
+def _json(name: str) -> dict[str, Any]:
+    return json.loads((LEXICON_DIR / name).read_text(encoding="utf-8"))
+
+
+def value_terms(key: str) -> list[str]:
+    """A list from ``values.json`` (medication, procedure, ethnic_origin, ...)."""
+    return list(_json("values.json")[key])
+
+
+@cache
+def word_list(name: str) -> pl.Series:
+    """``first_names``, ``last_names`` or ``cities``: lower case, accents removed."""
+    lines = (LEXICON_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    return pl.Series(name, [ln for ln in lines if ln and not ln.startswith("#")])
+
+
+@cache
+def health_pattern() -> str:
+    """Whole-word health vocabulary of every language, as one regex."""
+    terms = [t for lang, words in _json("health_terms.json").items()
+             if not lang.startswith("$") for t in words]
+    return words_pattern(terms)
+
+
+def fold(col: pl.Expr) -> pl.Expr:
+    """Lower case without accents, vectorised, to compare with word lists."""
+    folded = col.str.to_lowercase()
+    for plain, accented in (("a", "àáâãäå"), ("e", "èéêë"), ("i", "ìíîï"), ("o", "òóôõö"),
+                            ("u", "ùúûü"), ("c", "ç"), ("n", "ñ"), ("y", "ÿý")):
+        folded = folded.str.replace_all(f"[{accented}]", plain)
+    return folded.str.replace_all("ß", "ss", literal=True)
