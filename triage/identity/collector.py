@@ -194,8 +194,8 @@ class IdentityCollector:
                      for bit, column in enumerate(self.flag_columns)
                      if bit // 64 == word and column in batch.columns]
             # Bits are distinct, so their sum is their OR.
-            exprs.append((pl.sum_horizontal(terms) if terms else pl.lit(0)).cast(pl.UInt64)
-                         .fill_null(0).alias(f"\0mask{word}"))
+            total = pl.sum_horizontal(terms) if terms else pl.zeros(batch.height, pl.UInt64)
+            exprs.append(total.cast(pl.UInt64).fill_null(0).alias(f"\0mask{word}"))
         return exprs
 
     def _row_dates(self, batch: pl.DataFrame) -> tuple[pl.Series, pl.Series]:

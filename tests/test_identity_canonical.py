@@ -1,0 +1,112 @@
+"""Canonical forms: the variant table in schemas/, and the fast paths agreeing with the references."""
+
+from __future__ import annotations
+
+import phonenumbers
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.identity.canonical import (FORMS, Canonicaliser, _fast_expr, _phone_fast,
+                                       _with_fallback, email_reference, id_reference,
+                                       name_birth_one, name_birth_series, name_reference,
+                                       phone_reference)
+from triage.resources import load_schema
+
+TABLE = load_schema("canonical-forms.json")["forms"]
+
+
+def _canonical(kind: str, inputs: list, region: str) -> list:
+    if kind == "name_birth":
+        return name_birth_series(pl.Series([i[0] for i in inputs], dtype=pl.String),
+                                 pl.Series([i[1] for i in inputs], dtype=pl.String),
+                                 region).to_list()
+    return Canonicaliser(kind, region).series(pl.Series(inputs, dtype=pl.String)).to_list()
+
+
+def test_every_form_is_documented_with_its_version():
+    assert {kind: form["version"] for kind, form in TABLE.items()} == FORMS
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_variants_in_the_table_agree(kind):
+    for group in TABLE[kind]["agree"]:
+        got = _canonical(kind, group["inputs"], group.get("region", "FR"))
+        assert got == [group["canonical"]] * len(group["inputs"]), group["inputs"]
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_invalid_values_in_the_table_have_no_form(kind):
+    assert _canonical(kind, TABLE[kind]["invalid"], "FR") == [None] * len(TABLE[kind]["invalid"])
+
+
+def test_name_lookup_form_equals_the_indexed_form():
+    assert name_birth_one("Hélène Le-Goff", "1985-03-12") == "helenelegoff\x001985-03-12"
+
+
+# Alphabets that mix the plain subset with the characters that must leave it.
+_TRICKY = "é\u00a0\x1c\x0bＡｊİıßŒſŉ\u0301\u2013’"
+_EMAIL_CHARS = st.text(alphabet="abcXYZ09.@-_+ \t" + _TRICKY, max_size=24)
+_ID_CHARS = st.text(alphabet="0123456789abAB -./:_`\t" + _TRICKY, max_size=20)
+_NAME_CHARS = st.text(alphabet="abcJEANÉéèçôÿÀÖØøĳĲŁłž -'." + _TRICKY, max_size=20)
+
+
+def _agrees(kind: str, values: list[str], reference, region: str = "FR") -> None:  # type: ignore[no-untyped-def]
+    series = pl.Series(values, dtype=pl.String)
+    got = _with_fallback(series, _fast_expr(kind, region), reference).to_list()
+    assert got == [reference(v) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_EMAIL_CHARS, max_size=20))
+def test_email_fast_path_equals_reference(values):
+    _agrees("email", values, email_reference)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ID_CHARS, max_size=20))
+def test_id_fast_path_equals_reference(values):
+    _agrees("national_id", values, id_reference)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NAME_CHARS, max_size=20))
+def test_name_fast_path_equals_reference(values):
+    _agrees("name", values, name_reference)
+
+
+_REGIONS = ["FR", "US", "GB", "DE", "BE", "ES", "IT", "CH", "NL", "CA"]
+
+
+@st.composite
+def _phones(draw):  # type: ignore[no-untyped-def]
+    region = draw(st.sampled_from(_REGIONS))
+    cc = str(phonenumbers.country_code_for_region(region))
+    lead = draw(st.sampled_from(["", "0", "1", "+" + cc, "00" + cc, "011" + cc, "+", "+1",
+                                 "+44", "0" + cc, "(0)"]))
+    digits = draw(st.text(alphabet="0123456789", min_size=3, max_size=13))
+    seps = draw(st.lists(st.sampled_from([" ", ".", "-", ""]), min_size=len(digits),
+                         max_size=len(digits)))
+    body = "".join(d + s for d, s in zip(digits, seps, strict=True))
+    return region, lead + draw(st.sampled_from(["", " "])) + body
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_phones(), min_size=1, max_size=10))
+def test_phone_fast_path_equals_phonenumbers(cases):
+    for region in {r for r, _ in cases}:
+        values = [v for r, v in cases if r == region]
+        _agrees("phone", values, lambda v, region=region: phone_reference(v, region), region)
+
+
+def test_phone_fast_path_covers_the_common_french_shapes():
+    fast = _phone_fast("FR")
+    assert fast is not None
+    values = pl.Series(["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "01.23.45.67.89"])
+    assert pl.DataFrame({"v": values}).select(fast.plain)["v"].all()
+
+
+def test_phone_fast_path_is_off_where_parsing_is_not_simple():
+    assert _phone_fast("AR") is None  # national prefix transform rules
+    assert _phone_fast("CA") is None  # +1 belongs to the US metadata

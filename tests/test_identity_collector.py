@@ -1,0 +1,126 @@
+"""The identity accumulator: people by union-find, merge law, restrict, exposures and dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from test_identity_support import collector, new_key, patients
+from triage.identity.collector import IdentifierPlan, IdentityCollector
+from triage.identity.people import connected_components
+
+
+def _entries(col: IdentityCollector) -> pl.DataFrame:
+    nodes = col._resolve().nodes
+    return nodes.drop("node").sort("hi", "lo") if "node" in nodes.columns else nodes
+
+
+def test_components():
+    parent = connected_components(7, np.array([0, 2, 4, 5]), np.array([1, 3, 3, 1]))
+    assert parent.tolist() == [0, 0, 2, 2, 2, 0, 6]
+
+
+def test_rows_sharing_any_identifier_are_one_person():
+    key = new_key()
+    frame = patients(200, with_canary=False)
+    col = collector(key)
+    col.update(frame)
+    people = col.people()
+    # 100 people, each in two rows whose phones are written differently.
+    assert people["distinct"] == 100
+    assert people["rows"] == 200 and people["rows_with_identifier"] == 200
+    assert people["by_identifier_kind"]["phone"] == {"identifiers": 100, "people": 100}
+    assert "union-find" in people["method"]
+
+
+def test_transitive_links_make_one_person():
+    key = new_key()
+    plan = {"email": IdentifierPlan("email"), "tel": IdentifierPlan("phone")}
+    frame = pl.DataFrame({"email": ["a@x.fr", "b@x.fr", "b@x.fr", "c@x.fr"],
+                          "tel": ["0611111111", "0611111111", "0622222222", None]})
+    col = IdentityCollector(key, plan)
+    col.update(frame)
+    assert col.people()["distinct"] == 2
+
+
+@pytest.mark.parametrize("cut", [1, 37, 100, 199])
+def test_merge_of_halves_equals_one_pass(cut):
+    key = new_key()
+    frame = patients(200)
+    whole = collector(key)
+    whole.update(frame)
+    left, right = collector(key), collector(key)
+    left.update(frame[:cut])
+    right.update(frame[cut:])
+    merged = left.merge(right)
+    assert merged.people() == whole.people()
+    assert _entries(merged).equals(_entries(whole))
+
+
+def test_batches_with_absent_columns_and_growing_column_sets():
+    key = new_key()
+    frame = patients(40, with_canary=False)
+    one = collector(key)
+    one.update(frame)
+    parts = collector(key)
+    parts.update(frame[:20].drop("nir", "diagnostic"))
+    parts.update(frame[20:])
+    parts.update(pl.DataFrame({"unrelated": ["x"]}))
+    assert parts.people()["rows"] == 41
+    assert parts.people()["distinct"] == 20
+
+
+def test_restrict_drops_unconfirmed_columns_and_their_links():
+    key = new_key()
+    plan = {"email": IdentifierPlan("email", ("email",)),
+            "code": IdentifierPlan("national_id", ("national_id",))}
+    # "code" links everyone (a constant), but detection will not confirm it.
+    frame = pl.DataFrame({"email": ["a@x.fr", "b@x.fr", "c@x.fr"],
+                          "code": ["ABCDE1"] * 3, "diag": ["J10", "", None]})
+    col = IdentityCollector(key, plan, row_categories={"diag": "diagnosis"})
+    col.update(frame)
+    assert col.people()["distinct"] == 1
+    col.restrict({"email", "diag"})
+    people = col.people()
+    assert people["distinct"] == 3
+    assert set(people["by_identifier_kind"]) == {"email"}
+
+
+def test_exposures_are_unioned_per_person_and_dates_span_their_rows(tmp_path):
+    key = new_key()
+    plan = {"email": IdentifierPlan("email", ("email",)), "tel": IdentifierPlan("phone", ("phone",))}
+    frame = pl.DataFrame({
+        "email": ["a@x.fr", None, "b@x.fr"],
+        "tel": ["0611111111", "06 11 11 11 11", None],
+        "diag": ["", "J10", None],
+        "seen": ["2020-05-01", "2019-01-02", "2022-03-04"],
+    })
+    col = IdentityCollector(key, plan, row_categories={"diag": "diagnosis"},
+                            event_dates={"seen": None})
+    col.update(frame)
+    col.write_index(str(tmp_path), "l1", "L1", [], 3)
+    from triage.identity.lookup import LookupIndex
+    index = LookupIndex(tmp_path, key)
+    hit = index.lookup("email", "a@x.fr")["leaks"][0]
+    assert hit["categories"] == ["diagnosis", "email", "phone"]
+    assert (hit["first_seen"], hit["last_seen"]) == ("2019-01-02", "2020-05-01")
+    other = index.lookup("email", "b@x.fr")["leaks"][0]
+    assert other["categories"] == ["email"] and other["first_seen"] == "2022-03-04"
+
+
+def test_memory_follows_distinct_identifiers_not_rows():
+    key = new_key()
+    frame = patients(100, with_canary=False)
+    col = collector(key)
+    for _ in range(30):  # the same people again and again: 3,000 rows
+        col.update(frame)
+    tuples = col._compact()
+    assert tuples.height <= 100  # distinct identifier tuples, not 3,000 rows
+    assert col.people()["rows"] == 3000 and col.people()["distinct"] == 50
+
+
+def test_merge_refuses_another_key():
+    a, b = collector(new_key()), collector(new_key())
+    with pytest.raises(ValueError, match="different keys"):
+        a.merge(b)

@@ -1,0 +1,125 @@
+"""The lookup index: manifest, append-only leaks, wrong key, no plaintext on disk, overlap, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from test_identity_support import (CANARY_EMAIL, CANARY_PHONE, build_index, new_key, patients)
+from triage.cli import main
+from triage.errors import TriageError
+from triage.identity.index import read_manifest
+from triage.identity.lookup import LookupIndex
+from triage.identity.overlap import overlap
+from triage.resources import load_schema
+
+
+@pytest.fixture
+def key_file(tmp_path):
+    path = tmp_path / "hmac.key"
+    assert CliRunner().invoke(main, ["keygen", "hmac", "-o", str(path)]).exit_code == 0
+    return path
+
+
+@pytest.fixture
+def index(tmp_path, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    build_index(key, tmp_path / "index", "leak-a", patients(400), "Clinic A")
+    return tmp_path / "index"
+
+
+def test_manifest_follows_its_schema(index):
+    manifest = read_manifest(index)
+    jsonschema.validate(manifest, load_schema("index-manifest.schema.json"))
+    leak = manifest["leaks"][0]
+    assert leak["people"] == 200 and leak["rows"] == 400
+    assert leak["inputs"][0]["sha256"] == "0" * 64
+
+
+def test_cli_lookup_hit_miss_and_schema(index, key_file):
+    schema = load_schema("lookup.schema.json")
+    runner = CliRunner()
+    hit = runner.invoke(main, ["lookup", str(index), "--key", str(key_file),
+                               "--phone", "+33 6 00 00 00 05", "--json"])
+    assert hit.exit_code == 0, hit.output
+    answer = json.loads(hit.output)
+    jsonschema.validate(answer, schema)
+    assert answer["found"] and answer["leaks"][0]["leak_id"] == "leak-a"
+    assert "diagnosis" in answer["leaks"][0]["categories"]  # person 5 has a diagnosis
+    miss = runner.invoke(main, ["lookup", str(index), "--key", str(key_file),
+                                "--email", "nobody@example.fr", "--json"])
+    assert json.loads(miss.output) == {"found": False, "leaks": []}
+    by_name = runner.invoke(main, ["lookup", str(index), "--key", str(key_file), "--name",
+                                   "HELENE NOM1", "--birth-date", "1985-03-02", "--json"])
+    assert json.loads(by_name.output)["found"]
+
+
+def test_cli_reads_the_identifier_from_stdin(index, key_file):
+    result = CliRunner().invoke(main, ["lookup", str(index), "--key", str(key_file),
+                                       "--email", "-", "--json"], input="PATIENT3@example.fr\n")
+    assert json.loads(result.output)["found"]
+
+
+def test_another_key_is_an_error_never_a_miss(index, tmp_path):
+    other = tmp_path / "other.key"
+    CliRunner().invoke(main, ["keygen", "hmac", "-o", str(other)])
+    result = CliRunner().invoke(main, ["lookup", str(index), "--key", str(other),
+                                       "--email", "patient3@example.fr"])
+    assert result.exit_code == 2
+    assert "key id" in result.output
+    with pytest.raises(TriageError, match="key id"):
+        build_index(new_key(), index, "leak-b", patients(10))
+
+
+def test_adding_a_leak_never_rewrites_the_others(index, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    first = index / "leaks" / "leak-a" / "identifiers.parquet"
+    before = (first.read_bytes(), os.stat(first).st_mtime_ns)
+    build_index(key, index, "leak-b", patients(100, seed=0), "Clinic B")
+    assert (first.read_bytes(), os.stat(first).st_mtime_ns) == before
+    manifest = read_manifest(index)
+    assert [leak["leak_id"] for leak in manifest["leaks"]] == ["leak-a", "leak-b"]
+    answer = LookupIndex(index, key).lookup("email", "patient7@example.fr")
+    assert [leak["leak_id"] for leak in answer["leaks"]] == ["leak-a", "leak-b"]
+    with pytest.raises(TriageError, match="already"):
+        build_index(key, index, "leak-b", patients(10))
+
+
+def test_no_plaintext_in_index_files(index):
+    needles = [CANARY_EMAIL, "0698765432", "+33698765432", "698765432", CANARY_PHONE,
+               "patient3@example.fr", "nom3", "185037500000003"]
+    for path in index.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes().lower()
+            for needle in needles:
+                assert needle.encode().lower() not in data, (path.name, needle)
+
+
+def test_overlap_counts_people_in_both(index, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    # Leak B: people 0..49 again (a re-post), plus 50 strangers.
+    frame = patients(100, seed=0, with_canary=False)
+    strangers = patients(100, seed=7, with_canary=False)
+    build_index(key, index, "leak-b", frame[:50].vstack(strangers[:50]))
+    result = overlap(index, "leak-a", "leak-b")
+    assert result["people_a_in_b"] == 50
+    assert result["by_identifier_kind"]["email"]["people_a"] == 50
+    cli = CliRunner().invoke(main, ["overlap", str(index), "leak-a", "leak-b", "--json"])
+    assert cli.exit_code == 0 and json.loads(cli.output)["people_b_in_a"] == 50
+    missing = CliRunner().invoke(main, ["overlap", str(index), "leak-a", "nope"])
+    assert missing.exit_code == 2
+
+
+def test_index_bytes_per_identifier(tmp_path):
+    key = new_key()
+    manifest = build_index(key, tmp_path / "index", "big", patients(20_000, with_canary=False))
+    leak = manifest["leaks"][0]
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "index" / "leaks").rglob("*"))
+    assert on_disk / leak["identifiers"] <= 48
