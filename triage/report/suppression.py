@@ -12,6 +12,8 @@ Rule (documented in docs/report.md):
    add up to total minus the shown cells. While some primary cell has a single
    feasible value, the smallest still-shown cell is suppressed too, shown as
    ``">10"``; when no cell is left to suppress, the total is shown as ``"withheld"``.
+   A total from 1 to 10 is a small count too: it is shown as ``"<11"``, and the
+   audit knows it only as that range.
 
 The audit uses interval bounds, which are exact for one linear constraint over
 integer boxes: the feasible values of one cell are a contiguous range.
@@ -35,19 +37,20 @@ def suppress_count(value: int) -> Count:
     return SMALL if 0 < value < THRESHOLD else value
 
 
-def _feasible_ranges(boxes: dict[str, tuple[int, int]], residual: int) -> dict[str, tuple[int, int]]:
-    """Per suppressed cell, the [low, high] values consistent with its box and the residual sum."""
+def _feasible_ranges(boxes: dict[str, tuple[int, int]],
+                     residual: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """Per suppressed cell, the [low, high] values consistent with the boxes and a sum in ``residual``."""
     low_sum = sum(low for low, _ in boxes.values())
     high_sum = sum(high for _, high in boxes.values())
-    return {key: (max(low, residual - (high_sum - high)), min(high, residual - (low_sum - low)))
+    return {key: (max(low, residual[0] - (high_sum - high)), min(high, residual[1] - (low_sum - low)))
             for key, (low, high) in boxes.items()}
 
 
 def _reader_boxes(counts: Mapping[str, int], primaries: set[str], complements: set[str],
-                  residual: int) -> dict[str, tuple[int, int]]:
+                  residual_high: int) -> dict[str, tuple[int, int]]:
     shown_large = [v for k, v in counts.items()
                    if k not in primaries and k not in complements and v >= THRESHOLD]
-    complement_high = min(shown_large) if shown_large else residual
+    complement_high = min(shown_large) if shown_large else residual_high
     boxes = {key: (1, THRESHOLD - 1) for key in primaries}
     boxes.update({key: (THRESHOLD, complement_high) for key in complements})
     return boxes
@@ -55,11 +58,17 @@ def _reader_boxes(counts: Mapping[str, int], primaries: set[str], complements: s
 
 def primaries_recoverable(counts: Mapping[str, int], primaries: set[str], complements: set[str],
                           total: int) -> bool:
-    """True when a reader who sees the shown cells and the total can pin a primary cell down."""
+    """True when a reader who sees the shown cells and the total can pin a primary cell down.
+
+    A total from 1 to 10 is itself shown as ``"<11"``, so the reader knows it only
+    as that range.
+    """
     if not primaries:
         return False
-    residual = total - sum(v for k, v in counts.items() if k not in primaries and k not in complements)
-    ranges = _feasible_ranges(_reader_boxes(counts, primaries, complements, residual), residual)
+    shown_sum = sum(v for k, v in counts.items() if k not in primaries and k not in complements)
+    total_range = (1, THRESHOLD - 1) if suppress_count(total) == SMALL else (total, total)
+    residual = (total_range[0] - shown_sum, total_range[1] - shown_sum)
+    ranges = _feasible_ranges(_reader_boxes(counts, primaries, complements, residual[1]), residual)
     return any(ranges[key][0] >= ranges[key][1] for key in primaries)
 
 
@@ -67,7 +76,7 @@ def suppress_breakdown(counts: Mapping[str, int], *, with_total: bool,
                        order: str = "count") -> dict[str, Any]:
     """Suppress one breakdown (key -> count) and, if asked, show its total safely.
 
-    Returns ``{"cells": [{"key", "count"}…], "total": int | "withheld"}`` (``total``
+    Returns ``{"cells": [{"key", "count"}…], "total": int | "<11" | "withheld"}`` (``total``
     only when ``with_total``). Cells are ordered by descending true count then key
     (``order="count"``), or by key (``order="key"``, for months). No true value of a
     suppressed cell appears in the result.
@@ -76,8 +85,9 @@ def suppress_breakdown(counts: Mapping[str, int], *, with_total: bool,
     complements: set[str] = set()
     total: Count | None = None
     if with_total:
-        total = sum(counts.values())
-        while primaries_recoverable(counts, primaries, complements, total):
+        true_total = sum(counts.values())
+        total = suppress_count(true_total)
+        while primaries_recoverable(counts, primaries, complements, true_total):
             candidates = [(v, k) for k, v in counts.items()
                           if k not in primaries and k not in complements and v >= THRESHOLD]
             if not candidates:
