@@ -160,6 +160,11 @@ code { font-size: .8rem; word-break: break-all; }
   h1 { font-size: 1.35rem; }
   .card .value { font-size: 1.35rem; }
   .bars { grid-template-columns: minmax(5em, 9em) 1fr auto; }
+  /* Three-column tables whose last column is long text: put it under the first two. */
+  table.stack thead { display: none; }
+  table.stack tr { display: grid; grid-template-columns: 1fr auto; border-bottom: 1px solid var(--line); }
+  table.stack td { border: 0; }
+  table.stack td:nth-child(3) { grid-column: 1 / -1; padding-top: 0; color: var(--muted); }
 }
 """
 
@@ -231,12 +236,13 @@ def _month_range(first: str, last: str) -> list[str]:
     return months
 
 
-def _table(header: list[tuple[str, bool]], rows: list[list[str]]) -> str:
+def _table(header: list[tuple[str, bool]], rows: list[list[str]], css: str = "") -> str:
     """A table of already-escaped cells; header entries are (title, numeric)."""
     head = "".join(f'<th class="num">{_e(t)}</th>' if num else f"<th>{_e(t)}</th>" for t, num in header)
     body = "".join("<tr>" + "".join(f'<td class="num">{cell}</td>' if num else f"<td>{cell}</td>"
                                     for cell, (_, num) in zip(row, header)) + "</tr>" for row in rows)
-    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (f'<div class="table-wrap"><table class="{css}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def render_html(summary: dict[str, Any]) -> str:
@@ -298,7 +304,7 @@ def render_html(summary: dict[str, Any]) -> str:
 
     files = _table([("File", False), ("Bytes", True), ("SHA-256", False)],
                    [[_e(f["name"]), _e(_count(f["size"])), f"<code>{_e(f['sha256'])}</code>"]
-                    for f in leak["files"]])
+                    for f in leak["files"]], css="stack")
     notes = "".join(f"<li>{_e(note)}</li>" for note in summary["method_notes"])
 
     return f"""<!doctype html>
@@ -321,7 +327,7 @@ def render_html(summary: dict[str, Any]) -> str:
 <section class="cards">{''.join(cards)}</section>
 <section><h2>Severity (ENISA)</h2>
 <p class="formula">{_e(severity['formula'])} = {factors['dpc']['score']:g} × {factors['ei']['score']:g} + {factors['cb']['score']:g} = <strong>{severity['score']:g}</strong> ({_e(severity['level'])})</p>
-{_table([("Factor", False), ("Score", True), ("Why", False)], severity_rows)}
+{_table([("Factor", False), ("Score", True), ("Why", False)], severity_rows, css="stack")}
 </section>
 <section><h2>Who may have to be told</h2>
 <p class="muted">{_e(summary['notification']['disclaimer'])}</p>
