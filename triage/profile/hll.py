@@ -2,7 +2,7 @@
 
 Precision 14 gives 16,384 one-byte registers and a standard error of
 1.04 / sqrt(16384) ≈ 0.8 %, inside the 2 % bound at a million distinct values.
-Values are hashed by polars (64-bit, fixed seeds), so every batch, process or
+Values are hashed by polars (64-bit, fixed seed), so every batch, process or
 worker of the same polars version feeds the same registers.
 """
 
@@ -15,18 +15,13 @@ import polars as pl
 
 PRECISION = 14
 REGISTERS = 1 << PRECISION
-_SEED = 0x7472696167  # fixed: sketches must agree across runs
+_LOW_BITS = 64 - PRECISION
+_LOW_MASK = np.uint64((1 << _LOW_BITS) - 1)
+_SEED = 0x7472696167  # fixed: sketches must agree across runs and workers
 
 
-def register_updates(values: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(register index, rank) expressions for the 64-bit hash of ``values``."""
-    hashed = values.hash(_SEED)
-    split = 1 << (64 - PRECISION)
-    index = (hashed // split).cast(pl.UInt16)
-    # The rank is the position of the first 1 bit after the index bits: the low bits
-    # sit under PRECISION leading zeros, so subtract them (all-zero low bits: 51).
-    rank = ((hashed % split).bitwise_leading_zeros() - (PRECISION - 1)).cast(pl.UInt8)
-    return index, rank
+def hash_expr(values: pl.Expr) -> pl.Expr:
+    return values.hash(_SEED)
 
 
 class HyperLogLog:
@@ -36,7 +31,13 @@ class HyperLogLog:
         self.registers = (np.zeros(REGISTERS, dtype=np.uint8) if registers is None
                           else registers)
 
-    def add(self, index: np.ndarray, rank: np.ndarray) -> None:
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        """Fold 64-bit hashes in: the top bits pick a register, the rest give a rank."""
+        index = (hashes >> np.uint64(_LOW_BITS)).astype(np.intp)
+        # frexp's exponent is the bit length of the low bits, so the rank (leading
+        # zeros + 1 within _LOW_BITS bits) is _LOW_BITS + 1 - exponent; 0 gives the cap.
+        _, exponent = np.frexp((hashes & _LOW_MASK).astype(np.float64))
+        rank = (_LOW_BITS + 1 - exponent).astype(np.uint8)
         np.maximum.at(self.registers, index, rank)
 
     def merge(self, other: HyperLogLog) -> HyperLogLog:

@@ -13,7 +13,10 @@ import polars as pl
 
 BOOLEAN_WORDS = ["true", "false", "yes", "no", "oui", "non", "vrai", "faux", "ja", "nein"]
 INTEGER = r"^[+-]?[0-9]+$"
-DECIMAL = r"^[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+# NaN and infinities count as decimals: pandas writes "nan" into numeric columns,
+# and polars' float cast (the fast path) reads them.
+DECIMAL = (r"^(?:[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?"
+           r"|(?i:[+-]?(?:nan|inf|infinity)))$")
 # Only strings shaped like a date are handed to the (slower) date parsers.
 DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
@@ -78,7 +81,7 @@ def classify(values: pl.Series) -> tuple[InferredType, dict[str, pl.Series]]:
         return InferredType("integer"), {}
     if values.str.contains(DECIMAL).all():
         # A decimal comma (French exports) is remembered so the fast path can read it.
-        comma = frozenset({","}) if values.str.contains(",", literal=True).any() else frozenset()
+        comma = frozenset({","}) if values.str.contains(r"[0-9],").any() else frozenset()
         return InferredType("decimal", comma), {}
     if not values.str.contains(DATE_SHAPE).all():
         return TEXT, {}
@@ -153,7 +156,6 @@ def fit_exprs(name: str, inferred: InferredType, key: str) -> list[pl.Expr]:
         if "," in inferred.formats:
             value = value.str.replace(",", ".", literal=True)
         typed = value.cast(pl.Float64, strict=False)
-        typed = pl.when(typed.is_finite()).then(typed)  # "inf"/"nan" are text here
     else:
         parses = []
         for fmt in sorted(inferred.formats):
