@@ -44,6 +44,9 @@ class Detector:
     header_min_share: ClassVar[float] = 0.3
     #: Tie-break between equal scores: the more specific check wins.
     priority: ClassVar[int] = 50
+    #: True when :meth:`validate` loops in Python (python-stdnum, phonenumbers): the
+    #: table then validates a bounded number of candidates and extrapolates the rate.
+    costly: ClassVar[bool] = False
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         """A vectorised, cheap shape test over (stripped) values: True = candidate."""

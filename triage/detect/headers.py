@@ -73,10 +73,7 @@ class _Entry:
     key: str
     language: str
     tokens: tuple[str, ...]
-
-    @property
-    def compact(self) -> str:
-        return "".join(self.tokens)
+    compact: str
 
 
 @cache
@@ -90,7 +87,7 @@ def _lexicon() -> tuple[list[_Entry], frozenset[tuple[str, ...]], dict[str, froz
             for header in headers:
                 tokens = normalise(header)
                 if tokens:
-                    entries.append(_Entry(key, language, tokens))
+                    entries.append(_Entry(key, language, tokens, "".join(tokens)))
     friends = json.loads((LEXICON_DIR / "false_friends.json").read_text(encoding="utf-8"))
     never = frozenset(normalise(phrase) for phrase in friends["never"])
     block = {key: frozenset(words) for key, words in friends["block"].items()}
@@ -129,6 +126,9 @@ def match_header(header: str) -> dict[str, HeaderMatch]:
     token_set = set(tokens)
     best: dict[str, HeaderMatch] = {}
     for entry in entries:
+        if entry.tokens[0] not in token_set and (len(entry.compact) < MIN_COMPOUND
+                                                  or entry.compact not in compact):
+            continue  # cheap rejection: most entries share no word with the header
         if token_set & block.get(entry.key, frozenset()):
             continue
         if tokens == entry.tokens or (len(entry.compact) >= 4 and compact == entry.compact):

@@ -37,9 +37,24 @@ def accent_tolerant(term: str) -> str:
 
 
 def words_pattern(terms: list[str]) -> str:
-    """One case-insensitive whole-word alternation of all terms, longest first."""
-    alternatives = sorted({accent_tolerant(t) for t in terms}, key=len, reverse=True)
-    return r"(?i)\b(?:" + "|".join(alternatives) + r")\b"
+    """One whole-word alternation of all terms, for text passed through :func:`fold`.
+
+    Terms are stored folded (no accents, lower case), so the pattern is plain ASCII
+    with ASCII word boundaries: Rust's regex engine then runs it as a DFA, several
+    times faster than with Unicode-aware boundaries over accented variants.
+    """
+    alternatives = sorted({_plain_term(t) for t in terms}, key=len, reverse=True)
+    return r"(?-u:\b)(?:" + "|".join(alternatives) + r")(?-u:\b)"
+
+
+def _plain_term(term: str) -> str:
+    return re.escape(term).replace(r"\*", "[a-z]*").replace(r"\ ", r"[\s\-']+")
+
+
+def matches(values: pl.Series, pattern: str) -> pl.Series:
+    """Vectorised: which values, folded, contain a match of a :func:`words_pattern`."""
+    return pl.DataFrame({"v": values}).select(
+        fold(pl.col("v")).str.contains(pattern).alias("m"))["m"]
 
 
 @cache
@@ -67,10 +82,12 @@ def health_pattern() -> str:
     return words_pattern(terms)
 
 
+_PLAIN = {"a": "àáâãäå", "e": "èéêë", "i": "ìíîï", "o": "òóôõö", "u": "ùúûü", "c": "ç",
+          "n": "ñ", "y": "ÿý"}
+_FOLD_FROM = [ch for chars in _PLAIN.values() for ch in chars] + ["ß"]
+_FOLD_TO = [plain for plain, chars in _PLAIN.items() for _ in chars] + ["ss"]
+
+
 def fold(col: pl.Expr) -> pl.Expr:
-    """Lower case without accents, vectorised, to compare with word lists."""
-    folded = col.str.to_lowercase()
-    for plain, accented in (("a", "àáâãäå"), ("e", "èéêë"), ("i", "ìíîï"), ("o", "òóôõö"),
-                            ("u", "ùúûü"), ("c", "ç"), ("n", "ñ"), ("y", "ÿý")):
-        folded = folded.str.replace_all(f"[{accented}]", plain)
-    return folded.str.replace_all("ß", "ss", literal=True)
+    """Lower case without accents, vectorised (one Aho-Corasick pass), to match word lists."""
+    return col.str.to_lowercase().str.replace_many(_FOLD_FROM, _FOLD_TO)

@@ -31,6 +31,7 @@ class DeKvnr(Detector):
     subtype = "de_kvnr"
     headers = "de_kvnr"
     priority = 90
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^[A-Za-z]\d{9}$")

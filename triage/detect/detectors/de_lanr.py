@@ -24,6 +24,7 @@ class DeLanr(Detector):
     subtype = "de_lanr"
     headers = "practitioner_id"
     priority = 70
+    costly = True
     # Random 9-digit numbers pass one time in ten.
     min_value_share = 0.95
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import health_pattern
+from triage.detect.vocab import health_pattern, matches
 
 #: Longer texts are notes, not labels.
 MAX_LABEL_WORDS = 6
@@ -22,7 +22,7 @@ class Diagnosis(Detector):
         return col.str.contains(r"\p{L}{2}") & (col.str.count_matches(r"\S+") <= MAX_LABEL_WORDS)
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(health_pattern())
+        return matches(values, health_pattern())
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Labels come from a coding list: they repeat.

@@ -21,6 +21,7 @@ class EsDni(Detector):
     subtype = "es_dni"
     headers = "es_dni"
     priority = 90
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z]$")

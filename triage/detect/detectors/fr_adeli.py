@@ -19,6 +19,7 @@ class FrAdeli(Detector):
     headers = "fr_adeli"
     values_decide = False
     priority = 90
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^(?:\d{2}|2[AB])\d{7}$")

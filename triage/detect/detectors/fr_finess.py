@@ -23,6 +23,7 @@ class FrFiness(Detector):
     subtype = "fr_finess"
     headers = "fr_finess"
     priority = 75
+    costly = True
     min_value_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:

@@ -18,6 +18,7 @@ class FrNir(Detector):
     subtype = "fr_nir"
     headers = "fr_nir"
     priority = 90
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         # sex digit, year, month, département (2A/2B), commune, order, key

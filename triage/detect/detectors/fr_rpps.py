@@ -18,6 +18,7 @@ class FrRpps(Detector):
     subtype = "fr_rpps"
     headers = "fr_rpps"
     priority = 90
+    costly = True
     min_value_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:

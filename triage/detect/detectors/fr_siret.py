@@ -18,6 +18,7 @@ class FrSiret(Detector):
     subtype = "fr_siret"
     headers = "fr_siret"
     priority = 70
+    costly = True
     min_value_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:

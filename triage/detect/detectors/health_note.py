@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import health_pattern
+from triage.detect.vocab import health_pattern, matches
 
 MIN_HEALTH_SHARE = 0.2
 
@@ -27,7 +27,7 @@ class HealthNote(Detector):
         return col.str.contains(r"\p{L}{2}")
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(health_pattern())
+        return matches(values, health_pattern())
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Notes are sentences; one- or two-word values are labels (diagnosis, drug).

@@ -14,6 +14,7 @@ class Iban(Detector):
     subtype = "iban"
     headers = "iban"
     priority = 95
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{10,36}$")

@@ -32,6 +32,7 @@ class IpAddress(Detector):
     category = "ip_address"
     headers = "ip_address"
     priority = 80
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         ipv6 = col.str.contains(r"^[0-9A-Fa-f:]{2,39}$") & (col.str.count_matches(":") >= 2)

@@ -14,6 +14,7 @@ class ItCodiceFiscale(Detector):
     subtype = "it_codice_fiscale"
     headers = "it_codice_fiscale"
     priority = 90
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         # Digits may be replaced by letters (omocodia), hence the letter classes.

@@ -7,7 +7,7 @@ from functools import cache
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import value_terms, words_pattern
+from triage.detect.vocab import matches, value_terms, words_pattern
 
 _CCAM = r"^[A-Z]{4}\d{3}$"
 
@@ -28,7 +28,7 @@ class MedicalProcedure(Detector):
         return col.str.contains(r"\p{L}{2}") & (col.str.count_matches(r"\S+") <= 10)
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(_CCAM) | values.str.contains(procedure_pattern())
+        return values.str.contains(_CCAM) | matches(values, procedure_pattern())
 
 
 DETECTOR = MedicalProcedure()

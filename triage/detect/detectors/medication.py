@@ -7,7 +7,7 @@ from functools import cache
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import value_terms, words_pattern
+from triage.detect.vocab import matches, value_terms, words_pattern
 
 _DOSE = r"(?i)\b\d+(?:[.,]\d+)?\s?(?:mg|µg|μg|mcg|g|ml|ui|iu|ie|mg/ml|%)(?:\s|$|/)"
 
@@ -28,7 +28,7 @@ class Medication(Detector):
         return col.str.contains(r"\p{L}{3}") & (col.str.count_matches(r"\S+") <= 12)
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(_DOSE) | values.str.contains(drug_pattern())
+        return values.str.contains(_DOSE) | matches(values, drug_pattern())
 
 
 DETECTOR = Medication()

@@ -14,6 +14,7 @@ class NlBsn(Detector):
     subtype = "nl_bsn"
     headers = "nl_bsn"
     priority = 60
+    costly = True
     # Random 9-digit numbers pass the 11-test one time in 11: a column must nearly all pass.
     min_value_share = 0.9
 

@@ -34,6 +34,7 @@ class PaymentCard(Detector):
     subtype = "payment_card"
     headers = "payment_card"
     priority = 85
+    costly = True
     # One random number in ten passes Luhn: a card column must nearly all pass.
     min_value_share = 0.9
 

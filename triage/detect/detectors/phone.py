@@ -38,6 +38,7 @@ class Phone(Detector):
     category = "phone"
     headers = "phone"
     priority = 60
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         digits = col.str.count_matches(r"\d")

@@ -25,7 +25,7 @@ class Sex(Detector):
     priority = 45
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return fold(col).str.strip_chars(". ").is_in(SEX_VALUES)
+        return (col.str.len_bytes() <= 16) & fold(col).str.strip_chars(". ").is_in(SEX_VALUES)
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         distinct = valid.n_unique()

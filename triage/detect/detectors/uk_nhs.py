@@ -14,6 +14,7 @@ class UkNhs(Detector):
     subtype = "uk_nhs"
     headers = "uk_nhs"
     priority = 80
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")

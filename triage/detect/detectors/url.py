@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import health_pattern
+from triage.detect.vocab import health_pattern, matches
 
 #: Share of URLs with a health term from which the column is special-category data.
 HEALTH_URL_SHARE = 0.05
@@ -38,7 +38,7 @@ class Url(Detector):
     def _health_share(self, valid: pl.Series) -> float:
         if len(valid) == 0:
             return 0.0
-        return float(_decoded_path_and_query(valid).str.contains(health_pattern()).mean() or 0.0)
+        return float(matches(_decoded_path_and_query(valid), health_pattern()).mean() or 0.0)
 
     def special_category(self, valid: pl.Series) -> bool | None:
         return self._health_share(valid) >= HEALTH_URL_SHARE

@@ -21,6 +21,7 @@ class UsNpi(Detector):
     subtype = "us_npi"
     headers = "us_npi"
     priority = 85
+    costly = True
     min_value_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:

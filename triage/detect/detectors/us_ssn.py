@@ -17,6 +17,7 @@ class UsSsn(Detector):
     subtype = "us_ssn"
     headers = "us_ssn"
     priority = 70
+    costly = True
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^\d{3}[- ]?\d{2}[- ]?\d{4}$")
