@@ -5,7 +5,16 @@ writes the dump and ``<path>.truth.json`` and returns the truth document. Scenar
 are declared in ``seeds/*.toml``; see ``docs/synthetic.md``.
 """
 
-from synthetic.engine import generate
 from synthetic.scenario import CATEGORY_IDS, SeedError, load, scenarios
 
 __all__ = ["CATEGORY_IDS", "SeedError", "generate", "load", "scenarios"]
+
+
+def __getattr__(name: str):
+    # The engine pulls in Faker and tqdm; load it when a dump is generated, not when
+    # the CLI merely lists commands.
+    if name == "generate":
+        from synthetic.engine import generate
+
+        return generate
+    raise AttributeError(name)

@@ -7,8 +7,10 @@ gathered by integer index arrays, cost nothing per row.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -86,6 +88,14 @@ def _faker_places(fake: Faker, country: str) -> tuple[pl.DataFrame, np.ndarray]:
 
 def build(spec: dict, seed: int) -> Pools:
     """Every pool a scenario needs, deterministic for (scenario, seed)."""
+    key = json.dumps({k: spec.get(k) for k in ("faker_locale", "encoding", "geography")}, sort_keys=True)
+    return _build(key, seed)
+
+
+@lru_cache(maxsize=8)
+def _build(key: str, seed: int) -> Pools:
+    # Pools are read-only once built, so runs in one process (tests, benchmarks) share them.
+    spec = json.loads(key)
     fake = Faker(spec["faker_locale"])
     fake.seed_instance(seed)
     encoding = spec["encoding"]
@@ -96,7 +106,7 @@ def build(spec: dict, seed: int) -> Pools:
     # Canary surnames sit at the end of the pool, reachable only by canary people.
     last = [name for name in last if name not in CANARY_SURNAMES] + CANARY_SURNAMES
 
-    geography = spec.get("geography", {})
+    geography = spec.get("geography") or {}
     country = geography.get("country", "fr")
     if country == "fr":
         places, place_weights = _fr_places(geography.get("weights", {"other": 1.0}))
