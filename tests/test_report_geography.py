@@ -8,8 +8,12 @@ import time
 import phonenumbers
 import polars as pl
 
-from triage.report.geography import (country_from_phone, fr_departement_from_nir,
-                                     fr_departement_from_postcode, us_state_from_zip)
+from triage.report.geography import (
+    country_from_phone,
+    fr_departement_from_nir,
+    fr_departement_from_postcode,
+    us_state_from_zip,
+)
 
 POSTCODES = [
     ("56000", "56"), ("27000", "27"), ("75001", "75"), (" 45000 ", "45"),
@@ -90,7 +94,8 @@ def test_country_from_phone_matches_phonenumbers_per_number() -> None:
                 pass
         expected.append(region if region not in ("ZZ", "001") else None)
     assert result.name == "tel"
-    mismatches = [(n, r, e) for n, r, e in zip(numbers, result.to_list(), expected) if r != e]
+    mismatches = [(number, got, want) for number, got, want
+                  in zip(numbers, result.to_list(), expected, strict=True) if got != want]
     assert mismatches == []
 
 

@@ -1,4 +1,4 @@
-"""ENISA severity (SE = DPC × EI + CB) on the incidents triage is built for, and notification hints."""
+"""ENISA severity (SE = DPC × EI + CB) on the incidents triage is built for; notification hints."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_enisa_cases(name: str, categories: list[dict], kinds: list[str], circum
                      dpc: int, ei: float, cb: float, score: float, level: str) -> None:
     result = assess_severity(categories, kinds, circumstances)
     factors = result["factors"]
-    assert (factors["dpc"]["score"], factors["ei"]["score"], factors["cb"]["score"]) == (dpc, ei, cb)
+    assert [factors[name]["score"] for name in ("dpc", "ei", "cb")] == [dpc, ei, cb]
     assert result["score"] == score
     assert result["level"] == level
     assert result["score"] == pytest.approx(dpc * ei + cb)

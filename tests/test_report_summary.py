@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import fcntl
 import json
 import os
 import re
@@ -32,8 +33,10 @@ CANARY_NIR = "185055600608436"
 
 def lab_file_facts() -> dict[str, Any]:
     """Facts shaped like the 2021 lab-file leak (incidents.md #1), synthetic figures."""
+    months = [(year, month) for year in range(2015, 2021) for month in range(1, 13)
+              if (year, month) <= (2020, 10)]
     by_month = {f"{year}-{month:02d}": 9_000 + 37 * ((year * 12 + month) % 23) + 180 * (year - 2015)
-                for year in range(2015, 2021) for month in range(1, 13) if (year, month) <= (2020, 10)}
+                for year, month in months}
     by_month["2015-01"] = 7
     return {
         "leak": {"id": "lab-export-2021-02", "name": "Medical-laboratory export (synthetic)",
@@ -43,7 +46,8 @@ def lab_file_facts() -> dict[str, Any]:
         "rows": {"read": 2_000_000, "parsed": 1_999_988, "rejected": 12},
         "people": {"distinct": 491_840,
                    "method": "keyed digests of NIR, e-mail and phone, linked by union-find (exact)",
-                   "by_identifier_kind": {"national_id": 480_113, "phone": 402_377, "email": 211_904}},
+                   "by_identifier_kind": {"national_id": 480_113, "phone": 402_377,
+                                          "email": 211_904}},
         "categories": [
             {"id": "national_id", "people": 480_113, "rows": 1_950_000, "special_category": False,
              "gdpr_class": "direct_identifier", "columns": ["nir"]},
@@ -54,7 +58,8 @@ def lab_file_facts() -> dict[str, Any]:
             {"id": "phone", "people": 402_377, "rows": 1_700_000, "special_category": False,
              "gdpr_class": "direct_identifier", "columns": ["tel_port"]},
             {"id": "email", "people": 211_904, "rows": 800_000, "special_category": False,
-             "gdpr_class": "direct_identifier", "columns": [CANARY_EMAIL]},  # a JSON key can be data
+             # A JSON key can be data: the summary must not copy column names.
+             "gdpr_class": "direct_identifier", "columns": [CANARY_EMAIL]},
             {"id": "blood_type", "people": 301_220, "rows": 900_000, "special_category": True,
              "gdpr_class": "special_category", "columns": ["groupe_sanguin"]},
             {"id": "health_note", "people": 58_311, "rows": 97_000, "special_category": True,
@@ -127,13 +132,15 @@ def test_headline_figures(lab_summary: dict[str, Any]) -> None:
     assert lab_summary["special_categories"] == ["blood_type", "ethnic_origin", "health_note"]
     assert lab_summary["severity"]["level"] == "very high"
     assert (lab_summary["time"]["first"], lab_summary["time"]["last"]) == ("2015-01", "2020-10")
-    assert [h["rule"] for h in lab_summary["notification"]["hints"]] == ["GDPR Art. 33", "GDPR Art. 34"]
+    rules = [hint["rule"] for hint in lab_summary["notification"]["hints"]]
+    assert rules == ["GDPR Art. 33", "GDPR Art. 34"]
 
 
 def test_small_counts_are_suppressed_everywhere(lab_summary: dict[str, Any]) -> None:
     for summary in (lab_summary, build_summary(us_facts()), build_summary(tiny_facts())):
         assert [n for n in _counts(summary) if isinstance(n, int) and 1 <= n <= 10] == []
-    by_key = {c["key"]: c["count"] for c in lab_summary["geography"]["fr_departement_postcode"]["cells"]}
+    postcode = lab_summary["geography"]["fr_departement_postcode"]
+    by_key = {c["key"]: c["count"] for c in postcode["cells"]}
     assert by_key["2A"] == "<11" and by_key["971"] == ">10"
     ethnic = next(c for c in lab_summary["categories"] if c["id"] == "ethnic_origin")
     assert (ethnic["people"], ethnic["rows"]) == ("<11", "<11")
@@ -207,14 +214,18 @@ class DevTools:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def wire_fds() -> None:
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Move both ends above 4 first: a pipe end may itself be fd 3 or 4.
+            pipe_in = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+            pipe_out = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+            os.dup2(pipe_in, 3)
+            os.dup2(pipe_out, 4)
 
         self.process = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run",
-             "--disable-default-apps", "--disable-extensions", "--hide-scrollbars",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--disable-default-apps", "--disable-extensions",
+             "--hide-scrollbars", f"--user-data-dir={profile}", "--remote-debugging-pipe",
+             "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=wire_fds, pass_fds=(3, 4))
         os.close(to_chrome_r)
@@ -282,7 +293,8 @@ def _render_in_chromium(page: Path, profile: Path, width: int) -> dict[str, Any]
     browser = DevTools(CHROMIUM, profile)
     try:
         target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        session = browser.call("Target.attachToTarget",
+                               {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Network", "Runtime", "Log", "Page"):
             browser.call(f"{domain}.enable", session=session)
         browser.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900,

@@ -6,8 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.report.suppression import (COMPLEMENT, SMALL, WITHHELD, suppress_breakdown,
-                                       suppress_count)
+from triage.report.suppression import (
+    COMPLEMENT,
+    SMALL,
+    WITHHELD,
+    suppress_breakdown,
+    suppress_count,
+)
 
 
 def _feasible_values(result: dict, true_counts: dict[str, int]) -> dict[str, set[int]]:

@@ -12,9 +12,9 @@ Identity files use age-keygen's layout (comment lines, then ``AGE-SECRET-KEY-1â€
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 import pyrage
 from pyrage import ssh, x25519

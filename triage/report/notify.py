@@ -66,7 +66,8 @@ def notification_hints(*, people: int, severity_level: str, special_categories: 
             hints.append({
                 "rule": "HIPAA 45 CFR 164.408",
                 "applies_if": applies_if,
-                "hint": "500 or more people: notify the HHS Secretary at the same time as the people.",
+                "hint": ("500 or more people: notify the HHS Secretary at the same time as "
+                         "the people."),
                 "deadline": "at most 60 days after discovery",
             })
         else:

@@ -240,7 +240,7 @@ def _table(header: list[tuple[str, bool]], rows: list[list[str]], css: str = "")
     """A table of already-escaped cells; header entries are (title, numeric)."""
     head = "".join(f'<th class="num">{_e(t)}</th>' if num else f"<th>{_e(t)}</th>" for t, num in header)
     body = "".join("<tr>" + "".join(f'<td class="num">{cell}</td>' if num else f"<td>{cell}</td>"
-                                    for cell, (_, num) in zip(row, header)) + "</tr>" for row in rows)
+                                    for cell, (_, num) in zip(row, header, strict=True)) + "</tr>" for row in rows)
     return (f'<div class="table-wrap"><table class="{css}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table></div>')
 

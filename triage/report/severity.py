@@ -77,7 +77,8 @@ def _data_processing_context(categories: list[Mapping[str, Any]],
         reasons = [f"{data_type} data ({', '.join(sorted(ids))}): basic score {score}"]
         if data_type in ("simple", "behavioural") and profiling:
             score += 1
-            reasons.append(f"+1: {len(categories)} categories about the same people allow profiling")
+            reasons.append(f"+1: {len(categories)} categories about the same people "
+                           "allow profiling")
         if data_type == "simple" and circumstances.get("vulnerable"):
             score += 1
             reasons.append("+1: the people are vulnerable (stated circumstance)")
@@ -128,7 +129,8 @@ def _circumstances_of_breach(circumstances: Mapping[str, Any]) -> dict[str, Any]
                       "why": "disclosed to a number of known recipients"})
     else:
         parts.append({"circumstance": "loss of confidentiality", "score": 0.0,
-                      "why": "exposed to confidentiality risks, no evidence of further processing stated"})
+                      "why": ("exposed to confidentiality risks, no evidence of further "
+                              "processing stated")})
     for name, table, key in (("loss of integrity", _INTEGRITY, "integrity"),
                              ("loss of availability", _AVAILABILITY, "availability")):
         if circumstances.get(key) in table:

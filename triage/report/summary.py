@@ -35,8 +35,14 @@ from triage.report.geography import GEOGRAPHY_VIEWS
 from triage.report.notify import DISCLAIMER, notification_hints
 from triage.report.render import render_html, render_markdown
 from triage.report.severity import assess_severity
-from triage.report.suppression import (COMPLEMENT, SMALL, THRESHOLD, WITHHELD, suppress_breakdown,
-                                       suppress_count)
+from triage.report.suppression import (
+    COMPLEMENT,
+    SMALL,
+    THRESHOLD,
+    WITHHELD,
+    suppress_breakdown,
+    suppress_count,
+)
 
 __all__ = ["build_summary", "render_html", "render_markdown"]
 
@@ -53,7 +59,8 @@ _DATE = re.compile(r"^(\d{4}-(0[1-9]|1[0-2]))(-\d{2})?")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-def _checked_keys(counts: Mapping[str, int], pattern: re.Pattern[str], where: str) -> dict[str, int]:
+def _checked_keys(counts: Mapping[str, int], pattern: re.Pattern[str],
+                  where: str) -> dict[str, int]:
     """Copy a breakdown whose keys all match ``pattern``; never quote a bad key (it may be data)."""
     for key, value in counts.items():
         if not isinstance(key, str) or not pattern.match(key):

@@ -39,10 +39,11 @@ def suppress_count(value: int) -> Count:
 
 def _feasible_ranges(boxes: dict[str, tuple[int, int]],
                      residual: tuple[int, int]) -> dict[str, tuple[int, int]]:
-    """Per suppressed cell, the [low, high] values consistent with the boxes and a sum in ``residual``."""
+    """Per suppressed cell, the [low, high] values fitting the boxes and a sum in ``residual``."""
     low_sum = sum(low for low, _ in boxes.values())
     high_sum = sum(high for _, high in boxes.values())
-    return {key: (max(low, residual[0] - (high_sum - high)), min(high, residual[1] - (low_sum - low)))
+    return {key: (max(low, residual[0] - (high_sum - high)),
+                  min(high, residual[1] - (low_sum - low)))
             for key, (low, high) in boxes.items()}
 
 
