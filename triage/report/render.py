@@ -13,7 +13,8 @@ from typing import Any
 
 from triage.report.geography import DEPARTEMENT_NAMES, GEOGRAPHY_VIEWS, US_STATE_NAMES
 
-SEVERITY_COLOURS = {"low": "#2e7d32", "medium": "#b26a00", "high": "#d84315", "very high": "#b71c1c"}
+SEVERITY_COLOURS = {"low": "#2e7d32", "medium": "#b26a00", "high": "#d84315",
+                    "very high": "#b71c1c"}
 
 
 def _count(value: int | str) -> str:
@@ -32,6 +33,12 @@ def _region_label(view: str, code: str) -> str:
     else:
         name = None
     return f"{code} {name}" if name else code
+
+
+def _formula_figures(severity: dict[str, Any]) -> str:
+    factors = severity["factors"]
+    return (f"{factors['dpc']['score']:g} × {factors['ei']['score']:g} + "
+            f"{factors['cb']['score']:g}")
 
 
 def _time_span(summary: dict[str, Any]) -> str:
@@ -54,21 +61,24 @@ def render_markdown(summary: dict[str, Any]) -> str:
     leak, people, severity = summary["leak"], summary["people"], summary["severity"]
     factors = severity["factors"]
     out = [f"# Impact summary: {leak['name']}", "",
-           "> Confidential: this summary describes victims of a data breach. Keep it encrypted.", "",
-           f"Leak `{leak['id']}`, scanned {leak['scanned_at']} with triage {leak['triage_version']}.",
+           "> Confidential: this summary describes victims of a data breach. Keep it encrypted.",
+           "",
+           f"Leak `{leak['id']}`, scanned {leak['scanned_at']} "
+           f"with triage {leak['triage_version']}.",
            "", "## Headline", ""]
     out += _md_table(["", ""], [
         ["People (distinct)", _count(people["distinct"])],
         ["Rows read / parsed / rejected", " / ".join(_count(summary["rows"][k])
                                                      for k in ("read", "parsed", "rejected"))],
-        ["Special categories", ", ".join(map(_category_label, summary["special_categories"])) or "none"],
+        ["Special categories",
+         ", ".join(map(_category_label, summary["special_categories"])) or "none"],
         ["Severity (ENISA)", f"{severity['level']} ({severity['score']:g})"],
         ["Time span", _time_span(summary)],
         *[[f"Distinct {key}", _count(value)] for key, value in summary["sources"].items()],
     ])
     out += ["## Severity", "",
-            f"{severity['formula']} = {factors['dpc']['score']:g} × {factors['ei']['score']:g} + "
-            f"{factors['cb']['score']:g} = **{severity['score']:g}** ({severity['level']})", ""]
+            f"{severity['formula']} = {_formula_figures(severity)} = **{severity['score']:g}** "
+            f"({severity['level']})", ""]
     out += _md_table(["Factor", "Score", "Why"], [
         ["DPC, data processing context", f"{factors['dpc']['score']:g}", factors["dpc"]["why"]],
         ["EI, ease of identification", f"{factors['ei']['score']:g}", factors["ei"]["why"]],
@@ -85,8 +95,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         for c in summary["categories"]])
     if people["by_identifier_kind"]:
         out += ["### People by identifier kind", ""]
-        out += _md_table(["Identifier", "People"], [[_category_label(cell["key"]), _count(cell["count"])]
-                                                    for cell in people["by_identifier_kind"]])
+        out += _md_table(["Identifier", "People"],
+                         [[_category_label(cell["key"]), _count(cell["count"])]
+                          for cell in people["by_identifier_kind"]])
     for view, breakdown in summary["geography"].items():
         out += [f"## {GEOGRAPHY_VIEWS[view]}", ""]
         out += _md_table(["Region", "People"], [[_region_label(view, c["key"]), _count(c["count"])]
@@ -97,8 +108,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += _md_table(["Month", "Rows"], [[c["key"], _count(c["count"])]
                                              for c in summary["time"]["by_month"]["cells"]])
     out += ["## Files", ""]
-    out += _md_table(["File", "Bytes", "SHA-256"], [[f["name"], _count(f["size"]), f"`{f['sha256']}`"]
-                                                   for f in leak["files"]])
+    out += _md_table(["File", "Bytes", "SHA-256"],
+                     [[f["name"], _count(f["size"]), f"`{f['sha256']}`"] for f in leak["files"]])
     out += ["## Method", ""] + [f"- {note}" for note in summary["method_notes"]]
     return "\n".join(out) + "\n"
 
@@ -110,7 +121,8 @@ _CSS = """
         --bar:#3b6fd8; --special:#c2185b; --track:#eef1f7; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--ink);
-       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+             sans-serif; }
 main { max-width: 980px; margin: 0 auto; padding: 16px; }
 header { margin-bottom: 12px; }
 h1 { font-size: 1.7rem; margin: .2em 0; }
@@ -123,8 +135,10 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
           padding: 16px; margin: 12px 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(165px, 1fr)); gap: 12px;
          background: none; border: 0; padding: 0; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 12px 14px; }
-.card .label { color: var(--muted); font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 12px;
+        padding: 12px 14px; }
+.card .label { color: var(--muted); font-size: .8rem; text-transform: uppercase;
+               letter-spacing: .04em; }
 .card .value { font-size: 1.7rem; font-weight: 700; line-height: 1.2; margin-top: 4px; }
 .card .note { color: var(--muted); font-size: .85rem; }
 .card .value.long { font-size: 1.15rem; }
@@ -132,7 +146,8 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .severity .label, .severity .note { color: rgba(255,255,255,.88); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line);
+         vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: uppercase; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .tag { display: inline-block; background: #fce4ec; color: var(--special); border-radius: 4px;
@@ -146,7 +161,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .fill { fill: var(--bar); }
 .fill.special { fill: var(--special); }
 .total { color: var(--muted); font-size: .9rem; }
-.timeline svg { width: 100%; height: 150px; display: block; background: var(--track); border-radius: 6px; }
+.timeline svg { width: 100%; height: 150px; display: block; background: var(--track);
+                border-radius: 6px; }
 .timeline .axis { position: relative; height: 1.4em; font-size: .78rem; color: var(--muted); }
 .timeline .axis span { position: absolute; white-space: nowrap; padding-left: 2px;
                         border-left: 1px solid var(--line); }
@@ -162,7 +178,8 @@ code { font-size: .8rem; word-break: break-all; }
   .bars { grid-template-columns: minmax(5em, 9em) 1fr auto; }
   /* Three-column tables whose last column is long text: put it under the first two. */
   table.stack thead { display: none; }
-  table.stack tr { display: grid; grid-template-columns: 1fr auto; border-bottom: 1px solid var(--line); }
+  table.stack tr { display: grid; grid-template-columns: 1fr auto;
+                   border-bottom: 1px solid var(--line); }
   table.stack td { border: 0; }
   table.stack td:nth-child(3) { grid-column: 1 / -1; padding-top: 0; color: var(--muted); }
 }
@@ -187,8 +204,8 @@ def _bar_chart(rows: list[tuple[str, int | str, bool]], caption: str) -> str:
     parts = [f'<div class="bars" role="img" aria-label="{_e(caption)}">']
     for label, count, highlighted in rows:
         width = 100 * count / largest if isinstance(count, int) else 0
-        fill = (f'<rect class="fill{" special" if highlighted else ""}" width="{width:.2f}" height="10"/>'
-                if width else "")
+        css = "fill special" if highlighted else "fill"
+        fill = f'<rect class="{css}" width="{width:.2f}" height="10"/>' if width else ""
         parts.append(
             f'<div class="name" title="{_e(label)}">{_e(label)}</div>'
             f'<svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
@@ -238,9 +255,13 @@ def _month_range(first: str, last: str) -> list[str]:
 
 def _table(header: list[tuple[str, bool]], rows: list[list[str]], css: str = "") -> str:
     """A table of already-escaped cells; header entries are (title, numeric)."""
-    head = "".join(f'<th class="num">{_e(t)}</th>' if num else f"<th>{_e(t)}</th>" for t, num in header)
-    body = "".join("<tr>" + "".join(f'<td class="num">{cell}</td>' if num else f"<td>{cell}</td>"
-                                    for cell, (_, num) in zip(row, header, strict=True)) + "</tr>" for row in rows)
+    def cell(tag: str, content: str, numeric: bool) -> str:
+        return f'<{tag} class="num">{content}</{tag}>' if numeric else f"<{tag}>{content}</{tag}>"
+
+    head = "".join(cell("th", _e(title), numeric) for title, numeric in header)
+    body = "".join("<tr>" + "".join(cell("td", content, numeric)
+                                    for content, (_, numeric) in zip(row, header, strict=True))
+                   + "</tr>" for row in rows)
     return (f'<div class="table-wrap"><table class="{css}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table></div>')
 
@@ -277,8 +298,10 @@ def render_html(summary: dict[str, Any]) -> str:
     category_chart = _bar_chart([(_category_label(c["id"]), c["people"], c["special_category"])
                                  for c in categories], "People per category")
     category_table = _table(
-        [("Category", False), ("People", True), ("Rows", True), ("GDPR class", False), ("Columns", True)],
-        [[_e(_category_label(c["id"])) + (' <span class="tag">special</span>' if c["special_category"] else ""),
+        [("Category", False), ("People", True), ("Rows", True), ("GDPR class", False),
+         ("Columns", True)],
+        [[_e(_category_label(c["id"]))
+          + (' <span class="tag">special</span>' if c["special_category"] else ""),
           _e(_count(c["people"])), _e(_count(c["rows"])), _e(c["gdpr_class"].replace("_", " ")),
           str(c["columns"])] for c in categories])
     identifiers = ""
@@ -292,7 +315,8 @@ def render_html(summary: dict[str, Any]) -> str:
         + _bar_chart([(_region_label(view, c["key"]), c["count"], False) for c in b["cells"]],
                      GEOGRAPHY_VIEWS[view])
         + f'<p class="total">Total of the cells: {_e(_count(b["total"]))}</p>'
-        for view, b in summary["geography"].items()) or '<p class="muted">No location data found.</p>'
+        for view, b in summary["geography"].items()
+    ) or '<p class="muted">No location data found.</p>'
 
     by_month = summary["time"]["by_month"]
     busiest = max((c["count"] for c in by_month["cells"] if isinstance(c["count"], int)), default=0)
@@ -322,11 +346,13 @@ def render_html(summary: dict[str, Any]) -> str:
 <header>
 <span class="confidential">Confidential: describes victims of a data breach. Keep encrypted.</span>
 <h1>Impact summary: {_e(leak['name'])}</h1>
-<p class="sub">Leak {_e(leak['id'])} · scanned {_e(leak['scanned_at'])} · triage {_e(leak['triage_version'])}</p>
+<p class="sub">Leak {_e(leak['id'])} · scanned {_e(leak['scanned_at'])} · \
+triage {_e(leak['triage_version'])}</p>
 </header>
 <section class="cards">{''.join(cards)}</section>
 <section><h2>Severity (ENISA)</h2>
-<p class="formula">{_e(severity['formula'])} = {factors['dpc']['score']:g} × {factors['ei']['score']:g} + {factors['cb']['score']:g} = <strong>{severity['score']:g}</strong> ({_e(severity['level'])})</p>
+<p class="formula">{_e(severity['formula'])} = {_formula_figures(severity)} = \
+<strong>{severity['score']:g}</strong> ({_e(severity['level'])})</p>
 {_table([("Factor", False), ("Score", True), ("Why", False)], severity_rows, css="stack")}
 </section>
 <section><h2>Who may have to be told</h2>
