@@ -22,6 +22,17 @@ COMMANDS = ["profile", "decrypt", "keygen", "lookup", "serve", "overlap", "synth
 
 
 class _Group(click.Group):
+    """Commands are imported when used: start-up stays fast (no server or crypto
+    imports for ``triage profile``), and each command's dependencies load alone."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        return importlib.import_module(f"triage.cli.{cmd_name}").command
+
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
@@ -46,7 +57,3 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="triage")
 def main() -> None:
     """Size a leaked dataset in one streaming pass, without making a second leak."""
-
-
-for _name in COMMANDS:
-    main.add_command(importlib.import_module(f"triage.cli.{_name}").command)
