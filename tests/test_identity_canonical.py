@@ -43,6 +43,15 @@ def test_invalid_values_in_the_table_have_no_form(kind):
 
 def test_name_lookup_form_equals_the_indexed_form():
     assert name_birth_one("Hélène Le-Goff", "1985-03-12") == "helenelegoff\x001985-03-12"
+    assert name_birth_one("Hélène Le-Goff", "1700-03-12") is None
+
+
+@pytest.mark.parametrize("kind", ["email", "phone", "national_id", "health_insurance_id"])
+def test_one_value_form_equals_the_batch_form(kind):
+    for group in TABLE[kind]["agree"]:
+        canonicaliser = Canonicaliser(kind, group.get("region", "FR"))
+        assert [canonicaliser.one(v) for v in group["inputs"]] == _canonical(
+            kind, group["inputs"], group.get("region", "FR"))
 
 
 # Alphabets that mix the plain subset with the characters that must leave it.

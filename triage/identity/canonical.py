@@ -68,7 +68,8 @@ class Canonicaliser:
                               _reference(self.kind, self.region))
 
     def one(self, value: str) -> str | None:
-        return self.series(pl.Series([value], dtype=pl.String))[0]
+        """One value (a lookup): the reference itself, which the fast path is tested against."""
+        return _reference(self.kind, self.region)(value)
 
 
 # ----------------------------------------------------------------- references
@@ -257,8 +258,11 @@ def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
 def name_birth_one(name: str, birth_date: str, region: str = "FR") -> str | None:
     """The composite for one person (lookup); the birth date must be ISO (YYYY-MM-DD)."""
     try:
-        date.fromisoformat(birth_date)
+        born = date.fromisoformat(birth_date.strip())
     except ValueError:
         raise TriageError("--birth-date must be YYYY-MM-DD") from None
-    return name_birth_series(pl.Series([name], dtype=pl.String),
-                             pl.Series([birth_date], dtype=pl.String), region, "%Y-%m-%d")[0]
+    canonical_name = name_reference(name)
+    lo, hi = _BIRTH_YEARS
+    if canonical_name is None or not lo <= born.year <= hi:
+        return None
+    return f"{canonical_name}\0{born.isoformat()}"

@@ -105,11 +105,19 @@ class LookupIndex:
         column = table.column("digest").chunk(0) if table.num_rows else None
         if column is None:
             return None
-        digests = np.frombuffer(column.buffers()[1], dtype=f"S{DIGEST_BYTES}",
-                                count=len(column), offset=column.offset * DIGEST_BYTES)
-        at = int(np.searchsorted(digests, np.bytes_(digest)))
-        if at >= len(digests) or digests[at] != np.bytes_(digest):
+        # Digests as big-endian (hi, lo) words: numeric order is the byte order they
+        # were sorted in. (numpy's S16 would drop trailing zero bytes in comparisons.)
+        words = np.frombuffer(column.buffers()[1], dtype=">u8", count=2 * len(column),
+                              offset=column.offset * DIGEST_BYTES).reshape(-1, 2)
+        his = words[:, 0].astype(np.uint64)
+        hi = np.uint64(int.from_bytes(digest[:8], "big"))
+        lo = np.uint64(int.from_bytes(digest[8:], "big"))
+        first = int(np.searchsorted(his, hi, side="left"))
+        last = int(np.searchsorted(his, hi, side="right"))
+        same = np.nonzero(words[first:last, 1].astype(np.uint64) == lo)[0]
+        if not len(same):
             return None
+        at = int(first + same[0])
         return (int(table.column("categories")[at].as_py()),
                 _iso(table.column("first_seen")[at].as_py()),
                 _iso(table.column("last_seen")[at].as_py()))

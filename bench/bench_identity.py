@@ -1,0 +1,220 @@
+"""Benchmarks for the identity layer (issue 5). Prints one JSON document per part.
+
+    python bench/bench_identity.py overhead [--path bench/data/wide_2m.csv]
+    python bench/bench_identity.py lookup   [--identifiers 10000000]
+    python bench/bench_identity.py http     [--requests 20000 --connections 32]
+
+overhead: the profile pass alone, then the same pass with the identity collector
+riding along (4 identifier slots on the lab file: two email columns, the 10-digit
+id column as a national id, and first name + birth date), timing the collector's
+own work inside the pass and the index write.
+lookup: an index of N synthetic digests (random bytes: no Faker, no HMAC needed),
+bytes per identifier on disk, and in-process lookup latency for hits and misses.
+http: the real server on 127.0.0.1 under a bounded load from a raw asyncio client
+in the same machine (so the client takes CPU from the server too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from triage.identity import index as index_store  # noqa: E402
+from triage.identity.collector import IdentifierPlan, IdentityCollector  # noqa: E402
+from triage.identity.digest import native_kernel  # noqa: E402
+from triage.identity.keys import HmacKey, generate_key_file  # noqa: E402
+from triage.identity.loadtest import run_load  # noqa: E402
+from triage.identity.lookup import LookupIndex  # noqa: E402
+
+LAB_PLAN = {
+    "c3": IdentifierPlan("email", ("email",)),
+    "c9": IdentifierPlan("email", ("email",)),
+    "c0": IdentifierPlan("national_id", ("national_id",)),
+    "c1": IdentifierPlan("name_birth", ("first_name",), role="full_name"),
+    "c2": IdentifierPlan("name_birth", ("birth_date",), role="birth_date",
+                         date_format="%d/%m/%Y"),
+}
+
+
+def bench_overhead(path: Path) -> dict:
+    from triage.pipeline import run
+
+    started = time.perf_counter()
+    run([path])
+    profile_only = time.perf_counter() - started
+
+    key = HmacKey(os.urandom(32))
+    collector = IdentityCollector(key, LAB_PLAN, region="FR",
+                                  row_categories={"c5": "health_note"})
+    spent = [0.0]
+
+    def hook(_source, batch, _first):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        collector.update(batch)
+        spent[0] += time.perf_counter() - t
+
+    started = time.perf_counter()
+    results = run([path], on_batch=hook)
+    with_identity = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        t = time.perf_counter()
+        people = collector.people()
+        manifest = collector.write_index(folder, "lab", "lab", [], results[0].accounting.parsed)
+        write_s = time.perf_counter() - t
+    leak = manifest["leaks"][0]
+    identity_s = spent[0] + write_s
+    return {
+        "part": "overhead", "input": str(path), "bytes": path.stat().st_size,
+        "rows": results[0].accounting.parsed, "identifier_slots": 4,
+        "hmac": "native" if native_kernel() else "python",
+        "profile_pass_s": round(profile_only, 2),
+        "profile_plus_identity_pass_s": round(with_identity, 2),
+        "identity_update_s": round(spent[0], 2),
+        "people_and_index_write_s": round(write_s, 2),
+        "identity_share_of_profile": round(identity_s / profile_only, 3),
+        "wall_overhead": round(with_identity / profile_only - 1, 3),
+        "identifiers": leak["identifiers"], "people": people["distinct"],
+        "index_bytes_per_identifier": round(leak["bytes"] / max(1, leak["identifiers"]), 1),
+    }
+
+
+def synthetic_entries(n: int, seed: int = 1) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    kinds = np.array(["email", "phone", "national_id", "name_birth"])
+    days = rng.integers(17_000, 20_000, n).astype("int32")
+    return pl.DataFrame({
+        "kind": kinds[rng.integers(0, 4, n)],
+        "hi": rng.integers(0, 2**64, n, dtype=np.uint64),
+        "lo": rng.integers(0, 2**64, n, dtype=np.uint64),
+        "person": rng.integers(0, n // 3, n).astype(np.uint64),
+        "categories": rng.integers(0, 64, n).astype(np.uint64),
+        "first_seen": pl.Series(days).cast(pl.Date),
+        "last_seen": pl.Series(days + rng.integers(0, 400, n).astype("int32")).cast(pl.Date),
+    })
+
+
+def bench_lookup(n: int, probes: int) -> dict:
+    key = HmacKey(os.urandom(32))
+    with tempfile.TemporaryDirectory() as folder:
+        entries = synthetic_entries(n)
+        leak = {"leak_id": "synthetic", "name": "synthetic", "inputs": [], "rows": n,
+                "people": n // 3, "people_method": "synthetic", "by_identifier_kind": {},
+                "categories": [f"c{i}" for i in range(6)], "region": "FR"}
+        t = time.perf_counter()
+        manifest = index_store.add_leak(folder, key.key_id, leak, entries)
+        build_s = time.perf_counter() - t
+        on_disk = sum(p.stat().st_size for p in (Path(folder) / "leaks").rglob("*"))
+        t = time.perf_counter()
+        index = LookupIndex(folder, key)
+        open_s = time.perf_counter() - t
+        rng = np.random.default_rng(2)
+        present = index_store.digests_of(entries[rng.integers(0, n, probes)])
+        absent = rng.integers(0, 256, (probes, 16), dtype=np.uint8)
+        timings: dict[str, list[float]] = {"hit": [], "miss": []}
+        for name, digests in (("hit", present), ("miss", absent)):
+            for digest in digests:
+                d = bytes(digest)
+                t = time.perf_counter()
+                found = index.lookup_digest(d)
+                timings[name].append(time.perf_counter() - t)
+                assert bool(found) == (name == "hit")
+        full = []
+        for i in range(probes):
+            t = time.perf_counter()
+            index.lookup("email", f"someone{i}@example.fr")
+            full.append(time.perf_counter() - t)
+    ms = 1000
+    return {
+        "part": "lookup", "identifiers": n, "build_s": round(build_s, 2),
+        "open_s": round(open_s, 3),
+        "bytes_on_disk": on_disk, "bytes_per_identifier": round(on_disk / n, 2),
+        "digest_lookup_median_ms": {k: round(statistics.median(v) * ms, 3)
+                                    for k, v in timings.items()},
+        "digest_lookup_p99_ms": {k: round(sorted(v)[int(0.99 * len(v))] * ms, 3)
+                                 for k, v in timings.items()},
+        "email_lookup_median_ms": round(statistics.median(full) * ms, 3),
+        "email_lookup_p99_ms": round(sorted(full)[int(0.99 * len(full))] * ms, 3),
+        "probes": probes, "file_bytes": manifest["leaks"][0]["bytes"],
+    }
+
+
+def bench_http(requests: int, connections: int, identifiers: int, min_latency_ms: float) -> dict:
+    import socket
+
+    import httpx
+
+    with tempfile.TemporaryDirectory() as folder:
+        key_path = Path(folder) / "hmac.key"
+        key = generate_key_file(key_path)
+        leak = {"leak_id": "synthetic", "name": "synthetic", "inputs": [], "rows": identifiers,
+                "people": identifiers // 3, "people_method": "synthetic",
+                "by_identifier_kind": {}, "categories": ["c0"], "region": "FR"}
+        index_store.add_leak(Path(folder) / "index", key.key_id, leak,
+                             synthetic_entries(identifiers))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "triage", "serve", str(Path(folder) / "index"), "--key",
+             str(key_path), "--host", "127.0.0.1", "--port", str(port), "--rate", "1e9",
+             "--burst", "1000000000", "--min-latency-ms", str(min_latency_ms)], cwd=REPO)
+        try:
+            for _ in range(300):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            # Warm up, then the measured, bounded run.
+            asyncio.run(run_load("127.0.0.1", port, lambda i: {"email": f"w{i}@x.fr"}, 500,
+                                 connections))
+            result = asyncio.run(run_load(
+                "127.0.0.1", port, lambda i: {"phone": f"+33610{i:06d}"}, requests, connections))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return {
+        "part": "http", "requests": requests, "connections": connections,
+        "index_identifiers": identifiers, "min_latency_ms": min_latency_ms,
+        "statuses": {str(s): result.statuses.count(s) for s in set(result.statuses)},
+        "requests_per_s": round(result.rate), "p50_ms": round(result.percentile(0.5) * 1000, 2),
+        "p99_ms": round(result.percentile(0.99) * 1000, 2), "cpus": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["overhead", "lookup", "http"])
+    parser.add_argument("--path", type=Path, default=REPO / "bench" / "data" / "wide_2m.csv")
+    parser.add_argument("--identifiers", type=int, default=10_000_000)
+    parser.add_argument("--probes", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--min-latency-ms", type=float, default=3.0)
+    args = parser.parse_args()
+    if args.part == "overhead":
+        result = bench_overhead(args.path)
+    elif args.part == "lookup":
+        result = bench_lookup(args.identifiers, args.probes)
+    else:
+        result = bench_http(args.requests, args.connections, min(args.identifiers, 1_000_000),
+                            args.min_latency_ms)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
