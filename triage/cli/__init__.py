@@ -31,7 +31,10 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        return importlib.import_module(f"triage.cli.{cmd_name}").command
+        try:
+            return importlib.import_module(f"triage.cli.{cmd_name}").command
+        except ImportError as exc:
+            return _unavailable(cmd_name, exc)
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
@@ -51,6 +54,16 @@ class _Group(click.Group):
                        "because they may quote the input. Set TRIAGE_DEBUG=1 to see them.",
                        err=True)
             sys.exit(3)
+
+
+def _unavailable(name: str, exc: ImportError) -> click.Command:
+    """A stand-in for a command whose module cannot be imported (a broken install)."""
+    reason = f"{type(exc).__name__} in its dependencies; reinstall triage"
+
+    def fail() -> None:
+        raise TriageError(f"command {name!r} is unavailable: {reason}")
+
+    return click.Command(name, callback=fail, help=f"(unavailable: {reason})")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
