@@ -23,7 +23,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from triage.report.summary import build_summary, render_html, render_markdown
+from triage.errors import TriageError
+from triage.report.crypto import decrypt_file, generate_identity
+from triage.report.summary import (
+    build_summary,
+    render_html,
+    render_markdown,
+    render_recap,
+    write_summary,
+)
 from triage.resources import load_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -359,3 +367,35 @@ def test_summary_does_not_alias_its_facts() -> None:
     before = copy.deepcopy(facts)
     build_summary(facts)
     assert facts == before
+
+
+def test_recap_is_one_screen_without_identifiers(lab_summary: dict[str, Any]) -> None:
+    recap = render_recap(lab_summary)
+    assert len(recap.splitlines()) <= 20
+    assert "491,840 distinct" in recap and "very high" in recap
+    assert "56 Morbihan 201,433" in recap
+    assert CANARY_EMAIL not in recap
+
+
+def test_write_summary_leaves_only_ciphertext(tmp_path: Path, lab_summary: dict[str, Any]) -> None:
+    identity = tmp_path / "key.txt"
+    recipient = generate_identity(identity)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    paths = write_summary(lab_summary, outdir, [recipient])
+    assert sorted(p.name for p in outdir.iterdir()) == [
+        "summary.html.age", "summary.json.age", "summary.md.age"]
+    assert all(b"491" not in p.read_bytes() for p in paths)
+    assert json.loads(decrypt_file(outdir / "summary.json.age", identity)) == lab_summary
+    markdown = decrypt_file(outdir / "summary.md.age", identity).decode()
+    assert markdown == render_markdown(lab_summary)
+
+
+def test_write_summary_needs_a_recipient_or_an_explicit_plaintext(tmp_path: Path,
+                                                                  lab_summary: dict) -> None:
+    with pytest.raises(TriageError, match="no recipient"):
+        write_summary(lab_summary, tmp_path, [])
+    assert list(tmp_path.iterdir()) == []
+    paths = write_summary(lab_summary, tmp_path, [], plaintext=True)
+    assert [p.name for p in paths] == ["summary.json", "summary.html", "summary.md"]
+    assert json.loads(paths[0].read_text(encoding="utf-8")) == lab_summary

@@ -149,7 +149,7 @@ def _explain_decrypt_failure(message: str, ciphertext: bytes) -> str:
     if "Header MAC" in message:
         return "the age header was altered after encryption (header MAC check failed)"
     if "Header is invalid" in message or "fill whole buffer" in message:
-        return "not a complete age file (header truncated or not age-encrypted)"
+        return "not a valid age file (its header is damaged or truncated, or it is not age)"
     if "decryption error" in message:
         # A chunk shorter than its tag cannot be an altered byte: the file was cut. Any other
         # failure of the authenticated payload could be either, and age cannot tell which.

@@ -1,4 +1,4 @@
-"""Renderings of the summary document: Markdown, and one self-contained HTML file.
+"""Renderings of the summary document: JSON, Markdown, a terminal recap, and one HTML file.
 
 The HTML page must open anywhere a responder can open a file, phone included, and
 must not call out: inline CSS, inline SVG charts, system fonts, and a
@@ -9,6 +9,7 @@ escaped; the summary itself holds counts, ids, region codes and months only.
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from triage.report.geography import DEPARTEMENT_NAMES, GEOGRAPHY_VIEWS, US_STATE_NAMES
@@ -46,6 +47,36 @@ def _time_span(summary: dict[str, Any]) -> str:
     if not time["first"]:
         return "no dates"
     return time["first"] if time["first"] == time["last"] else f"{time['first']} to {time['last']}"
+
+
+def render_json(summary: dict[str, Any]) -> str:
+    """The summary document itself (schemas/summary.schema.json), as UTF-8 JSON text."""
+    return json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+
+
+_RECAP_GEOGRAPHY = {"fr_departement_postcode": "Lives in", "fr_departement_nir": "Born in",
+                    "us_state": "US states", "country_phone": "Phone country"}
+
+
+def render_recap(summary: dict[str, Any]) -> str:
+    """A few lines for the terminal at the end of a scan: the headline figures, no identifier."""
+    people, severity, rows = summary["people"], summary["severity"], summary["rows"]
+    special = ", ".join(map(_category_label, summary["special_categories"])) or "none"
+    lines = [
+        f"People        {_count(people['distinct'])} distinct",
+        f"Rows          {_count(rows['read'])} read, {_count(rows['rejected'])} rejected",
+        f"Categories    {len(summary['categories'])} exposed; special: {special}",
+        f"Time span     {_time_span(summary)}",
+        f"Severity      {severity['level']} (ENISA {severity['formula']} = "
+        f"{_formula_figures(severity)} = {severity['score']:g})",
+    ]
+    for view, breakdown in summary["geography"].items():
+        top = [f"{_region_label(view, c['key'])} {_count(c['count'])}"
+               for c in breakdown["cells"][:3]]
+        lines.append(f"{_RECAP_GEOGRAPHY[view]:<13} " + ", ".join(top))
+    lines += [f"Notify        {hint['rule']}: {hint['deadline']}"
+              for hint in summary["notification"]["hints"]]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- Markdown

@@ -27,13 +27,17 @@ like region codes, months or ids are refused rather than copied.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from triage.errors import TriageError
+from triage.report.crypto import encrypt_to_file
 from triage.report.geography import GEOGRAPHY_VIEWS
 from triage.report.notify import DISCLAIMER, notification_hints
-from triage.report.render import render_html, render_markdown
+from triage.report.render import render_html, render_json, render_markdown, render_recap
 from triage.report.severity import assess_severity
 from triage.report.suppression import (
     COMPLEMENT,
@@ -44,7 +48,8 @@ from triage.report.suppression import (
     suppress_count,
 )
 
-__all__ = ["build_summary", "render_html", "render_markdown"]
+__all__ = ["build_summary", "render_html", "render_json", "render_markdown", "render_recap",
+           "write_summary"]
 
 SCHEMA_VERSION = 1
 
@@ -165,3 +170,36 @@ def build_summary(facts: Mapping[str, Any]) -> dict[str, Any]:
                         "withheld": WITHHELD},
         "method_notes": _method_notes(people["method"]),
     }
+
+
+#: The files a scan writes, each with ``.age`` appended unless written in clear.
+RENDERINGS = {"summary.json": render_json, "summary.html": render_html,
+              "summary.md": render_markdown}
+
+
+def write_summary(summary: dict[str, Any], outdir: str | os.PathLike[str],
+                  recipients: Iterable[str], *, plaintext: bool = False) -> list[Path]:
+    """Write the JSON, HTML and Markdown renderings into ``outdir``; return their paths.
+
+    Each is rendered in memory and written as ``summary.<ext>.age``, encrypted to every
+    recipient, so no plaintext summary ever touches the disk. ``plaintext=True`` (the
+    scan's explicit ``--plaintext``) writes ``summary.<ext>`` in clear instead.
+    """
+    outdir = Path(outdir)
+    recipients = list(recipients)
+    if not plaintext and not recipients:
+        raise TriageError("no recipient to encrypt the summary to")
+    written = []
+    for name, render in RENDERINGS.items():
+        data = render(summary).encode("utf-8")
+        if plaintext:
+            path = outdir / name
+            try:
+                path.write_bytes(data)
+            except OSError as exc:
+                raise TriageError(f"cannot write summary ({exc.strerror})",
+                                  path=str(path)) from None
+        else:
+            path = encrypt_to_file(data, recipients, outdir / f"{name}.age")
+        written.append(path)
+    return written
