@@ -476,23 +476,23 @@ def decimal(c: Chunk, low: float, high: float, decimals: int = 2, comma: bool = 
 
 
 def _lab(c: Chunk) -> np.ndarray:
-    """The lab of the visit: one near the patient's home when there is one."""
+    """The lab of the visit: nine times in ten one in the patient's own département."""
     def draw():
         labs = c.pools.labs
-        lab_place = labs["place"].to_numpy()
         regions = c.pools.places["region"].to_numpy()
-        lab_region = regions[lab_place]
-        home = regions[c.place()]
+        region_names, region_of_place = np.unique(regions, return_inverse=True)
+        lab_region = region_of_place[labs["place"].to_numpy()]
+        # Table of the labs of each region, padded; count of labs per region.
+        counts = np.bincount(lab_region, minlength=len(region_names))
+        table = np.zeros((len(region_names), max(1, counts.max())), dtype=np.int64)
+        for r in range(len(region_names)):
+            members = np.flatnonzero(lab_region == r)
+            table[r, :members.size] = members
+        home = region_of_place[c.place()]
+        pick = (c.rng.random(c.n) * np.maximum(counts[home], 1)).astype(np.int64)
+        local = table[home, pick]
         anywhere = c.rng.integers(0, labs.height, c.n)
-        u = c.rng.random(c.n)
-        # Per row, a random lab of the same region: rank among same-region labs.
-        local = anywhere.copy()
-        for r in np.unique(home):
-            rows = np.flatnonzero(home == r)
-            candidates = np.flatnonzero(lab_region == r)
-            if candidates.size:
-                local[rows] = candidates[(u[rows] * candidates.size).astype(np.int64)]
-        return np.where(c.rng.random(c.n) < 0.9, local, anywhere)
+        return np.where((counts[home] > 0) & (c.rng.random(c.n) < 0.9), local, anywhere)
     return c.memo("lab", draw)
 
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import polars as pl
+
+#: UTF-8 of the C1 controls U+0080-U+009F, where cp1252 and latin-1 differ.
+_C1_IN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 @dataclass
@@ -54,14 +58,29 @@ class DumpWriter:
         return json.dumps(dict(zip(keys, values, strict=True)), ensure_ascii=False,
                           separators=(",", ":")) + "\n"
 
-    def _render(self, frame: pl.DataFrame) -> str:
+    def _render(self, frame: pl.DataFrame) -> bytes | memoryview:
+        """Rows as bytes in the dump's encoding."""
         if frame.height == 0:
-            return ""
+            return b""
+        buf = io.BytesIO()
         if self.fmt == "jsonl":
-            return frame.write_ndjson()
-        return frame.write_csv(include_header=False, separator=self.delimiter,
-                               line_terminator=self.line_terminator, quote_style="necessary",
-                               null_value="")
+            frame.write_ndjson(buf)
+        else:
+            frame.write_csv(buf, include_header=False, separator=self.delimiter,
+                            line_terminator=self.line_terminator, quote_style="necessary", null_value="")
+        utf8 = buf.getbuffer()  # a view: no copy of the chunk's text
+        if self.encoding == "utf-8":
+            return utf8
+        text = str(utf8, "utf-8")
+        if self.encoding == "cp1252" and not _C1_IN_UTF8.search(utf8):
+            # Outside the C1 controls, cp1252 and latin-1 agree below U+0100, and latin-1
+            # encoding is a plain copy, several times faster than the charmap codec. A wider
+            # character (œ, €) makes latin-1 fail; then the charmap codec does the work.
+            try:
+                return text.encode("latin-1")
+            except UnicodeEncodeError:
+                pass
+        return text.encode(self.encoding)
 
     def render_row(self, values: list[str | None]) -> str:
         if self.fmt == "jsonl":
@@ -74,28 +93,27 @@ class DumpWriter:
     def write_chunk(self, frame: pl.DataFrame, edits: RowEdits | None = None) -> None:
         frame = frame.rename(dict(zip(frame.columns, self.headers, strict=True)))
         if not edits or not edits.positions():
-            self._emit(self._render(frame))
+            self.out.write(self._render(frame))
             return
-        parts, start = [], 0
+        start = 0
         for pos in edits.positions():
-            parts.append(self._render(frame.slice(start, pos - start)))
+            self.out.write(self._render(frame.slice(start, pos - start)))
             if pos in edits.header_before:
-                parts.append(self.header_line)
+                self._emit(self.header_line)
             start = pos
             if pos in edits.short or pos in edits.long:
                 values = list(frame.row(pos))
                 if pos in edits.short:
                     kept = edits.short[pos]
-                    parts.append(self._csv_line(values[:kept]) if self.fmt == "csv"
-                                 else self._json_line(self.headers[:kept], values[:kept]))
+                    self._emit(self._csv_line(values[:kept]) if self.fmt == "csv"
+                               else self._json_line(self.headers[:kept], values[:kept]))
                 else:
                     extra = edits.long[pos]
-                    parts.append(self._csv_line(values + extra) if self.fmt == "csv"
-                                 else self._json_line(self.headers + [f"_x{i}" for i in range(len(extra))],
-                                                      values + extra))
+                    self._emit(self._csv_line(values + extra) if self.fmt == "csv"
+                               else self._json_line(self.headers + [f"_x{i}" for i in range(len(extra))],
+                                                    values + extra))
                 start = pos + 1
-        parts.append(self._render(frame.slice(start)))
-        self._emit("".join(parts))
+        self.out.write(self._render(frame.slice(start)))
 
     def write_truncated(self, values: list[str | None]) -> None:
         """A last record cut half-way, with no line end: the export died mid-write."""

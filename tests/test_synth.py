@@ -19,7 +19,6 @@ from stdnum.us import ssn
 import synthetic
 from synthetic.people import Population
 from synthetic.pools import build
-from triage.cli import main
 from triage.resources import load_schema, seeds_dir
 
 ROWS = 3000
@@ -231,6 +230,8 @@ def test_zero_rows(tmp_path):
 
 
 def test_cli_writes_dump_and_truth_only(tmp_path):
+    from triage.cli import main  # the whole CLI: imported here so a broken sibling command fails only this test
+
     out = tmp_path / "a.jsonl"
     result = CliRunner().invoke(main, ["synth", "pixel_events", "--rows", "300", "-o", str(out),
                                        "--seed", "9", "--locale", "fr", "--quiet"])
