@@ -42,6 +42,10 @@ class Detector:
     #: With a matching header, the share of values that must validate; below it
     #: the values contradict the header (a ``num_secu`` column of free text).
     header_min_share: ClassVar[float] = 0.3
+    #: With a matching header, the share of values that must at least have the
+    #: shape (:meth:`prefilter`); what matters for lexicon-based detectors, whose
+    #: word lists can never be complete (a ``ville`` column of small communes).
+    header_min_shape: ClassVar[float] = 0.3
     #: Tie-break between equal scores: the more specific check wins.
     priority: ClassVar[int] = 50
     #: True when :meth:`validate` loops in Python (python-stdnum, phonenumbers): the

@@ -19,6 +19,7 @@ BUILTIN = [
     "national_id", "health_insurance_id", "document_id",
     # practitioners and organisations
     "fr_rpps", "fr_adeli", "us_npi", "de_lanr", "practitioner_id", "practitioner",
+    "de_ik",
     "fr_finess", "fr_siret", "organisation_id",
     # contact, payment, online
     "email", "phone", "iban", "payment_card", "ip_address", "online_id", "url", "media_ref",

@@ -281,7 +281,8 @@ class TableDetector:
             base_evidence["note"] = "surplus cells of too-long rows; not classified"
             return ColumnFinding(name, None, None, 0.0, False, base_evidence)
         header = match_header(name)
-        scores = self._score(len(values), header, evidence)
+        constant = len(values) >= MIN_VALUES and values.n_unique() == 1
+        scores = self._score(len(values), header, evidence, constant)
         base_evidence["sample_size"] = len(values)
         base_evidence["header"] = next(iter(header.values())).to_dict() if header else None
         if not scores or scores[0].confidence < MIN_CONFIDENCE:
@@ -301,7 +302,8 @@ class TableDetector:
                              best.confidence, bool(special), result, best.detector.id)
 
     def _score(self, n: int, header: dict[str, HeaderMatch],
-               evidence: dict[str, _ValueEvidence]) -> list[_Score]:
+               evidence: dict[str, _ValueEvidence], constant: bool) -> list[_Score]:
+        """Score every detector; ``constant``: one value repeated, which values cannot type."""
         scores = []
         for detector in self._detectors:
             match = header.get(detector.headers)
@@ -313,8 +315,10 @@ class TableDetector:
                 found = found or _ValueEvidence()
                 plausibility = detector.plausible(found.valid, n) if len(found.valid) else 0.0
                 v = found.valid_share * plausibility
-                value_claim = detector.values_decide and v >= detector.min_value_share
-                header_claim = h > 0 and v >= detector.header_min_share
+                value_claim = (detector.values_decide and v >= detector.min_value_share
+                               and not constant)
+                header_claim = (h > 0 and v >= detector.header_min_share
+                                and found.candidates >= detector.header_min_shape * n)
                 if not (value_claim or header_claim):
                     continue
                 strength = _value_strength(v, detector.min_value_share)

@@ -48,6 +48,7 @@ def words_pattern(terms: list[str]) -> str:
 
 
 def _plain_term(term: str) -> str:
+    # "*" stands for any word ending, or (leading) any word start: "*logue".
     return re.escape(term).replace(r"\*", "[a-z]*").replace(r"\ ", r"[\s\-']+")
 
 

@@ -7,8 +7,15 @@ import polars as pl
 from triage.detect.base import Detector
 from triage.detect.vocab import fold, word_list
 
-_COMMUNE_SHAPE = (r"(?i)^(?:saint|sainte|st|ste|le|la|les|l')[\s\-]\p{L}|"
-                  r"\p{L}[\s\-](?:sur|sous|en|les|lès|de|du|des|la|le|am|an der|bei|im)[\s\-]\p{L}")
+# Whole values only: "Saint-Jean-de-Braye", "Pacy-sur-Eure", "Frankfurt am Main",
+# "North Vanessa", "Brownhaven" — never a longer text that merely names a town.
+_COMMUNE_SHAPE = (
+    r"(?i)^(?:(?:saint|sainte|st|ste|le|la|les|l')[\s\-]\p{L}[\p{L}'\-]*"
+    r"|\p{L}+(?:-\p{L}+)*[\s\-](?:sur|sous|en|les|lès|de|du|des|la|le|am|an der|bei|im)"
+    r"[\s\-]\p{L}[\p{L}'\-]*"
+    r"|(?:north|south|east|west|new|lake|port|mount|fort)\s\p{L}+"
+    r"|\p{L}+(?:haven|port|ville|town|burgh|borough|side|view|land|mouth|furt|berg|burg|"
+    r"chester|bury|field|ton|ford|shire|stadt|hausen|heim|dorf|ingen|feld|bach|ham|mouth))$")
 
 
 class City(Detector):

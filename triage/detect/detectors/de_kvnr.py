@@ -1,5 +1,7 @@
 """German Krankenversichertennummer (KVNR, unveränderbarer Teil): letter + 8 digits + check.
 
+The statutory health-insurance number: a health-insurance id, lifelong.
+
 Spec: GKV-Spitzenverband, "Richtlinien ... Krankenversichertennummer" §3: the letter
 becomes its two-digit alphabet position (A=01 … Z=26), the ten digits are weighted
 1, 2, 1, 2 …, the digits of each product are summed, and the total mod 10 is the
@@ -27,7 +29,7 @@ def kvnr_valid(value: str) -> bool:
 
 class DeKvnr(Detector):
     id = "de_kvnr"
-    category = "national_id"
+    category = "health_insurance_id"
     subtype = "de_kvnr"
     headers = "de_kvnr"
     priority = 90

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
+from triage.detect.detectors._text import SPECIALITY, VISIT_REASON, sentence_share, share
 from triage.detect.vocab import health_pattern, matches
 
 #: Longer texts are notes, not labels.
@@ -25,6 +26,10 @@ class Diagnosis(Detector):
         return matches(values, health_pattern())
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        if share(valid, SPECIALITY) >= 0.5:
+            return 0.0  # "Cardiologue" names the doctor's field, not the patient's illness
+        if share(valid, VISIT_REASON) >= 0.3 or sentence_share(valid) >= 0.25:
+            return 0.4  # reasons for a visit and sentences are notes
         # Labels come from a coding list: they repeat.
         return 1.0 if valid.n_unique() <= 0.5 * len(valid) or len(valid) < 20 else 0.6
 

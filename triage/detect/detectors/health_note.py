@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
+from triage.detect.detectors._text import SPECIALITY, VISIT_REASON, sentence_share, share
 from triage.detect.vocab import health_pattern, matches
 
 MIN_HEALTH_SHARE = 0.2
@@ -30,9 +31,13 @@ class HealthNote(Detector):
         return matches(values, health_pattern())
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
-        # Notes are sentences; one- or two-word values are labels (diagnosis, drug).
-        words = float(valid.str.count_matches(r"\S+").mean() or 0.0)
-        return 1.0 if words >= 3 else 0.3
+        if share(valid, SPECIALITY) >= 0.5:
+            return 0.0  # the doctor's speciality, not the patient's health
+        # Notes are sentences, or say why the person came; short noun phrases that
+        # all name a condition are diagnosis labels.
+        if sentence_share(valid) >= 0.25 or share(valid, VISIT_REASON) >= 0.3:
+            return 1.0
+        return 0.5
 
     def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
         return {"health_term_texts": len(valid)}

@@ -1,4 +1,6 @@
-"""Medical procedures: CCAM codes (4 letters + 3 digits) or procedure labels."""
+"""Medical procedures and lab tests ordered: CCAM codes, procedure or analysis labels,
+and the short analysis codes of lab software (GLY, HBA1C, TSH …).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from functools import cache
 import polars as pl
 
 from triage.detect.base import Detector
-from triage.detect.vocab import matches, value_terms, words_pattern
+from triage.detect.vocab import fold, matches, value_terms, words_pattern
 
 _CCAM = r"^[A-Z]{4}\d{3}$"
 
@@ -25,10 +27,16 @@ class MedicalProcedure(Detector):
     min_value_share = 0.6
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return col.str.contains(r"\p{L}{2}") & (col.str.count_matches(r"\S+") <= 10)
+        return col.str.contains(r"\p{L}") & (col.str.count_matches(r"\S+") <= 10)
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(_CCAM) | matches(values, procedure_pattern())
+        codes = pl.DataFrame({"v": values}).select(
+            fold(pl.col("v")).is_in(value_terms("analysis_codes")).alias("c"))["c"]
+        return values.str.contains(_CCAM) | codes | matches(values, procedure_pattern())
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        # Procedures come from a nomenclature: they repeat over patients.
+        return 1.0 if valid.n_unique() <= 0.5 * len(valid) or len(valid) < 20 else 0.6
 
 
 DETECTOR = MedicalProcedure()

@@ -12,6 +12,12 @@ from triage.detect.vocab import accent_tolerant, value_terms
 _SUFFIX_STREETS = r"(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm|laan|straat|plein|gracht|kade)"
 
 
+# Address complements (second address line): flat, building, residence, PO box.
+_COMPLEMENT = (r"^(?:appt|apt|appartement|apartment|flat|suite|unit|bat|b[aâ]timent|building|"
+               r"r[ée]sidence|escalier|esc|[ée]tage|floor|lieu[\s\-]dit|bp|cs|po box|"
+               r"wohnung|whg|hinterhaus|vorderhaus|etage|stock|og)\.?\s+\S")
+
+
 @cache
 def address_pattern() -> str:
     words = "|".join(sorted({accent_tolerant(w) for w in value_terms("street_words")},
@@ -19,7 +25,7 @@ def address_pattern() -> str:
     number_first = rf"^\d{{1,5}}\s?[A-Za-z]?(?:\s?(?:bis|ter))?,?\s+(?:{words})\.?\s+\S"
     name_first = rf"\p{{L}}{_SUFFIX_STREETS}\s*\d{{1,4}}\s?[A-Za-z]?$|\s{_SUFFIX_STREETS}\s*\d{{1,4}}"
     word_first = rf"^(?:{words})\.?\s+\S.*\s\d{{1,4}}[A-Za-z]?$"
-    return rf"(?i){number_first}|{name_first}|{word_first}"
+    return rf"(?i){number_first}|{name_first}|{word_first}|{_COMPLEMENT}"
 
 
 class PostalAddress(Detector):
@@ -30,7 +36,8 @@ class PostalAddress(Detector):
     min_value_share = 0.7
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return col.str.contains(r"\d") & col.str.contains(r"\p{L}{2}") & col.str.contains(r"\s")
+        return col.str.contains(r"\p{L}{2}") & col.str.contains(r"\s") & (
+            col.str.contains(r"\d") | col.str.contains(_COMPLEMENT))
 
     def validate(self, values: pl.Series) -> pl.Series:
         return values.str.contains(address_pattern())

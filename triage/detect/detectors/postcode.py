@@ -1,8 +1,8 @@
 """Postal codes: 5 digits (FR, DE, US, ES, IT), UK, NL (1234 AB), PT (1234-567), ZIP+4.
 
 Five bare digits are also quantities or codes: values alone decide only when the
-column looks like postcodes of a country (French ones mostly end in 0) or has a
-distinctly postal shape; otherwise the header must say so.
+column has a distinctly postal shape, or repeats its five-digit values the way the
+postcodes of people living in the same places do; otherwise the header must say so.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ class Postcode(Detector):
         digits = valid.filter(valid.str.contains(r"^\d{5}$"))
         if len(digits) == 0:
             return 0.5
-        # French postcodes: a commune's code mostly ends in 0 (56000, 27200, 45160…).
-        french = float(digits.str.ends_with("0").mean() or 0.0)
+        # Residents share postcodes: a postcode column repeats, a column of counts
+        # or amounts of five digits mostly does not.
         repeated = digits.n_unique() <= 0.7 * len(digits)
-        return 1.0 if french >= 0.6 and repeated else 0.5
+        return 1.0 if repeated else 0.5
 
 
 DETECTOR = Postcode()

@@ -1,7 +1,11 @@
-"""Internal record keys (patient number, file number, order id), named by their header.
+"""Internal record keys (patient number, file number, order id, invoice number).
 
-Keys have no shape of their own: a product SKU looks the same. Only a header
-makes a column a record id.
+Keys have little shape of their own. Under a key header any identifier-like value
+will do. Without a header, only the common key shape counts: an optional short
+upper-case prefix and 6 to 12 digits (``IPP 27427004``, ``RDV539867317``,
+``INV-0814715``), taking many distinct values; a product SKU with two letter
+groups, a 13-digit EAN or a 15-digit batch number does not have it. Insurance
+member numbers share that shape, so without headers they read as keys.
 """
 
 from __future__ import annotations
@@ -10,16 +14,26 @@ import polars as pl
 
 from triage.detect.base import Detector
 
+_KEY = r"^[A-Z]{0,4}[-_]?\d{6,12}$"
+
 
 class RecordId(Detector):
     id = "record_id"
     category = "record_id"
     headers = "record_id"
-    values_decide = False
     priority = 15
+    min_value_share = 0.9
+    header_min_share = 0.0
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:#]{0,63}$") & col.str.contains(r"\d")
+
+    def validate(self, values: pl.Series) -> pl.Series:
+        return values.str.contains(_KEY)
+
+    def plausible(self, valid: pl.Series, sample_size: int) -> float:
+        # Keys identify records or people: many distinct values.
+        return 1.0 if valid.n_unique() >= 0.3 * len(valid) else 0.3
 
 
 DETECTOR = RecordId()
