@@ -37,7 +37,7 @@ class HealthNote(Detector):
         # all name a condition are diagnosis labels.
         if sentence_share(valid) >= 0.25 or share(valid, VISIT_REASON) >= 0.3:
             return 1.0
-        return 0.5
+        return 0.3
 
     def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
         return {"health_term_texts": len(valid)}

@@ -25,9 +25,12 @@ class MedicalProcedure(Detector):
     headers = "medical_procedure"
     priority = 50
     min_value_share = 0.6
+    # Nomenclature codes (NABM 0552, CPT 80053) are bare digits: only a header types them.
+    header_min_share = 0.0
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return col.str.contains(r"\p{L}") & (col.str.count_matches(r"\S+") <= 10)
+        return (col.str.contains(r"\p{L}") & (col.str.count_matches(r"\S+") <= 10)
+                | col.str.contains(r"^\d{4,5}$"))
 
     def validate(self, values: pl.Series) -> pl.Series:
         codes = pl.DataFrame({"v": values}).select(

@@ -23,9 +23,11 @@ def address_pattern() -> str:
     words = "|".join(sorted({accent_tolerant(w) for w in value_terms("street_words")},
                             key=len, reverse=True))
     number_first = rf"^\d{{1,5}}\s?[A-Za-z]?(?:\s?(?:bis|ter))?,?\s+(?:{words})\.?\s+\S"
-    name_first = rf"\p{{L}}{_SUFFIX_STREETS}\s*\d{{1,4}}\s?[A-Za-z]?$|\s{_SUFFIX_STREETS}\s*\d{{1,4}}"
+    name_first = rf"\p{{L}}{_SUFFIX_STREETS}\s*\d{{1,4}}\s?[A-Za-z]?$|[\s\-]{_SUFFIX_STREETS}\s*\d{{1,4}}"
+    # US and UK order: "93 Smith Glen", "11 Caroline Spurs", "4 Mill Lane".
+    suffix_last = rf"^\d{{1,5}}[A-Za-z]?\s+\p{{L}}[\p{{L}}'.\-]*(?:\s\p{{L}}[\p{{L}}'.\-]*)*\s(?:{words})\.?$"
     word_first = rf"^(?:{words})\.?\s+\S.*\s\d{{1,4}}[A-Za-z]?$"
-    return rf"(?i){number_first}|{name_first}|{word_first}|{_COMPLEMENT}"
+    return rf"(?i){number_first}|{name_first}|{suffix_last}|{word_first}|{_COMPLEMENT}"
 
 
 class PostalAddress(Detector):
