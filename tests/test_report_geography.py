@@ -99,6 +99,11 @@ def test_country_from_phone_matches_phonenumbers_per_number() -> None:
     assert mismatches == []
 
 
+def test_country_from_phone_as_an_expression() -> None:
+    frame = pl.DataFrame({"tel": ["+33612345678", "+14165550123", None]})
+    assert frame.select(country_from_phone(pl.col("tel")))["tel"].to_list() == ["FR", "CA", None]
+
+
 def test_country_from_phone_does_not_call_phonenumbers_per_row() -> None:
     rng = random.Random(3)
     numbers = [f"+336{rng.randrange(10**8):08d}" for _ in range(150_000)]

@@ -8,8 +8,9 @@ expression; only phones call a library, once per distinct prefix, never per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import overload
+from typing import TypeVar
 
 import phonenumbers
 import polars as pl
@@ -17,6 +18,8 @@ import polars as pl
 CORSE_DU_SUD = "2A"
 HAUTE_CORSE = "2B"
 BORN_ABROAD = "99"
+
+ExprOrSeries = TypeVar("ExprOrSeries", pl.Expr, pl.Series)
 
 #: The geography views of a summary, with their titles.
 GEOGRAPHY_VIEWS = {
@@ -27,11 +30,7 @@ GEOGRAPHY_VIEWS = {
 }
 
 
-@overload
-def _apply(values: pl.Expr, build) -> pl.Expr: ...  # type: ignore[no-untyped-def]
-@overload
-def _apply(values: pl.Series, build) -> pl.Series: ...  # type: ignore[no-untyped-def]
-def _apply(values, build):  # type: ignore[no-untyped-def]
+def _apply(values: ExprOrSeries, build: Callable[[pl.Expr], pl.Expr]) -> ExprOrSeries:
     """Run an Expr builder on an Expr, or on a Series (keeping its name)."""
     if isinstance(values, pl.Series):
         return pl.select(build(pl.lit(values))).to_series().alias(values.name)
@@ -58,7 +57,7 @@ def _fr_postcode_expr(postcode: pl.Expr) -> pl.Expr:
             .otherwise(None))
 
 
-def fr_departement_from_postcode(postcodes):  # type: ignore[no-untyped-def]
+def fr_departement_from_postcode(postcodes: ExprOrSeries) -> ExprOrSeries:
     """French département code of a postcode: ``"56"``, ``"2A"``/``"2B"``, ``"971"``…
 
     Overseas postcodes (97x, 98x) give their 3-digit territory code; Monaco (980xx),
@@ -80,7 +79,7 @@ def _nir_expr(nir: pl.Expr) -> pl.Expr:
             .otherwise(None))
 
 
-def fr_departement_from_nir(nirs):  # type: ignore[no-untyped-def]
+def fr_departement_from_nir(nirs: ExprOrSeries) -> ExprOrSeries:
     """Birth département from a NIR (positions 6-7): ``"56"``, ``"2A"``, ``"971"``, ``"99"``.
 
     ``"99"`` means born abroad; ``"20"`` is Corsica before its 1976 split. Spaces,
@@ -98,7 +97,7 @@ def _us_zip_expr(zips: pl.Expr) -> pl.Expr:
     return prefix.replace_strict(zip_prefix_states(), default=None, return_dtype=pl.String)
 
 
-def us_state_from_zip(zips):  # type: ignore[no-untyped-def]
+def us_state_from_zip(zips: ExprOrSeries) -> ExprOrSeries:
     """USPS state (or territory, or military AA/AE/AP) code of a ZIP code, by 3-digit prefix."""
     return _apply(zips, _us_zip_expr)
 
@@ -133,13 +132,19 @@ def _region_of_number(e164: str) -> str | None:
     return region if region and region not in ("ZZ", "001") else None
 
 
-def country_from_phone(phones: pl.Series) -> pl.Series:
+def country_from_phone(phones: ExprOrSeries) -> ExprOrSeries:
     """ISO 3166 region of E.164 phone numbers (``"+33612345678"`` -> ``"FR"``), null if none.
 
     The calling code gives the region directly when only one region uses it; shared
     codes (+1, +7, +44…) ask phonenumbers once per distinct deciding prefix, using
     one number of that prefix. Numbers not in E.164 form (no ``+``) give null.
     """
+    if isinstance(phones, pl.Expr):
+        return phones.map_batches(_country_from_phone_series, return_dtype=pl.String)
+    return _country_from_phone_series(phones)
+
+
+def _country_from_phone_series(phones: pl.Series) -> pl.Series:
     digits = phones.cast(pl.String).str.strip_chars().str.replace_all(r"[\s.\-()]", "")
     digits = pl.select(pl.when(digits.str.contains(r"^\+\d{4,15}$")).then(digits.str.slice(1))
                        ).to_series()
