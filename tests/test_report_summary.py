@@ -399,3 +399,7 @@ def test_write_summary_needs_a_recipient_or_an_explicit_plaintext(tmp_path: Path
     paths = write_summary(lab_summary, tmp_path, [], plaintext=True)
     assert [p.name for p in paths] == ["summary.json", "summary.html", "summary.md"]
     assert json.loads(paths[0].read_text(encoding="utf-8")) == lab_summary
+    recipient = generate_identity(tmp_path / "key.txt")
+    both = write_summary(lab_summary, tmp_path / "both", [recipient], plaintext=True)
+    assert [p.name for p in both] == ["summary.json.age", "summary.json", "summary.html.age",
+                                      "summary.html", "summary.md.age", "summary.md"]

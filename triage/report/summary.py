@@ -179,19 +179,22 @@ RENDERINGS = {"summary.json": render_json, "summary.html": render_html,
 
 def write_summary(summary: dict[str, Any], outdir: str | os.PathLike[str],
                   recipients: Iterable[str], *, plaintext: bool = False) -> list[Path]:
-    """Write the JSON, HTML and Markdown renderings into ``outdir``; return their paths.
+    """Write the JSON, HTML and Markdown renderings into ``outdir`` (created); return their paths.
 
     Each is rendered in memory and written as ``summary.<ext>.age``, encrypted to every
-    recipient, so no plaintext summary ever touches the disk. ``plaintext=True`` (the
-    scan's explicit ``--plaintext``) writes ``summary.<ext>`` in clear instead.
+    recipient, so no plaintext summary touches the disk. Only ``plaintext=True`` (the
+    scan's explicit ``--plaintext``) also writes ``summary.<ext>`` in clear.
     """
     outdir = Path(outdir)
     recipients = list(recipients)
     if not plaintext and not recipients:
         raise TriageError("no recipient to encrypt the summary to")
+    outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, render in RENDERINGS.items():
         data = render(summary).encode("utf-8")
+        if recipients:
+            written.append(encrypt_to_file(data, recipients, outdir / f"{name}.age"))
         if plaintext:
             path = outdir / name
             try:
@@ -199,7 +202,5 @@ def write_summary(summary: dict[str, Any], outdir: str | os.PathLike[str],
             except OSError as exc:
                 raise TriageError(f"cannot write summary ({exc.strerror})",
                                   path=str(path)) from None
-        else:
-            path = encrypt_to_file(data, recipients, outdir / f"{name}.age")
-        written.append(path)
+            written.append(path)
     return written
