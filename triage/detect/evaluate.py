@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.detect.findings import ColumnFinding
-from triage.detect.table import TableDetector
+from triage.detect.dump import detect_dump
 from triage.errors import TriageError
-from triage.sources import open_sources
 
 
 @dataclass
@@ -108,19 +106,8 @@ def load_truth(path: str | Path) -> dict[str, str | None]:
     return columns
 
 
-def detect_file(path: str | Path) -> list[ColumnFinding]:
-    """Run detection over every table of a dump, in one pass; findings of all tables."""
-    findings: list[ColumnFinding] = []
-    for source in open_sources(path):
-        detector = TableDetector()
-        for batch in source.batches():
-            detector.update(batch)
-        findings.extend(detector.finish())
-    return findings
-
-
 def evaluate(dump: str | Path, truth_path: str | Path) -> Evaluation:
     """Detect over ``dump`` and score it against ``truth_path``."""
     truth = load_truth(truth_path)
-    detected = {f.name: f.category for f in detect_file(dump)}
+    detected = {f.name: f.category for table in detect_dump(dump) for f in table.findings}
     return score(truth, detected)

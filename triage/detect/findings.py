@@ -33,12 +33,16 @@ class ColumnFinding:
 
 
 def findings_document(path: str, findings: Iterable[ColumnFinding], *,
-                      table: str | None = None, rows: int | None = None) -> dict[str, Any]:
-    """The findings of one table: ``{"file", "columns": [...]}`` (+ ``table``, ``rows``)."""
-    document: dict[str, Any] = {"file": str(path)}
-    if table is not None:
-        document["table"] = table
-    if rows is not None:
-        document["rows"] = rows
-    document["columns"] = [finding.to_dict() for finding in findings]
-    return document
+                      table: str | None = None) -> dict[str, Any]:
+    """The findings.json shape: ``{"file", "columns": [...]}``.
+
+    ``table`` names the source (archive member) the columns belong to; each column
+    then carries it, so the columns of several tables can share one document.
+    """
+    columns = []
+    for finding in findings:
+        column = finding.to_dict()
+        if table is not None:
+            column = {"table": table, **column}
+        columns.append(column)
+    return {"file": str(path), "columns": columns}
