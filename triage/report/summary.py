@@ -129,23 +129,22 @@ def build_summary(facts: Mapping[str, Any]) -> dict[str, Any]:
     categories = list(facts.get("categories", []))
     circumstances = dict(facts.get("circumstances") or {})
 
-    geography = {}
+    regions = {}
     for view, counts in (facts.get("geography") or {}).items():
         if view not in GEOGRAPHY_VIEWS:
             raise ValueError(f"geography: unknown view {view!r}")
         checked = _checked_keys(counts or {}, _REGION_KEY[view], f"geography.{view}")
         if checked:
-            geography[view] = suppress_breakdown(checked, with_total=True)
+            regions[view] = checked
 
     time = facts.get("time") or {}
     by_month = _checked_keys(time.get("by_month") or {}, _MONTH, "time.by_month")
 
     severity = assess_severity(categories, by_kind, circumstances)
     special = [category["id"] for category in categories if category["special_category"]]
-    us_states = _checked_keys((facts.get("geography") or {}).get("us_state") or {},
-                              _REGION_KEY["us_state"], "geography.us_state")
     hints = notification_hints(people=people["distinct"], severity_level=severity["level"],
-                               special_categories=sorted(special), us_state_people=us_states)
+                               special_categories=sorted(special),
+                               us_state_people=regions.get("us_state"))
     sources = facts.get("sources") or {}
 
     return {
@@ -159,7 +158,8 @@ def build_summary(facts: Mapping[str, Any]) -> dict[str, Any]:
                    "by_identifier_kind": suppress_breakdown(by_kind, with_total=False)["cells"]},
         "categories": _categories(categories),
         "special_categories": sorted(special),
-        "geography": geography,
+        "geography": {view: suppress_breakdown(counts, with_total=True)
+                      for view, counts in regions.items()},
         "time": {"first": _month(time.get("first")), "last": _month(time.get("last")),
                  "by_month": suppress_breakdown(by_month, with_total=True, order="key")},
         "sources": {key: int(sources[key]) for key in ("organisations", "practitioners")
