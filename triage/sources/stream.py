@@ -1,35 +1,131 @@
-"""Opening the bytes of an input: compression, archive members, progress by bytes."""
+"""Opening the bytes of an input: compression, archive members, limits, progress by bytes.
+
+A :class:`Member` is one readable stream: a file on disk, or a member of an
+archive (possibly nested). Every decompressing layer is wrapped in a
+:class:`GuardedStream` that enforces the expansion limits *while* streaming
+(headers are never trusted) and turns a broken or truncated stream into a
+one-line :class:`~triage.errors.TriageError`.
+"""
 
 from __future__ import annotations
 
 import bz2
+import contextlib
+import contextvars
 import gzip
 import io
 import lzma
-import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from triage.errors import TriageError
+from triage.errors import PartialInputError, TriageError
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bzip2"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),  # an empty zip
 )
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How far triage trusts an input. Defaults suit a responder's laptop."""
+
+    #: Keep the rows read before a truncated compressed stream breaks, instead of failing.
+    allow_partial: bool = False
+    #: Password for encrypted zip (ZipCrypto) and 7z archives; None refuses them.
+    password: bytes | None = None
+    #: Archives inside archives, counting the outer one.
+    max_depth: int = 3
+    #: Members of all archives of one input, together.
+    max_members: int = 100_000
+    #: Decompressed bytes per compressed byte, for one input as a whole.
+    max_ratio: int = 250
+    #: Any input may expand to this much whatever its ratio (tiny archives compress well).
+    min_allowance: int = 256 * MiB
+    #: Decompressed bytes of one input, all layers and members together.
+    max_total_bytes: int = 1 << 40
+    #: Members needing random access (7z, zip or Parquet inside an archive, spreadsheets
+    #: inside an archive) are held in memory up to this size, else refused.
+    max_in_memory_bytes: int = 512 * MiB
+
+
+_OPTIONS: contextvars.ContextVar[ReadOptions] = contextvars.ContextVar(
+    "triage_read_options", default=ReadOptions())
+
+
+def current_options() -> ReadOptions:
+    return _OPTIONS.get()
+
+
+@contextlib.contextmanager
+def reading_options(**changes: Any) -> Iterator[ReadOptions]:
+    """``with reading_options(allow_partial=True): pipeline.run(...)``: options for every read."""
+    options = replace(_OPTIONS.get(), **changes)
+    token = _OPTIONS.set(options)
+    try:
+        yield options
+    finally:
+        _OPTIONS.reset(token)
 
 
 def compression_of(head: bytes) -> str | None:
-    """The compression or container named by the first bytes of a file."""
+    """The stream compression named by the first bytes of a file (archives are separate)."""
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
     return None
+
+
+class ExpansionBudget:
+    """Decompressed bytes one input may produce: refuses zip bombs as they stream."""
+
+    def __init__(self, options: ReadOptions, compressed_size: int, name: str) -> None:
+        self.limit = min(options.max_total_bytes,
+                         max(options.min_allowance, options.max_ratio * compressed_size))
+        self.used = 0
+        self.name = name
+        self.members = 0
+        self.options = options
+
+    def spend(self, produced: int) -> None:
+        self.used += produced
+        if self.used > self.limit:
+            raise TriageError(
+                f"decompresses to more than {self.limit // MiB:,} MiB "
+                f"({self.options.max_ratio}x its size on disk): refused as a possible "
+                "decompression bomb", path=self.name)
+
+    def count_member(self, where: str) -> None:
+        self.members += 1
+        if self.members > self.options.max_members:
+            raise TriageError(f"more than {self.options.max_members:,} archive members: "
+                              "refused as a possible archive bomb", path=where)
+
+
+class PartialPolicy:
+    """What a truncated stream does: fail, naming the rows read, or end quietly (once noted)."""
+
+    def __init__(self, allow: bool) -> None:
+        self.allow = allow
+        self.truncated = False
+        self.rows_read: Callable[[], int] = lambda: 0
+        self.on_truncated: Callable[[int], None] = lambda offset: None
+
+    def truncate(self, name: str, offset: int) -> None:
+        """Called where a stream ends early: raise, or record it and let the stream end."""
+        if not self.allow:
+            raise PartialInputError(
+                f"input ends early (truncated file) after {self.rows_read():,} rows; "
+                "rerun with --allow-partial to keep them", path=name, offset=offset)
+        if not self.truncated:
+            self.truncated = True
+            self.on_truncated(offset)
 
 
 class CountingReader(io.RawIOBase):
@@ -62,35 +158,106 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-class _Layers:
-    """A decompressing stream that also closes the file (and archive) beneath it."""
+def _is_truncation(exc: BaseException) -> bool:
+    return isinstance(exc, EOFError) or "end of data" in str(exc) or "truncated" in str(exc)
 
-    def __init__(self, top: BinaryIO, *below: object) -> None:
-        self._top = top
+
+class GuardedStream(io.RawIOBase):
+    """The output of a decompressor (or an archive member), with limits and clean errors.
+
+    Every byte produced is charged to the input's :class:`ExpansionBudget` (and to
+    ``member_limit``, for one archive member); a stream that ends before its
+    end-of-stream marker is a truncation (:class:`PartialInputError`, or a quiet
+    end under ``allow_partial``); any other decoder failure is "corrupt data".
+    """
+
+    def __init__(self, inner: Any, *below: Any, name: str, budget: ExpansionBudget | None,
+                 partial: PartialPolicy, member_limit: int | None = None) -> None:
+        self._inner = inner
         self._below = below
+        self._name = name
+        self._budget = budget
+        self._partial = partial
+        self._member_limit = member_limit
+        self.produced = 0
+        self._ended = False
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self._top, name)
+    def readable(self) -> bool:
+        return True
 
-    def __enter__(self) -> _Layers:
-        return self
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self._ended:
+            return 0
+        try:
+            data = self._inner.read(len(buffer))
+        except TriageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every decoder has its own error types
+            if _is_truncation(exc):
+                return self._truncated()
+            raise TriageError("corrupt compressed data", path=self._name,
+                              offset=self.produced) from None
+        n = len(data)
+        buffer[:n] = data
+        self.produced += n
+        if self._member_limit is not None and self.produced > self._member_limit:
+            raise TriageError(
+                f"member expands beyond {self._member_limit // MiB:,} MiB "
+                "(its compressed size times the ratio limit): refused as a possible "
+                "decompression bomb", path=self._name)
+        if self._budget is not None:
+            self._budget.spend(n)
+        return n
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _truncated(self) -> int:
+        self._ended = True
+        self._partial.truncate(self._name, self.produced)
+        return 0
 
     def close(self) -> None:
-        self._top.close()
-        for layer in self._below:
-            layer.close()  # type: ignore[attr-defined]
+        if not self.closed:
+            for layer in (self._inner, *self._below):
+                with contextlib.suppress(Exception):
+                    layer.close()
+        super().close()
+
+
+def _decompressor(compression: str, raw: BinaryIO) -> Any:
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if compression == "bzip2":
+        return bz2.BZ2File(raw, mode="rb")
+    if compression == "xz":
+        return lzma.LZMAFile(raw, mode="rb")
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    raise TriageError(f"unsupported compression {compression}")
+
+
+Opener = Callable[[Callable[[int], None] | None], BinaryIO]
 
 
 @dataclass
 class Member:
-    """One readable stream inside a file: the file itself, or an archive member."""
+    """One readable stream: the file itself, or a member of an archive (maybe nested).
+
+    ``opener`` gives the member's raw bytes (before ``compression`` is undone);
+    without one, the bytes are the file at ``path``. ``random_access`` says that
+    ``open()`` gives a cheaply seekable stream (a plain file, or bytes in memory).
+    """
 
     path: Path
     compression: str | None
     member: str | None = None
+    container: str | None = None
+    opener: Opener | None = None
+    random_access: bool = True
+    budget: ExpansionBudget | None = None
+    member_limit: int | None = None
+    depth: int = 0
+    partial: PartialPolicy = field(default_factory=lambda: PartialPolicy(False))
 
     @property
     def display_name(self) -> str:
@@ -98,34 +265,51 @@ class Member:
 
     def open(self, report: Callable[[int], None] | None = None) -> BinaryIO:
         """A fresh stream of the decompressed bytes."""
+        raw = self._open_raw(report)
+        if self.compression is None and self.member_limit is None:
+            return raw
+        inner = _decompressor(self.compression, raw) if self.compression else raw
+        guarded = GuardedStream(inner, raw, name=self.display_name, budget=self.budget,
+                                partial=self.partial, member_limit=self.member_limit)
+        return io.BufferedReader(guarded, buffer_size=MiB)  # type: ignore[return-value]
+
+    def _open_raw(self, report: Callable[[int], None] | None) -> BinaryIO:
+        if self.opener is not None:
+            return self.opener(report)
         try:
             raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
         except OSError as exc:
-            raise TriageError(exc.strerror or "cannot open", path=str(self.path)) from None
+            raise TriageError((exc.strerror or "cannot open").lower(),
+                              path=str(self.path)) from None
         if report is not None:
-            raw = io.BufferedReader(CountingReader(raw, report), buffer_size=1 << 20)  # type: ignore[assignment]
-        if self.compression == "gzip":
-            return _Layers(gzip.GzipFile(fileobj=raw, mode="rb"), raw)  # type: ignore[return-value]
-        if self.compression == "bzip2":
-            return _Layers(bz2.BZ2File(raw, mode="rb"), raw)  # type: ignore[return-value]
-        if self.compression == "xz":
-            return _Layers(lzma.LZMAFile(raw, mode="rb"), raw)  # type: ignore[return-value]
-        if self.compression == "zstd":
-            import zstandard
-
-            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            return _Layers(reader, raw)  # type: ignore[return-value]
-        if self.compression == "zip":
-            archive = zipfile.ZipFile(raw)
-            return _Layers(archive.open(self.member or ""), archive, raw)  # type: ignore[return-value]
+            raw = io.BufferedReader(CountingReader(raw, report), buffer_size=MiB)  # type: ignore[assignment]
         return raw
 
+    def read_all(self, what: str) -> bytes:
+        """The whole decompressed member, for readers that need random access."""
+        limit = self.budget.options.max_in_memory_bytes if self.budget else ReadOptions().max_in_memory_bytes
+        with self.open() as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise TriageError(f"{what} needs random access and is larger than "
+                              f"{limit // MiB:,} MiB in this archive; extract it and pass it "
+                              "directly", path=self.display_name)
+        return data
 
-def members_of(path: Path) -> list[Member]:
-    """Every readable stream in ``path``: one, or one per member of a zip."""
+    def in_memory(self, what: str) -> Member:
+        """This member with its bytes held in memory, so that it can be read at random."""
+        if self.random_access and self.compression is None:
+            return self
+        data = self.read_all(what)
+        return replace(self, compression=None, opener=lambda report: io.BytesIO(data),
+                       random_access=True, member_limit=None)
+
+
+def check_readable(path: Path) -> bytes:
+    """The first bytes of ``path``, or a one-line error saying why it cannot be read."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(8)
+            return handle.read(512)
     except IsADirectoryError:
         raise TriageError("is a directory, not a file", path=str(path)) from None
     except FileNotFoundError:
@@ -134,26 +318,20 @@ def members_of(path: Path) -> list[Member]:
         raise TriageError("permission denied", path=str(path)) from None
     except OSError as exc:
         raise TriageError(exc.strerror or "cannot read", path=str(path)) from None
-    compression = compression_of(head)
-    if compression != "zip":
-        return [Member(path, compression)]
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise TriageError("corrupt zip archive", path=str(path)) from None
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise TriageError(f"zip member #{infos.index(info) + 1} is encrypted; "
-                              "decrypt the archive first", path=str(path))
-    return [Member(path, "zip", info.filename) for info in infos]
 
 
-def inner_name(member: Member) -> str:
-    """The name that tells the format: the member name, or the file name less compression."""
-    name = member.member or member.path.name
+def strip_compression_suffix(name: str) -> str:
     lowered = name.lower()
     for suffix in (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"):
         if lowered.endswith(suffix):
             return name[: -len(suffix)]
+    if lowered.endswith(".tgz"):
+        return name[:-4] + ".tar"
     return name
+
+
+def inner_name(member: Member) -> str:
+    """The name that tells the format: the member name, or the file name less compression."""
+    name = member.member.rsplit("!", 1)[-1] if member.member else member.path.name
+    return strip_compression_suffix(name) if member.compression else name
+

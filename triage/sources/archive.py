@@ -1,0 +1,435 @@
+"""Archives: zip, tar (any compression), 7z, nested to a bounded depth, never extracted.
+
+Every member is streamed from the archive into the reader of its format; nothing
+is written to disk. Members of a streaming container (tar, 7z) can be read only
+once, in archive order, so :func:`expand` is a generator: the caller consumes a
+member before asking for the next one (``open_sources`` hands sources out in
+exactly that order).
+
+Hostile archives are refused with one line: expansion beyond the ratio or total
+limits (counted on the bytes actually produced, headers are never trusted), too
+many members, nesting deeper than ``max_depth``, encrypted members without a
+password, unsafe member names in 7z. Links and special files are skipped and
+counted (``SourceInfo.archive_skipped``); member names are neutralised before
+they are shown (no traversal, no control characters), and used for nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import queue
+import re
+import stat
+import tarfile
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
+
+from triage.errors import TriageError
+from triage.sources.stream import (
+    ExpansionBudget,
+    GuardedStream,
+    Member,
+    PartialPolicy,
+    ReadOptions,
+    compression_of,
+    inner_name,
+)
+
+HEAD_BYTES = 256 * 1024
+#: A streamed member keeps its first bytes so that sniffing and reading can both start at 0.
+_REPLAY_BYTES = 16 * 1024 * 1024
+_SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".ods")
+_ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass
+class Walk:
+    """State shared by every archive layer of one input."""
+
+    options: ReadOptions
+    budget: ExpansionBudget
+    partial: PartialPolicy
+    #: Forwards bytes read from disk to the progress callback of the current source.
+    report: Callable[[int], None]
+    #: Links and special files skipped, by kind; shown in every member's SourceInfo.
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def safe_member_name(name: str) -> str:
+    """A member name fit to show: relative, no ``..``, no control characters, bounded."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    cleaned = _UNSAFE_CHARS.sub("?", "/".join(parts)) or "unnamed"
+    return cleaned if len(cleaned) <= 200 else cleaned[:180] + "…" + cleaned[-19:]
+
+
+def is_spreadsheet_zip(name: str, head: bytes) -> bool:
+    """xlsx and ods files are zips; they are read as workbooks, not as archives."""
+    if name.lower().endswith(_SPREADSHEET_SUFFIXES):
+        return True
+    if head[30:30 + len(_ODS_MIMETYPE)] == _ODS_MIMETYPE:
+        return True
+    return b"[Content_Types].xml" in head[:200] and b"xl/workbook" in head
+
+
+def archive_kind(name: str, head: bytes) -> str | None:
+    """"zip", "tar" or "7z" when ``head`` starts an archive to walk, else None."""
+    if head.startswith(_ZIP_MAGIC):
+        return None if is_spreadsheet_zip(name, head) else "zip"
+    if head.startswith(_SEVEN_ZIP_MAGIC):
+        return "7z"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    if name.lower().endswith(".tar") and len(head) >= 512 and _tar_checksum_ok(head[:512]):
+        return "tar"  # a pre-POSIX tar, without the ustar magic
+    return None
+
+
+def _tar_checksum_ok(block: bytes) -> bool:
+    try:
+        stored = int(block[148:156].split(b"\x00", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(block[:148]) + 8 * 32 + sum(block[156:])
+
+
+def read_head(member: Member) -> bytes:
+    try:
+        with member.open() as stream:
+            return stream.read(HEAD_BYTES)
+    except TriageError:
+        raise
+    except (OSError, EOFError, ValueError):
+        raise TriageError("corrupt or truncated compressed data at its start",
+                          path=member.display_name) from None
+
+
+def expand(member: Member, walk: Walk) -> Iterator[tuple[Member, bytes]]:
+    """Every leaf stream in ``member`` with its first bytes, archives walked recursively."""
+    head = read_head(member)
+    if member.compression is None and member.depth > 0 and (found := compression_of(head)):
+        member = replace(member, compression=found)
+        head = read_head(member)
+    kind = archive_kind(inner_name(member), head)
+    if kind is None:
+        yield member, head
+        return
+    if member.depth >= walk.options.max_depth:
+        raise TriageError(f"archives nested more than {walk.options.max_depth} deep: refused "
+                          "as a possible archive bomb", path=member.display_name)
+    walker = {"zip": _zip_members, "tar": _tar_members, "7z": _seven_zip_members}[kind]
+    for child in walker(member, walk):
+        if walk.partial.truncated:
+            return
+        yield from expand(child, walk)
+
+
+def _child(parent: Member, name: str, container: str, opener: Callable[..., BinaryIO],
+           walk: Walk, *, random_access: bool, member_limit: int | None = None) -> Member:
+    walk.budget.count_member(parent.display_name)
+    path = f"{parent.member}!{name}" if parent.member else name
+    return Member(parent.path, None, member=path, container=container, opener=opener,
+                  random_access=random_access, budget=walk.budget, member_limit=member_limit,
+                  depth=parent.depth + 1, partial=walk.partial)
+
+
+def _seekable(member: Member, what: str) -> BinaryIO:
+    """The member's bytes with random access: the file itself, or a copy in memory."""
+    if not (member.random_access and member.compression is None):
+        member = member.in_memory(what)
+    return member.open()
+
+
+# -- zip ------------------------------------------------------------------------------
+
+
+def _zip_members(member: Member, walk: Walk) -> Iterator[Member]:
+    stream = _seekable(member, "a zip archive inside a compressed stream or an archive")
+    try:
+        archive = zipfile.ZipFile(stream)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        stream.close()
+        raise TriageError("corrupt zip archive", path=member.display_name) from None
+    with archive, stream:
+        if walk.options.password is not None:
+            archive.setpassword(walk.options.password)
+        for index, info in enumerate(infos):
+            if info.is_dir():
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                walk.skipped["symlink"] += 1
+                continue
+            if info.flag_bits & 0x1 and walk.options.password is None:
+                raise TriageError(f"zip member #{index + 1} is encrypted; decrypt the archive "
+                                  "first or give its password", path=member.display_name)
+            # ZipExtFile never yields more than the declared size; the ratio limit on the
+            # compressed size bounds what a lying header can claim.
+            limit = max(walk.options.min_allowance,
+                        walk.options.max_ratio * max(info.compress_size, 1))
+            yield _child(member, safe_member_name(info.filename), "zip",
+                         _zip_opener(archive, info, walk, member.display_name), walk,
+                         random_access=False, member_limit=limit)
+
+
+def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, walk: Walk,
+                where: str) -> Callable[..., BinaryIO]:
+    def open_member(report: Callable[[int], None] | None = None) -> BinaryIO:
+        try:
+            return archive.open(info)
+        except NotImplementedError:
+            raise TriageError("zip member uses an unsupported compression method",
+                              path=where) from None
+        except RuntimeError:  # wrong password
+            raise TriageError("zip member cannot be decrypted with the given password",
+                              path=where) from None
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            raise TriageError("corrupt zip archive", path=where) from None
+
+    return open_member
+
+
+# -- streamed members (tar, 7z) ---------------------------------------------------------
+
+
+class _Replay(io.RawIOBase):
+    """A view of a once-only stream that starts at 0 while the recorded bytes allow."""
+
+    def __init__(self, owner: _OneShot) -> None:
+        self._owner = owner
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        owner = self._owner
+        if self._position < len(owner.recorded):
+            data = owner.recorded[self._position:self._position + len(buffer)]
+        elif self._position == owner.live_position:
+            data = owner.live.read(len(buffer))
+            owner.live_position += len(data)
+            if owner.live_position <= _REPLAY_BYTES:
+                owner.recorded += data
+        else:
+            raise TriageError("archive member can be read only once", path=owner.name)
+        n = len(data)
+        buffer[:n] = data
+        self._position += n
+        return n
+
+
+class _OneShot:
+    def __init__(self, live: Any, name: str) -> None:
+        self.live = live
+        self.name = name
+        self.recorded = bytearray()
+        self.live_position = 0
+
+    def open(self, report: Callable[[int], None] | None = None) -> BinaryIO:
+        return io.BufferedReader(_Replay(self), buffer_size=64 * 1024)  # type: ignore[return-value]
+
+    def drain(self) -> None:
+        while self.live.read(1 << 20):
+            pass
+
+
+def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
+    stream = member.open(walk.report if member.depth == 0 else None)
+    try:
+        archive = tarfile.open(fileobj=stream, mode="r|")
+    except tarfile.TarError:
+        stream.close()
+        raise TriageError("corrupt tar archive", path=member.display_name) from None
+    with archive, stream:
+        while True:
+            try:
+                info = archive.next()
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                if walk.partial.truncated:
+                    return
+                if "end of data" not in str(exc):
+                    raise TriageError("corrupt tar archive", path=member.display_name) from None
+                walk.partial.truncate(member.display_name, 0)
+                return
+            if info is None:
+                return
+            if info.isdir():
+                continue
+            if info.issym() or info.islnk():
+                walk.skipped["link"] += 1
+                continue
+            if not info.isfile():
+                walk.skipped["special_file"] += 1
+                continue
+            name = safe_member_name(info.name)
+            where = f"{member.display_name}!{name}"
+            content = GuardedStream(archive.extractfile(info), name=where, budget=None,
+                                    partial=walk.partial)
+            once = _OneShot(content, where)
+            yield _child(member, name, "tar", once.open, walk, random_access=False)
+            if not walk.partial.truncated:
+                once.drain()
+
+
+# -- 7z ---------------------------------------------------------------------------------
+
+
+_END = object()
+
+
+class _Pipe:
+    """Bytes pushed by the 7z extraction thread, pulled by a reader: a bounded queue."""
+
+    def __init__(self, abort: threading.Event) -> None:
+        self.chunks: queue.Queue[object] = queue.Queue(maxsize=8)
+        self.abort = abort
+        self._pending = b""
+        self._done = False
+
+    def push(self, item: object) -> None:
+        while not self.abort.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Aborted
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._pending and not self._done:
+            item = self.chunks.get()
+            if item is _END:
+                self._done = True
+            elif isinstance(item, BaseException):
+                self._done = True
+                raise item
+            else:
+                self._pending = item  # type: ignore[assignment]
+        size = len(self._pending) if size < 0 else size
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def close(self) -> None:
+        pass
+
+
+class _Aborted(Exception):
+    """The reader stopped: the extraction thread unwinds."""
+
+
+def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
+    import py7zr
+    from py7zr.io import Py7zIO, WriterFactory
+
+    stream = _seekable(member, "a 7z archive inside a compressed stream or an archive")
+    password = walk.options.password.decode() if walk.options.password else None
+    where = member.display_name
+    try:
+        archive = py7zr.SevenZipFile(stream, mode="r", password=password)
+    except py7zr.exceptions.PasswordRequired:
+        raise TriageError("7z archive is encrypted (even its file list); give its password",
+                          path=where) from None
+    except Exception:  # noqa: BLE001 - py7zr raises many types for a bad header
+        raise TriageError("corrupt 7z archive", path=where) from None
+    if archive.needs_password() and password is None:
+        archive.close()
+        raise TriageError("7z archive is encrypted; decrypt it first or give its password",
+                          path=where)
+    links = {f.filename for f in archive.files if f.is_symlink}
+    abort = threading.Event()
+    announced: queue.Queue[object] = queue.Queue(maxsize=1)
+    budget = walk.budget
+
+    class PipeWriter(Py7zIO):
+        def __init__(self, pipe: _Pipe) -> None:
+            self.pipe = pipe
+            self.written = 0
+
+        def write(self, data: bytes | bytearray) -> int:
+            budget.spend(len(data))
+            self.written += len(data)
+            self.pipe.push(bytes(data))
+            return len(data)
+
+        def read(self, size: int | None = None) -> bytes:
+            return b""
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return self.written
+
+        def flush(self) -> None:
+            pass
+
+        def size(self) -> int:
+            return self.written
+
+        def close(self) -> None:
+            self.pipe.push(_END)
+
+    class Factory(WriterFactory):
+        def create(self, filename: str) -> Py7zIO:
+            pipe = _Pipe(abort)
+            while not abort.is_set():
+                try:
+                    announced.put((filename, pipe), timeout=0.1)
+                    return PipeWriter(pipe)
+                except queue.Full:
+                    continue
+            raise _Aborted
+
+    def extract() -> None:
+        try:
+            archive.extractall(factory=Factory())
+            outcome: object = _END
+        except _Aborted:
+            return
+        except TriageError as exc:
+            outcome = exc
+        except Exception:  # noqa: BLE001 - a CRC or codec failure; its message may quote names
+            outcome = TriageError("corrupt 7z data", path=where)
+        with contextlib.suppress(_Aborted):
+            while not abort.is_set():
+                try:
+                    announced.put(outcome, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+    worker = threading.Thread(target=extract, name="triage-7z", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = announced.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            filename, pipe = item  # type: ignore[misc]
+            if filename in links:
+                walk.skipped["link"] += 1
+                _drain(pipe)
+                continue
+            name = safe_member_name(filename)
+            content = GuardedStream(pipe, name=f"{where}!{name}", budget=None,
+                                    partial=walk.partial)
+            once = _OneShot(content, f"{where}!{name}")
+            yield _child(member, name, "7z", once.open, walk, random_access=False)
+            _drain(pipe)
+    finally:
+        abort.set()
+        worker.join(timeout=5)
+        archive.close()
+        stream.close()
+
+
+def _drain(pipe: _Pipe) -> None:
+    while pipe.read(1 << 20):
+        pass
