@@ -124,3 +124,19 @@ def test_merge_refuses_another_key():
     a, b = collector(new_key()), collector(new_key())
     with pytest.raises(ValueError, match="different keys"):
         a.merge(b)
+
+
+def test_native_and_python_hashing_give_the_same_people_and_digests():
+    from triage.identity.digest import KeyedHasher, native_kernel
+    from triage.identity.keys import PURPOSE_IDENTIFIERS
+    if native_kernel() is None:
+        pytest.skip("no C compiler here")
+    key = new_key()
+    frame = patients(300)
+    native, python = collector(key), collector(key)
+    python._hasher = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS), native=False)
+    assert native._hasher.implementation != "python"
+    native.update(frame)
+    python.update(frame)
+    assert native.people() == python.people()
+    assert _entries(native).equals(_entries(python))

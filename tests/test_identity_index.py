@@ -123,3 +123,25 @@ def test_index_bytes_per_identifier(tmp_path):
     leak = manifest["leaks"][0]
     on_disk = sum(p.stat().st_size for p in (tmp_path / "index" / "leaks").rglob("*"))
     assert on_disk / leak["identifiers"] <= 48
+
+
+def test_digests_ending_in_zero_bytes_are_found(tmp_path):
+    # numpy's fixed-width bytes drop trailing NULs in comparisons: a past bug.
+    import polars as pl
+
+    from triage.identity.index import add_leak
+    key = new_key()
+    his = [0x0100000000000000, 0x0200000000000000, 0xFF00000000000000]
+    entries = pl.DataFrame({
+        "kind": ["email"] * 3, "hi": his, "lo": [0, 0x100, 0],
+        "person": [0, 1, 2], "categories": [1, 1, 1],
+        "first_seen": [None] * 3, "last_seen": [None] * 3,
+    }, schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64,
+               "categories": pl.UInt64, "first_seen": pl.Date, "last_seen": pl.Date})
+    add_leak(tmp_path, key.key_id, {"leak_id": "z", "name": "z", "categories": ["email"],
+                                    "region": "FR"}, entries)
+    index = LookupIndex(tmp_path, key)
+    for hi, lo in zip(his, [0, 0x100, 0], strict=True):
+        digest = hi.to_bytes(8, "big") + lo.to_bytes(8, "big")
+        assert index.lookup_digest(digest), digest.hex()
+    assert not index.lookup_digest(bytes(16))

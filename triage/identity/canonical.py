@@ -139,8 +139,10 @@ class _Fast:
 def _fast_expr(kind: str, region: str) -> _Fast | None:
     v = pl.col("v")
     if kind == "email":
-        # Printable ASCII (plus tab/CR/LF): NFKC is the identity, lower() is ASCII lower-casing.
-        plain = v.str.contains(r"^[\x20-\x7e\t\n\r]*$")
+        # Printable ASCII (plus tab/CR/LF) and Latin-1 letters, with an ASCII domain: NFKC
+        # is the identity on them and both lower-casings map them alike (no IDNA needed).
+        plain = (v.str.contains(r"^[\x20-\x7e\t\n\r\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]*$")
+                 & ~v.str.contains(r"@.*[^\x00-\x7f]"))
         text = v.str.strip_chars(_ASCII_WS).str.to_lowercase()
         return _Fast(plain, pl.when(text.str.contains(_EMAIL_SHAPE_POLARS)).then(text))
     if kind in ("national_id", "health_insurance_id"):
@@ -202,17 +204,23 @@ def _phone_fast(region: str) -> _Fast | None:
 
 def _with_fallback(values: pl.Series, fast: _Fast | None, reference) -> pl.Series:  # type: ignore[no-untyped-def]
     """Canonicalise: the fast path where it is exact, the reference on the distinct rest."""
-    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    values = values.cast(pl.String)
+    frame = pl.DataFrame({"v": values})
     if fast is None:
-        frame = frame.with_columns(plain=pl.lit(False), fast=pl.lit(None, pl.String))
+        plain = pl.Series("plain", [False] * len(values), dtype=pl.Boolean)
+        out = pl.Series("out", [None] * len(values), dtype=pl.String)
     else:
-        frame = frame.with_columns(plain=fast.plain.fill_null(False), fast=fast.value)
-    rest = frame.filter(~pl.col("plain") & pl.col("v").is_not_null())["v"].unique()
-    slow = pl.DataFrame({"v": rest, "slow": [reference(x) for x in rest.to_list()]},
-                        schema={"v": pl.String, "slow": pl.String})
-    out = frame.join(slow, on="v", how="left", maintain_order="left")
-    return out.select(pl.when(pl.col("plain")).then(pl.col("fast"))
-                      .otherwise(pl.col("slow")).alias("out"))["out"].rename(values.name)
+        both = frame.select(fast.plain.fill_null(False).alias("plain"),
+                            pl.when(fast.plain).then(fast.value).alias("out"))
+        plain, out = both["plain"], both["out"]
+    needs_reference = ~plain & values.is_not_null()
+    if needs_reference.any():
+        rest = values.filter(needs_reference).unique()
+        canonical = pl.Series([reference(x) for x in rest.to_list()], dtype=pl.String)
+        slow = values.replace_strict(rest, canonical, default=None, return_dtype=pl.String)
+        out = pl.select(pl.when(pl.lit(needs_reference)).then(pl.lit(slow))
+                        .otherwise(pl.lit(out)).alias("out"))["out"]
+    return out.rename(values.name)
 
 
 # ---------------------------------------------------------------- composites

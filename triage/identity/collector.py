@@ -118,6 +118,7 @@ class IdentityCollector:
         self._parts: list[pl.DataFrame] = []
         self._compacted_rows = 0
         self._counters = _Counters()
+        self._resolved: _Resolved | None = None  # people() then write_index() resolve once
 
     # ------------------------------------------------------------------ layout
 
@@ -147,28 +148,37 @@ class IdentityCollector:
 
     # ------------------------------------------------------------------ update
 
-    def _digest_column(self, kind: str, canonical: pl.Series) -> pl.DataFrame:
+    def _digest_column(self, kind: str, canonical: pl.Series) -> tuple[pl.Series, pl.Series]:
         """hi/lo u64 of the digest of each row's canonical value (null stays null)."""
-        distinct = canonical.drop_nulls().unique()
-        raw = self._hasher.digest_series(hmac_prefix(kind, FORMS[kind]), distinct)
-        words = raw.view(">u8").astype(np.uint64).reshape(len(distinct), 2)
-        table = pl.DataFrame({"c": distinct, "hi": words[:, 0], "lo": words[:, 1]},
-                             schema={"c": pl.String, "hi": pl.UInt64, "lo": pl.UInt64})
-        return (pl.DataFrame({"c": canonical}).join(table, on="c", how="left",
-                                                    maintain_order="left").select("hi", "lo"))
+        prefix = hmac_prefix(kind, FORMS[kind])
+        valid = canonical.is_not_null()
+        if self._hasher.implementation != "python":
+            # The kernel costs ~0.1 us a value: hashing every row (nulls as "", masked
+            # below) is cheaper than finding the distinct values and joining back.
+            raw = self._hasher.digest_series(prefix, canonical.fill_null(""))
+            words = raw.view(">u8").astype(np.uint64).reshape(len(canonical), 2)
+            hi, lo = pl.Series(words[:, 0]), pl.Series(words[:, 1])
+        else:
+            # In Python each HMAC costs ~1 us: hash each distinct value once.
+            distinct = canonical.drop_nulls().unique()
+            raw = self._hasher.digest_series(prefix, distinct)
+            words = raw.view(">u8").astype(np.uint64).reshape(len(distinct), 2)
+            hi = canonical.replace_strict(distinct, pl.Series(words[:, 0]), default=None,
+                                          return_dtype=pl.UInt64)
+            lo = canonical.replace_strict(distinct, pl.Series(words[:, 1]), default=None,
+                                          return_dtype=pl.UInt64)
+        masked = pl.select(pl.when(pl.lit(valid)).then(pl.lit(hi)).alias("hi"),
+                           pl.when(pl.lit(valid)).then(pl.lit(lo)).alias("lo"))
+        return masked["hi"], masked["lo"]
 
     def _canonical(self, slot: str, batch: pl.DataFrame) -> pl.Series | None:
         if slot == COMPOSITE_SLOT:
             return self._composite(batch)
         if slot not in batch.columns:
             return None
-        raw = batch[slot]
-        # Canonicalise each distinct raw value once, then spread back over the rows.
-        distinct = raw.drop_nulls().unique()
-        canon = Canonicaliser(self._slots[slot], self.region).series(distinct)
-        table = pl.DataFrame({"v": distinct, "c": canon})
-        return pl.DataFrame({"v": raw}).join(table, on="v", how="left",
-                                             maintain_order="left")["c"]
+        # Identifier columns are mostly distinct within a batch, so the vectorised path
+        # runs over every row; the Python reference still sees each distinct value once.
+        return Canonicaliser(self._slots[slot], self.region).series(batch[slot])
 
     def _composite(self, batch: pl.DataFrame) -> pl.Series | None:
         by_role = {spec.role: column for column, spec in self.plan.items()
@@ -218,9 +228,7 @@ class IdentityCollector:
             canonical = self._canonical(slot, batch)
             if canonical is None:
                 continue
-            digests = self._digest_column(kind, canonical)
-            columns[_hi(slot)] = digests["hi"]
-            columns[_lo(slot)] = digests["lo"]
+            columns[_hi(slot)], columns[_lo(slot)] = self._digest_column(kind, canonical)
         if not columns:
             return
         first, last = self._row_dates(batch)
@@ -246,6 +254,7 @@ class IdentityCollector:
         return tuples.group_by(keys).agg(aggs).select(list(schema))
 
     def _append(self, part: pl.DataFrame) -> None:
+        self._resolved = None
         self._parts.append(part)
         held = sum(p.height for p in self._parts)
         if held > 2 * self._compacted_rows + self.COMPACT_AFTER:
@@ -302,6 +311,7 @@ class IdentityCollector:
             tuples = tuples.clear()
         self._parts = [self._reduce(tuples)]
         self._compacted_rows = self._parts[0].height
+        self._resolved = None
 
     def _slot_kept(self, slot: str, kept: set[str]) -> bool:
         if slot != COMPOSITE_SLOT:
@@ -316,6 +326,11 @@ class IdentityCollector:
 
     def _resolve(self) -> _Resolved:
         """Distinct digests -> person (component) with the person's exposures and dates."""
+        if self._resolved is None:
+            self._resolved = self._resolve_now()
+        return self._resolved
+
+    def _resolve_now(self) -> _Resolved:
         tuples = self._compact().with_row_index("\0tuple")
         node_parts = []
         for slot, kind in self._slots.items():
@@ -328,6 +343,7 @@ class IdentityCollector:
                                          "person": pl.UInt64})
             return _Resolved(empty, 0, {})
         memberships = pl.concat(node_parts)
+        # Sorted, so node ids (and the people numbered from them) do not depend on batch order.
         nodes = (memberships.select("kind", "hi", "lo").unique(["hi", "lo"])
                  .sort("hi", "lo").with_row_index("node"))
         memberships = memberships.join(nodes.select("hi", "lo", "node"), on=["hi", "lo"])
