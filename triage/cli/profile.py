@@ -7,6 +7,7 @@ import json
 import click
 
 from triage.pipeline import profile_document, run
+from triage.sources import reading_options
 
 
 def _render_table(result) -> str:  # type: ignore[no-untyped-def]
@@ -38,14 +39,23 @@ def _render_table(result) -> str:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document "
               "(schemas/profile.schema.json) instead of a table.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def command(dump: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+@click.option("--allow-partial", is_flag=True, help="Keep the rows read before a truncated "
+              "compressed file or archive breaks, instead of failing (exit 0, with a warning).")
+def command(dump: tuple[str, ...], as_json: bool, quiet: bool, allow_partial: bool) -> None:
     """Profile every column of DUMP in one pass: types, nulls, distinct counts, shapes.
 
     Never prints a value: only counts, lengths, types and value shapes
     (``Aa``, ``99/99/9999``). Numeric min/max are withheld for identifier-like
     integer columns.
     """
-    results = run(dump, progress=not quiet)
+    with reading_options(allow_partial=allow_partial):
+        results = run(dump, progress=not quiet)
+    for result in results:
+        cut = getattr(result.info, "truncated_at_byte", None)
+        if cut is not None:
+            click.echo(f"triage: warning: {result.info.name}: input ends early (truncated) "
+                       f"after {result.accounting.read:,} rows; kept them (--allow-partial)",
+                       err=True)
     if as_json:
         click.echo(json.dumps(profile_document(results), ensure_ascii=False, indent=2))
         return

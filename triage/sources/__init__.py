@@ -168,8 +168,8 @@ def _sources_of(path: Path, head: bytes, options: ReadOptions) -> Iterator[Sourc
     root = Member(path, compression_of(head), budget=walk.budget, partial=walk.partial)
     for member, member_head in expand(root, walk):
         for source in _open_member(member, member_head, path, size, walk):
-            walk.partial.rows_read = lambda s=source: s.accounting.read
             walk.partial.on_truncated = lambda offset, s=source: _note_truncation(s, offset)
+            source.batches = _failing_if_truncated(source, walk)  # type: ignore[method-assign]
             current[:] = [source]
             yield source
 
@@ -193,6 +193,17 @@ def _open_member(member: Member, head: bytes, path: Path, size: int,
             return [opened] if isinstance(opened, Source) else opened
     raise TriageError("unknown format (not delimited text, JSON Lines, Parquet, SQL or "
                       "a spreadsheet)", path=member.display_name)
+
+
+def _failing_if_truncated(source: Source, walk: Walk) -> Callable[[], Iterator]:
+    """``source.batches`` that, after the last row before a break, raises unless allowed."""
+    batches = source.batches
+
+    def checked() -> Iterator:
+        yield from batches()
+        walk.partial.check(source.info.name, source.accounting.read)
+
+    return checked
 
 
 def _note_truncation(source: Source, offset: int) -> None:

@@ -257,7 +257,7 @@ def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
                     return
                 if "end of data" not in str(exc):
                     raise TriageError("corrupt tar archive", path=member.display_name) from None
-                walk.partial.truncate(member.display_name, 0)
+                walk.partial.truncate(0)
                 return
             if info is None:
                 return

@@ -109,23 +109,29 @@ class ExpansionBudget:
 
 
 class PartialPolicy:
-    """What a truncated stream does: fail, naming the rows read, or end quietly (once noted)."""
+    """A stream that ends early ends quietly here; the source reading it is failed after
+    its last row, so that the error can say how many rows came before the break."""
 
     def __init__(self, allow: bool) -> None:
         self.allow = allow
-        self.truncated = False
-        self.rows_read: Callable[[], int] = lambda: 0
+        self.truncated_at: int | None = None
         self.on_truncated: Callable[[int], None] = lambda offset: None
 
-    def truncate(self, name: str, offset: int) -> None:
-        """Called where a stream ends early: raise, or record it and let the stream end."""
-        if not self.allow:
-            raise PartialInputError(
-                f"input ends early (truncated file) after {self.rows_read():,} rows; "
-                "rerun with --allow-partial to keep them", path=name, offset=offset)
-        if not self.truncated:
-            self.truncated = True
+    @property
+    def truncated(self) -> bool:
+        return self.truncated_at is not None
+
+    def truncate(self, offset: int) -> None:
+        if self.truncated_at is None:
+            self.truncated_at = offset
             self.on_truncated(offset)
+
+    def check(self, name: str, rows: int) -> None:
+        """Raise :class:`PartialInputError` after a truncated source, unless allowed."""
+        if self.truncated_at is not None and not self.allow:
+            raise PartialInputError(
+                f"input ends early (truncated file) after {rows:,} rows; rerun with "
+                "--allow-partial to keep them", path=name, offset=self.truncated_at)
 
 
 class CountingReader(io.RawIOBase):
@@ -181,6 +187,7 @@ class GuardedStream(io.RawIOBase):
         self._member_limit = member_limit
         self.produced = 0
         self._ended = False
+        self._read = getattr(inner, "read1", None) or inner.read
 
     def readable(self) -> bool:
         return True
@@ -189,7 +196,8 @@ class GuardedStream(io.RawIOBase):
         if self._ended:
             return 0
         try:
-            data = self._inner.read(len(buffer))
+            # read1: one decoder step, so the bytes decoded before a break are kept.
+            data = self._read(min(len(buffer), MiB))
         except TriageError:
             raise
         except Exception as exc:  # noqa: BLE001 - every decoder has its own error types
@@ -211,7 +219,7 @@ class GuardedStream(io.RawIOBase):
 
     def _truncated(self) -> int:
         self._ended = True
-        self._partial.truncate(self._name, self.produced)
+        self._partial.truncate(self.produced)
         return 0
 
     def close(self) -> None:
