@@ -21,6 +21,8 @@ from synthetic.pools import CANARY_SURNAMES, Pools, ascii_fold
 from synthetic.rand import below, salt_of, uniform, weighted
 
 _EPOCH = date(1970, 1, 1)
+#: People per block when identifiers are built for everybody: bounds the temporaries.
+_BLOCK = 500_000
 
 
 def day_number(iso: str) -> int:
@@ -96,39 +98,54 @@ class Population:
 
     # -- stored unique identifiers -----------------------------------------------------
 
+    def _nir_parts(self, pid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first 13 digits without the order number, Corsica flag 0/1=2A/2=2B) per person.
+
+        Integer codes throughout (no per-person strings): this runs over everybody.
+        """
+        codes = catalogues.FR_BIRTH_DEPARTEMENTS + ["20", "99"]
+        code_of = {c: i for i, c in enumerate(codes)}
+        # The key is computed with 2A written 19 and 2B written 18 (INSEE rule).
+        numeric = np.array([{"2A": 19, "2B": 18}.get(c) or int(c) for c in codes], dtype=np.int64)
+        place_code = np.array([code_of.get(r, code_of["99"]) for r in self.pools.places["region"].to_list()])
+        year, month, _ = ymd(self.birth_day(pid))
+        u = self.u(pid, "birthplace")
+        anywhere = below(pid, salt_of(self.seed, "birthdept"), len(catalogues.FR_BIRTH_DEPARTEMENTS))
+        dept = np.where(u < 0.04, code_of["99"], np.where(u < 0.62, place_code[self.place(pid)], anywhere))
+        corsica = np.where(dept == code_of["2A"], 1, np.where(dept == code_of["2B"], 2, 0))
+        # Corsica became 2A/2B in 1976; people born there earlier keep 20.
+        before = (corsica > 0) & (year < 1976)
+        dept[before] = code_of["20"]
+        corsica[before] = 0
+        countries = np.array(catalogues.FR_BIRTH_COUNTRIES)
+        commune = np.where(dept == code_of["99"],
+                           countries[below(pid, salt_of(self.seed, "country"), len(countries))],
+                           below(pid, salt_of(self.seed, "commune"), 989) + 1)
+        sex_digit = np.where(self.female(pid), 2, 1)
+        head = (sex_digit * 10**12 + (year % 100) * 10**10 + month * 10**8 + numeric[dept] * 10**6
+                + commune * 1000)
+        return head, corsica.astype(np.uint8)
+
     @cached_property
     def nir(self) -> tuple[np.ndarray, np.ndarray]:
-        """(first 13 digits with 2A->19 and 2B->18, Corsica flag 0/1=2A/2=2B) for everybody."""
-        pid = np.arange(self.count, dtype=np.int64)
+        """(first 13 digits with 2A->19 and 2B->18, Corsica flag) for everybody, all distinct."""
+        number = np.empty(self.count, dtype=np.int64)
+        corsica = np.empty(self.count, dtype=np.uint8)
+        for start in range(0, self.count, _BLOCK):
+            pid = np.arange(start, min(self.count, start + _BLOCK), dtype=np.int64)
+            head, flag = self._nir_parts(pid)
+            number[pid] = head + below(pid, salt_of(self.seed, "order"), 999) + 1
+            corsica[pid] = flag
+        # Two people may not share an NIR: redraw the order number of every later duplicate.
         rng = np.random.default_rng([self.seed, 97])
-        year, month, _ = ymd(self.birth_day(pid))
-        sex_digit = np.where(self.female(pid), 2, 1)
-        codes = catalogues.FR_BIRTH_DEPARTEMENTS
-        home = self.pools.places["region"].gather(self.place(pid)).to_numpy()
-        u = self.u(pid, "birthplace")
-        anywhere = np.array(codes, dtype=object)[below(pid, salt_of(self.seed, "birthdept"), len(codes))]
-        dept = np.where(u < 0.04, "99", np.where(u < 0.62, home, anywhere))
-        # Corsica became 2A/2B in 1976; people born there earlier keep 20.
-        corsica = np.where(year >= 1976, np.where(dept == "2A", 1, np.where(dept == "2B", 2, 0)), 0)
-        dept = np.where(np.isin(dept, ["2A", "2B"]) & (year < 1976), "20", dept)
-        # The key is computed with 2A written 19 and 2B written 18 (INSEE rule).
-        distinct, inverse = np.unique(dept.astype(str), return_inverse=True)
-        dept_num = np.array([{"2A": 19, "2B": 18}.get(d) or int(d) for d in distinct])[inverse]
-        countries = np.array(catalogues.FR_BIRTH_COUNTRIES)
-        commune = np.where(dept == "99", countries[rng.integers(0, len(countries), self.count)],
-                           rng.integers(1, 990, self.count))
-        order = rng.integers(1, 1000, self.count)
-        head = sex_digit * 10**12 + (year % 100) * 10**10 + month * 10**8 + dept_num * 10**6
-        number = head + commune * 1000 + order
-        # Two people may not share an NIR: redraw the order number of any duplicate.
         while True:
-            _, first, counts = np.unique(number, return_index=True, return_counts=True)
-            if counts.max(initial=1) == 1:
-                break
-            dup = np.ones(self.count, dtype=bool)
-            dup[first] = False
-            number[dup] = head[dup] + commune[dup] * 1000 + rng.integers(1, 1000, int(dup.sum()))
-        return number, corsica.astype(np.uint8)
+            order = np.argsort(number, kind="stable")
+            repeated = order[1:][number[order[1:]] == number[order[:-1]]]
+            del order
+            if repeated.size == 0:
+                return number, corsica
+            head, _ = self._nir_parts(repeated)
+            number[repeated] = head + rng.integers(1, 1000, repeated.size)
 
     def nir_text(self, pid: np.ndarray) -> pl.Series:
         number, corsica = self.nir
@@ -145,46 +162,54 @@ class Population:
             + pl.col("k")
         ).to_series()
 
-    @cached_property
-    def emails(self) -> pl.Series:
-        """One distinct e-mail address per person, canaries' recognisable."""
-        pid = np.arange(self.count, dtype=np.int64)
-        lang = self.spec["native_locale"]
+    def _email_candidates(self, pid: np.ndarray) -> pl.Series:
+        """Addresses built from names, birth year and a usual domain; may repeat between people."""
         domains, shares = {
             "fr": (catalogues.FR_EMAIL_DOMAINS, catalogues.FR_EMAIL_SHARES),
             "de": (catalogues.DE_EMAIL_DOMAINS, catalogues.DE_EMAIL_SHARES),
-        }.get(lang, (catalogues.EN_EMAIL_DOMAINS, catalogues.EN_EMAIL_SHARES))
-        first = _fold(self.first_name(pid))
-        last = _fold(self.last_name(pid))
+        }.get(self.spec["native_locale"], (catalogues.EN_EMAIL_DOMAINS, catalogues.EN_EMAIL_SHARES))
         year, _, _ = ymd(self.birth_day(pid))
         frame = pl.DataFrame({
-            "f": first, "l": last,
+            "f": _fold(self.first_name(pid)), "l": _fold(self.last_name(pid)),
             "v": below(pid, salt_of(self.seed, "mailform"), 6),
             "yy": pl.Series(year % 100).cast(pl.String).str.zfill(2),
             "n": pl.Series(below(pid, salt_of(self.seed, "mailnum"), 999) + 1).cast(pl.String),
             "d": pl.Series(domains).gather(weighted(self.u(pid, "maildomain"), shares)),
         })
-        local = frame.select(
+        local = (
             pl.when(pl.col("v") == 0).then(pl.concat_str(["f", pl.lit("."), "l"]))
             .when(pl.col("v") == 1).then(pl.concat_str(["f", pl.lit("_"), "l"]))
             .when(pl.col("v") == 2).then(pl.concat_str([pl.col("f").str.slice(0, 1), "l"]))
             .when(pl.col("v") == 3).then(pl.concat_str(["f", pl.lit("."), "l", "yy"]))
             .when(pl.col("v") == 4).then(pl.concat_str(["l", pl.lit("."), "f"]))
             .otherwise(pl.concat_str(["f", "l", "n"]))
-        ).to_series()
-        token = f"{int(self.u(np.array([0]), 'canary')[0] * 16**6):06x}"
-        canary = pl.Series([f"canari.{token}{i}" for i in range(self.canaries)], dtype=pl.String)
-        local = local.scatter(np.arange(self.canaries), canary) if self.canaries else local
-        domain = frame["d"]
+        )
+        return frame.select(pl.concat_str([local, pl.lit("@"), "d"])).to_series()
+
+    @cached_property
+    def emails(self) -> pl.Series:
+        """One distinct e-mail address per person, canaries' recognisable."""
+        blocks = [self._email_candidates(np.arange(start, min(self.count, start + _BLOCK), dtype=np.int64))
+                  for start in range(0, self.count, _BLOCK)]
+        address = pl.concat(blocks) if blocks else pl.Series([], dtype=pl.String)
+        del blocks
+        if self.canaries:
+            # Canary local parts start with "canari.", which no name-built address does.
+            token = f"{int(self.u(np.array([0]), 'canary')[0] * 16**6):06x}"
+            canary = pl.Series([f"canari.{token}{i}" for i in range(self.canaries)])
+            domain = address.head(self.canaries).str.split("@").list.last()
+            address = address.scatter(np.arange(self.canaries), canary + "@" + domain)
+        # The k-th later holder of a taken address gets k before the "@" (as mail providers
+        # suggest); the rare clash this makes with another address is redrawn below.
+        rank = address.to_frame("a").select(pl.int_range(pl.len()).over("a")).to_series().to_numpy()
+        address = _suffix_local(address, np.flatnonzero(rank), pl.Series(rank).cast(pl.String))
         rng = np.random.default_rng([self.seed, 64])
         while True:
-            address = local + "@" + domain
-            dup = address.is_first_distinct().not_()
-            if not dup.any():
+            where = np.flatnonzero(address.is_first_distinct().not_().to_numpy())
+            if where.size == 0:
                 return address
-            where = np.flatnonzero(dup.to_numpy())
-            digits = pl.Series(rng.integers(0, 10, where.size)).cast(pl.String)
-            local = local.scatter(where, local.gather(where) + digits)
+            digits = pl.Series(rng.integers(0, 10, self.count)).cast(pl.String)
+            address = _suffix_local(address, where, digits)
 
     @cached_property
     def email_sha256(self) -> pl.Series:
@@ -194,6 +219,14 @@ class Population:
         # Once per person (not per row): hashlib is the reference implementation.
         return pl.Series([hashlib.sha256(e.encode()).hexdigest() for e in self.emails.to_list()],
                          dtype=pl.String)
+
+
+def _suffix_local(address: pl.Series, where: np.ndarray, suffix: pl.Series) -> pl.Series:
+    """Append ``suffix[i]`` to the local part of ``address[i]`` for each i in ``where``."""
+    if where.size == 0:
+        return address
+    parts = address.gather(where).str.split("@")
+    return address.scatter(where, parts.list.first() + suffix.gather(where) + "@" + parts.list.last())
 
 
 def _fold(names: pl.Series) -> pl.Series:

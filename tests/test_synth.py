@@ -242,3 +242,17 @@ def test_cli_writes_dump_and_truth_only(tmp_path):
     assert "horodatage" in truth["columns"]
     bad = CliRunner().invoke(main, ["synth", "nope", "--rows", "1", "-o", str(out)])
     assert bad.exit_code == 2
+
+
+def test_cp1252_writer_handles_characters_beyond_latin1():
+    import io
+
+    from synthetic.writer import DumpWriter
+
+    frame = pl.DataFrame({"a": ["Cœur", "é"], "b": ["12 €", "µg"]})
+    for values, expected in ((frame, "Cœur;12 €\r\né;µg\r\n"), (frame.slice(1), "é;µg\r\n")):
+        out = io.BytesIO()
+        writer = DumpWriter(out, fmt="csv", encoding="cp1252", delimiter=";", line_terminator="\r\n",
+                            headers=["A", "B"])
+        writer.write_chunk(values)
+        assert out.getvalue() == expected.encode("cp1252")
