@@ -77,6 +77,10 @@ def _canonical_tuple(backslash: bool) -> re.Pattern[bytes]:
     return re.compile(rb"\((?:" + value + rb",)*" + value + rb"\)(?:,\(|\Z)", re.DOTALL)
 
 
+# Once doubled quotes are gone, every quote of a canonical value list opens a value (after
+# a comma or a newline) or closes one (before a comma or a newline).
+_STRAY_QUOTE = re.compile(rb"[^,\n]'[^,\n]")
+
 _MYSQL_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -163,6 +167,8 @@ class _Run:
     size: int = 0
     line: int = 0
     offset: int = 0
+    #: In the form dump tools write: worth a try on the fast path.
+    canonical: bool = True
 
 
 class SqlDump:
@@ -216,7 +222,7 @@ class SqlDump:
 
     def parse_run(self, run: _Run) -> Iterator[_Event]:
         columns = run.columns or self.created.get(run.table)
-        frame = self._fast_values(run, columns) if columns else None
+        frame = self._fast_values(run, columns) if columns and run.canonical else None
         if frame is not None:
             yield frame
             return
@@ -231,6 +237,8 @@ class SqlDump:
         if self.backslash:
             text = text.replace(b"\\\\", _PLACEHOLDER_BYTES).replace(b"\\'", b"''")
         text = text.replace(b"),(", b"\n")
+        if _STRAY_QUOTE.search(text.replace(b"''", b"")):
+            return None  # a quote that neither opens nor closes a value: _binary '…', x'…'
         names = column_names(columns, width)
         undecodable = False
         try:
@@ -603,7 +611,8 @@ class _Scanner:
                      and self.dump.canonical.match(body[:65536]) is not None)
         if not canonical:
             yield from self._flush()
-            yield from self.dump.parse_run(_Run(table, columns, [body], len(body), line, offset))
+            yield from self.dump.parse_run(_Run(table, columns, [body], len(body), line, offset,
+                                                canonical=False))
             return
         if self.run is None:
             self.run = _Run(table, columns, line=line, offset=offset)
