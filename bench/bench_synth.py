@@ -19,11 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import synthetic  # noqa: E402
+import synthetic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--scenario", default="megabus", choices=synthetic.scenarios())
     parser.add_argument("--seed", type=int, default=1)
@@ -42,7 +44,8 @@ def main() -> None:
     size = path.stat().st_size
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"scenario      {args.scenario}{' --messy' if args.messy else ''}")
-    print(f"rows          {args.rows:,}  ({truth['people']:,} people, {len(truth['columns'])} columns)")
+    people, columns = truth["people"], len(truth["columns"])
+    print(f"rows          {args.rows:,}  ({people:,} people, {columns} columns)")
     print(f"wall          {wall:.1f} s   cpu {cpu:.1f} s   cores seen {os.cpu_count()}")
     print(f"rows/s        {args.rows / wall:,.0f}")
     print(f"output        {size / 2**20:,.0f} MiB  ({size / wall / 2**20:,.0f} MiB/s)")

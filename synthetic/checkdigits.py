@@ -23,7 +23,7 @@ def luhn_digit(payload: np.ndarray, width: int) -> np.ndarray:
     d = digits(payload, width)
     # Doubling starts with the rightmost payload digit (it sits next to the check digit).
     doubled = np.zeros(width, dtype=bool)
-    doubled[width - 1::-2] = True
+    doubled[width - 1 :: -2] = True
     values = np.where(doubled, d * 2, d)
     values = np.where(values > 9, values - 9, values)
     return (10 - values.sum(axis=1) % 10) % 10

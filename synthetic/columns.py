@@ -18,7 +18,8 @@ import polars as pl
 from synthetic import catalogues
 from synthetic.checkdigits import ean13_digit, kvnr_digit, lanr_digit, nir_key
 from synthetic.people import Population, day_number, ymd
-from synthetic.rand import bijection, below, salt_of, weighted
+from synthetic.pools import CANARY_SURNAMES
+from synthetic.rand import below, bijection, salt_of, weighted
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Chunk:
         return self.people.pools
 
     def memo(self, key, make: Callable):
-        """Share one draw between columns of the same row (the visit date, the lab, the analysis)."""
+        """Share one draw between the columns of a row (visit date, lab, analysis)."""
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]
@@ -76,10 +77,12 @@ def generator(name: str, level: str):
     def register(fn: Generator) -> Generator:
         GENERATORS[name] = (fn, level)
         return fn
+
     return register
 
 
 # -- formatting helpers ------------------------------------------------------------
+
 
 def _str(values) -> pl.Series:
     return pl.Series(values).cast(pl.String)
@@ -90,7 +93,9 @@ def _zfill(values, width: int) -> pl.Series:
 
 
 def _dates(days: np.ndarray, fmt: str) -> pl.Series:
-    return pl.Series(np.asarray(days, dtype=np.int32), dtype=pl.Int32).cast(pl.Date).dt.strftime(fmt)
+    return (
+        pl.Series(np.asarray(days, dtype=np.int32), dtype=pl.Int32).cast(pl.Date).dt.strftime(fmt)
+    )
 
 
 def _datetimes(days: np.ndarray, seconds: np.ndarray, fmt: str) -> pl.Series:
@@ -104,7 +109,9 @@ def _cat(*parts) -> pl.Series:
 
 
 def _where(mask: np.ndarray, yes: pl.Series | str, no: pl.Series | str) -> pl.Series:
-    return pl.select(pl.when(pl.lit(pl.Series(mask))).then(pl.lit(yes)).otherwise(pl.lit(no))).to_series()
+    return pl.select(
+        pl.when(pl.lit(pl.Series(mask))).then(pl.lit(yes)).otherwise(pl.lit(no))
+    ).to_series()
 
 
 def _decimal(values: np.ndarray, decimals: int, comma: bool) -> pl.Series:
@@ -117,6 +124,7 @@ def _decimal(values: np.ndarray, decimals: int, comma: bool) -> pl.Series:
 
 
 # -- people ------------------------------------------------------------------------
+
 
 @generator("person_number", "person")
 def person_number(c: Chunk, prefix: str = "", digits: int = 8) -> pl.Series:
@@ -138,8 +146,8 @@ def last_name(c: Chunk, upper: bool = False) -> pl.Series:
 @generator("birth_name", "person")
 def birth_name(c: Chunk, upper: bool = True) -> pl.Series:
     """Maiden name: for about 40 % of women a surname of their own, otherwise empty."""
-    other = c.pools.last.gather(below(c.pid, salt_of(c.people.seed, "birthname"),
-                                      len(c.pools.last) - 8))
+    regular = len(c.pools.last) - len(CANARY_SURNAMES)
+    other = c.pools.last.gather(below(c.pid, salt_of(c.people.seed, "birthname"), regular))
     other = other.str.to_uppercase() if upper else other
     has = c.people.female(c.pid) & (c.person_u("hasbirthname") < 0.4) & (c.pid >= c.people.canaries)
     return _where(has, other, "")
@@ -154,8 +162,13 @@ def full_name(c: Chunk, order: str = "first_last") -> pl.Series:
 
 
 _SEX_STYLES = {
-    "MF": ("M", "F"), "12": ("1", "2"), "civility_fr": ("M.", "Mme"), "HF": ("H", "F"),
-    "gender_en": ("male", "female"), "MW": ("M", "W"), "anrede_de": ("Herr", "Frau"),
+    "MF": ("M", "F"),
+    "12": ("1", "2"),
+    "civility_fr": ("M.", "Mme"),
+    "HF": ("H", "F"),
+    "gender_en": ("male", "female"),
+    "MW": ("M", "W"),
+    "anrede_de": ("Herr", "Frau"),
 }
 
 
@@ -166,7 +179,7 @@ def sex(c: Chunk, style: str = "MF") -> pl.Series:
 
 
 @generator("birth_date", "person")
-def birth_date(c: Chunk, format: str = "%d/%m/%Y") -> pl.Series:  # noqa: A002 - the seed's word
+def birth_date(c: Chunk, format: str = "%d/%m/%Y") -> pl.Series:
     return _dates(c.people.birth_day(c.pid), format)
 
 
@@ -211,16 +224,27 @@ def phone(c: Chunk, kind: str = "mobile", country: str = "fr", style: str = "spa
         else:
             lead = c.pools.places["zone"].gather(c.place()).to_numpy()
         national = _cat("0", _str(lead), _zfill(serial, 8))
-        return national if style == "compact" else _pairs(national, "." if style == "dotted" else " ")
+        return (
+            national if style == "compact" else _pairs(national, "." if style == "dotted" else " ")
+        )
     if country == "us":
         # Exchange 555-01xx is reserved for fiction; use real-looking area codes, line from the id.
-        area = np.array([212, 305, 312, 415, 512, 617, 704, 713, 818, 919])[below(c.pid, salt_of(seed, "area"), 10)]
+        area = np.array([212, 305, 312, 415, 512, 617, 704, 713, 818, 919])[
+            below(c.pid, salt_of(seed, "area"), 10)
+        ]
         exchange = 200 + serial // 10**4 % 800
         return _cat("(", _str(area), ") ", _str(exchange), "-", _zfill(serial % 10**4, 4))
     if country == "gb":
-        return _cat("+44 7", _zfill(serial // 10**4 % 1000, 3), " ", _zfill(serial % 10**4 * 100 + serial // 10**6 % 100, 6))
+        return _cat(
+            "+44 7",
+            _zfill(serial // 10**4 % 1000, 3),
+            " ",
+            _zfill(serial % 10**4 * 100 + serial // 10**6 % 100, 6),
+        )
     if country == "de":
-        prefix = np.array([151, 160, 170, 171, 176, 1511, 1575, 162])[below(c.pid, salt_of(seed, "dep"), 8)]
+        prefix = np.array([151, 160, 170, 171, 176, 1511, 1575, 162])[
+            below(c.pid, salt_of(seed, "dep"), 8)
+        ]
         return _cat("+49 ", _str(prefix), " ", _zfill(serial, 7))
     raise ValueError(f"no phone format for country {country!r}")
 
@@ -228,7 +252,9 @@ def phone(c: Chunk, kind: str = "mobile", country: str = "fr", style: str = "spa
 @generator("street_address", "person")
 def street_address(c: Chunk) -> pl.Series:
     number = below(c.pid, salt_of(c.people.seed, "houseno"), 140) + 1
-    street = c.pools.streets.gather(below(c.pid, salt_of(c.people.seed, "street"), len(c.pools.streets)))
+    street = c.pools.streets.gather(
+        below(c.pid, salt_of(c.people.seed, "street"), len(c.pools.streets))
+    )
     if c.spec["native_locale"] == "de":
         return _cat(street, " ", _str(number))
     return _cat(_str(number), " ", street)
@@ -238,8 +264,12 @@ def street_address(c: Chunk) -> pl.Series:
 def address_complement(c: Chunk) -> pl.Series:
     kind = below(c.pid, salt_of(c.people.seed, "complement"), 4)
     number = _str(below(c.pid, salt_of(c.people.seed, "apt"), 60) + 1)
-    forms = [_cat("Bât ", _str(np.array(list("ABCDEF"))[kind % 6])), _cat("Appt ", number),
-             _cat("Résidence les Pins, appt ", number), pl.Series([""] * c.n)]
+    forms = [
+        _cat("Bât ", _str(np.array(list("ABCDEF"))[kind % 6])),
+        _cat("Appt ", number),
+        _cat("Résidence les Pins, appt ", number),
+        pl.Series([""] * c.n),
+    ]
     out = forms[3]
     for i in range(3):
         out = _where(kind == i, forms[i], out)
@@ -269,7 +299,9 @@ def blood_group(c: Chunk) -> pl.Series:
 
 
 def _treating_doctor(c: Chunk) -> np.ndarray:
-    return c.memo("doctor", lambda: below(c.pid, salt_of(c.people.seed, "doctor"), c.pools.doctors.height))
+    return c.memo(
+        "doctor", lambda: below(c.pid, salt_of(c.people.seed, "doctor"), c.pools.doctors.height)
+    )
 
 
 @generator("doctor_name", "person")
@@ -284,9 +316,11 @@ def doctor_id(c: Chunk, scheme: str = "rpps") -> pl.Series:
 
 def _prescriber(c: Chunk) -> np.ndarray:
     """Who ordered this visit: the treating doctor seven times in ten, else another one."""
+
     def draw():
         other = c.rng.integers(0, c.pools.doctors.height, c.n)
         return np.where(c.rng.random(c.n) < 0.7, _treating_doctor(c), other)
+
     return c.memo("prescriber", draw)
 
 
@@ -324,7 +358,9 @@ def condition_icd10(c: Chunk) -> pl.Series:
 @generator("condition_label", "person")
 def condition_label(c: Chunk, lang: str = "fr") -> pl.Series:
     labels = catalogues.ICD10_BY_LANG[lang]
-    return pl.Series([labels.get(cond["icd10"], "") for cond in catalogues.CONDITIONS]).gather(c.condition())
+    return pl.Series([labels.get(cond["icd10"], "") for cond in catalogues.CONDITIONS]).gather(
+        c.condition()
+    )
 
 
 @generator("medication", "person")
@@ -373,12 +409,14 @@ def kvnr(c: Chunk) -> pl.Series:
 @generator("insurer", "person")
 def insurer(c: Chunk, field: str = "name") -> pl.Series:
     idx = below(c.pid, salt_of(c.people.seed, "insurer"), len(catalogues.DE_KRANKENKASSEN))
-    return pl.Series([k[0 if field == "name" else 1] for k in catalogues.DE_KRANKENKASSEN]).gather(idx)
+    return pl.Series([k[0 if field == "name" else 1] for k in catalogues.DE_KRANKENKASSEN]).gather(
+        idx
+    )
 
 
 @generator("lanr", "person")
 def lanr(c: Chunk) -> pl.Series:
-    """German physician number (LANR) of the treating doctor: 6 digits, check, 2 specialty digits."""
+    """The treating doctor's LANR: 6 digits, a check digit, 2 specialty digits."""
     first6 = 100000 + bijection(_treating_doctor(c), c.people.seed, "lanr", 900000)
     return _cat(_str(first6), _str(lanr_digit(first6)), "01")
 
@@ -394,12 +432,33 @@ def ip_address(c: Chunk, v6_share: float = 0.3) -> pl.Series:
     seed = c.people.seed
     v4 = bijection(c.pid, seed, "ipv4", 2**31)
     octets = [_str(v4 >> s & 255) for s in (23, 15, 7)]
-    v4_text = _cat(_str(11 + (v4 >> 31) % 180 + below(c.pid, salt_of(seed, "net"), 40)), ".",
-                   octets[0], ".", octets[1], ".", _str(1 + (v4 & 127) * 2 % 254))
-    groups = [_hex(below(c.pid, salt_of(seed, f"v6{i}"), 65536)).str.strip_chars_start("0").replace("", "0")
-              for i in range(4)]
-    v6_text = _cat("2a01:cb", _zfill(below(c.pid, salt_of(seed, "v6net"), 100), 2), ":",
-                   groups[0], ":", groups[1], "::", groups[2], ":", groups[3])
+    v4_text = _cat(
+        _str(11 + (v4 >> 31) % 180 + below(c.pid, salt_of(seed, "net"), 40)),
+        ".",
+        octets[0],
+        ".",
+        octets[1],
+        ".",
+        _str(1 + (v4 & 127) * 2 % 254),
+    )
+    groups = [
+        _hex(below(c.pid, salt_of(seed, f"v6{i}"), 65536))
+        .str.strip_chars_start("0")
+        .replace("", "0")
+        for i in range(4)
+    ]
+    v6_text = _cat(
+        "2a01:cb",
+        _zfill(below(c.pid, salt_of(seed, "v6net"), 100), 2),
+        ":",
+        groups[0],
+        ":",
+        groups[1],
+        "::",
+        groups[2],
+        ":",
+        groups[3],
+    )
     return _where(c.person_u("v6") < v6_share, v6_text, v4_text)
 
 
@@ -413,7 +472,9 @@ def _hex(values: np.ndarray) -> pl.Series:
 def cookie_id(c: Chunk) -> pl.Series:
     """A Meta-style first-party cookie: fb.1.<creation ms>.<random>."""
     created = 1_500_000_000_000 + below(c.pid, salt_of(c.people.seed, "cookiets"), 10**11)
-    return _cat("fb.1.", _str(created), ".", _str(bijection(c.pid, c.people.seed, "cookie", 10**10)))
+    return _cat(
+        "fb.1.", _str(created), ".", _str(bijection(c.pid, c.people.seed, "cookie", 10**10))
+    )
 
 
 @generator("uuid", "person")
@@ -422,11 +483,13 @@ def uuid(c: Chunk, name: str = "adid") -> pl.Series:
     h = [_hex(below(c.pid, salt_of(seed, f"{name}{i}"), 65536)) for i in range(8)]
     # Version-4 layout; the bijection in the last group keeps two people apart.
     tail = _zfill(bijection(c.pid, seed, name, 10**8), 8)
-    return _cat(h[0], h[1], "-", h[2], "-4", h[3].str.slice(1), "-a", h[4].str.slice(1), "-",
-                h[5], tail)
+    return _cat(
+        h[0], h[1], "-", h[2], "-4", h[3].str.slice(1), "-a", h[4].str.slice(1), "-", h[5], tail
+    )
 
 
 # -- rows --------------------------------------------------------------------------
+
 
 @generator("row_number", "row")
 def row_number(c: Chunk, prefix: str = "", digits: int = 9) -> pl.Series:
@@ -434,8 +497,9 @@ def row_number(c: Chunk, prefix: str = "", digits: int = 9) -> pl.Series:
 
 
 @generator("event_date", "row")
-def event_date(c: Chunk, format: str = "%d/%m/%Y", lag_days: int = 0,  # noqa: A002
-               time: bool = False) -> pl.Series:
+def event_date(
+    c: Chunk, format: str = "%d/%m/%Y", lag_days: int = 0, time: bool = False
+) -> pl.Series:
     """The row's event day (visit, appointment) shifted by 0..lag_days, with a time if asked."""
     day = c.event_day()
     if lag_days:
@@ -451,7 +515,9 @@ def timestamp_iso(c: Chunk) -> pl.Series:
     """Web-event time in ISO 8601 UTC with milliseconds."""
     seconds = c.memo("event_seconds_any", lambda: c.rng.integers(0, 86400, c.n))
     millis = c.rng.integers(0, 1000, c.n)
-    return _cat(_datetimes(c.event_day(), seconds, "%Y-%m-%dT%H:%M:%S"), ".", _zfill(millis, 3), "Z")
+    return _cat(
+        _datetimes(c.event_day(), seconds, "%Y-%m-%dT%H:%M:%S"), ".", _zfill(millis, 3), "Z"
+    )
 
 
 @generator("choice", "row")
@@ -477,6 +543,7 @@ def decimal(c: Chunk, low: float, high: float, decimals: int = 2, comma: bool = 
 
 def _lab(c: Chunk) -> np.ndarray:
     """The lab of the visit: nine times in ten one in the patient's own département."""
+
     def draw():
         labs = c.pools.labs
         regions = c.pools.places["region"].to_numpy()
@@ -487,12 +554,13 @@ def _lab(c: Chunk) -> np.ndarray:
         table = np.zeros((len(region_names), max(1, counts.max())), dtype=np.int64)
         for r in range(len(region_names)):
             members = np.flatnonzero(lab_region == r)
-            table[r, :members.size] = members
+            table[r, : members.size] = members
         home = region_of_place[c.place()]
         pick = (c.rng.random(c.n) * np.maximum(counts[home], 1)).astype(np.int64)
         local = table[home, pick]
         anywhere = c.rng.integers(0, labs.height, c.n)
         return np.where((counts[home] > 0) & (c.rng.random(c.n) < 0.9), local, anywhere)
+
     return c.memo("lab", draw)
 
 
@@ -521,6 +589,7 @@ def _result_values(c: Chunk) -> np.ndarray:
         high = np.array([a[4] for a in table])[_analysis(c)]
         # Mostly inside the reference range, about one in six outside it.
         return np.maximum(low + (high - low) * c.rng.normal(0.5, 0.35, c.n), 0)
+
     return c.memo("result", draw)
 
 
@@ -576,7 +645,7 @@ def sku(c: Chunk) -> pl.Series:
 
 @generator("batch_number", "row")
 def batch_number(c: Chunk) -> pl.Series:
-    """15-digit lot numbers shaped like an NIR (first digit 1 or 2) whose last two digits FAIL its key."""
+    """15-digit lot numbers shaped like an NIR (starting 1 or 2) that FAIL its key."""
     first13 = c.rng.integers(1, 3, c.n) * 10**12 + c.rng.integers(0, 10**12, c.n)
     good = nir_key(first13)
     wrong = (good - 1 + c.rng.integers(1, 97, c.n)) % 97 + 1
@@ -602,16 +671,25 @@ def catalogue(c: Chunk, name: str, lang: str | None = None) -> pl.Series:
 @generator("search_url", "row")
 def search_url(c: Chunk, host: str = "www.example-health.com") -> pl.Series:
     """A page URL; on search pages the query string carries what the member typed."""
-    terms = pl.Series(catalogues.HEALTH_SEARCHES).gather(c.rng.integers(0, len(catalogues.HEALTH_SEARCHES), c.n))
-    page = pl.Series(catalogues.PIXEL_PAGES).gather(c.rng.integers(0, len(catalogues.PIXEL_PAGES), c.n))
-    search = _cat(f"https://{host}/search?q=", terms.str.replace_all(" ", "+"), "&zip=",
-                  c.pools.places["postcode"].gather(c.place()))
+    terms = pl.Series(catalogues.HEALTH_SEARCHES).gather(
+        c.rng.integers(0, len(catalogues.HEALTH_SEARCHES), c.n)
+    )
+    page = pl.Series(catalogues.PIXEL_PAGES).gather(
+        c.rng.integers(0, len(catalogues.PIXEL_PAGES), c.n)
+    )
+    search = _cat(
+        f"https://{host}/search?q=",
+        terms.str.replace_all(" ", "+"),
+        "&zip=",
+        c.pools.places["postcode"].gather(c.place()),
+    )
     return _where(c.rng.random(c.n) < 0.45, search, _cat(f"https://{host}", page))
 
 
 @generator("media_path", "row")
 def media_path(c: Chunk, kind: str = "before", bucket: str = "clinic-media") -> pl.Series:
     ext = {"before": ".jpg", "after": ".jpg", "video": ".mp4", "scan": ".obj"}[kind]
+    # The same number as person_number(prefix="PT", digits=6): paths name the patient file.
     patient = _zfill(bijection(c.pid, c.people.seed, "pnPT", 10**6), 6)
     shot = _zfill(c.rng.integers(1, 20, c.n), 2)
     return _cat(f"s3://{bucket}/patients/", patient, f"/{kind}_", shot, ext)

@@ -21,8 +21,17 @@ from synthetic.writer import DumpWriter
 #: Rows per chunk: large enough that polars' per-call cost vanishes, small enough for RSS.
 CHUNK_ROWS = 100_000
 #: Identifier categories reported for canaries, in this order.
-CANARY_CATEGORIES = ("first_name", "last_name", "full_name", "email", "phone", "national_id",
-                     "health_insurance_id", "birth_date", "online_id")
+CANARY_CATEGORIES = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "phone",
+    "national_id",
+    "health_insurance_id",
+    "birth_date",
+    "online_id",
+)
 GENERATOR_VERSION = 1
 
 
@@ -64,7 +73,9 @@ def _build_frame(chunk: Chunk, columns: list[dict]) -> pl.DataFrame:
         if rate:
             if level == "person" and people.count:
                 # A person either has the value in every row or in none (canaries always do).
-                hide = (people.u(chunk.pid, "null:" + column["key"]) < rate) & (chunk.pid >= people.canaries)
+                hide = (people.u(chunk.pid, "null:" + column["key"]) < rate) & (
+                    chunk.pid >= people.canaries
+                )
             else:
                 hide = chunk.rng.random(chunk.n) < rate
             where = np.flatnonzero(hide)
@@ -74,7 +85,8 @@ def _build_frame(chunk: Chunk, columns: list[dict]) -> pl.DataFrame:
     # An empty value is written as an empty field, like the exporting software does
     # (polars would quote an empty string to tell it from a null).
     return pl.DataFrame(data).with_columns(
-        pl.when(pl.all().str.len_bytes() > 0).then(pl.all()).name.keep())
+        pl.when(pl.all().str.len_bytes() > 0).then(pl.all()).name.keep()
+    )
 
 
 def _canaries(population: Population, spec: dict, owners: np.ndarray, headers: dict) -> list[dict]:
@@ -85,8 +97,14 @@ def _canaries(population: Population, spec: dict, owners: np.ndarray, headers: d
     visits = np.bincount(owners[owners < population.canaries], minlength=population.canaries)
     out = [{"rows": int(v)} for v in visits]
     for category in CANARY_CATEGORIES:
-        column = next((c for c in spec["columns"] if c.get("category") == category
-                       and GENERATORS[c["generator"]][1] == "person"), None)
+        column = next(
+            (
+                c
+                for c in spec["columns"]
+                if c.get("category") == category and GENERATORS[c["generator"]][1] == "person"
+            ),
+            None,
+        )
         if column is None:
             continue
         fn, _ = GENERATORS[column["generator"]]
@@ -97,9 +115,18 @@ def _canaries(population: Population, spec: dict, owners: np.ndarray, headers: d
     return out
 
 
-def generate(scenario: str, rows: int, path: str | Path, *, seed: int = 0, messy: bool = False,
-             obfuscate_headers: bool = False, locale: str | None = None, progress: bool = False,
-             chunk_rows: int = CHUNK_ROWS) -> dict:
+def generate(
+    scenario: str,
+    rows: int,
+    path: str | Path,
+    *,
+    seed: int = 0,
+    messy: bool = False,
+    obfuscate_headers: bool = False,
+    locale: str | None = None,
+    progress: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict:
     """Write ``rows`` rows of ``scenario`` to ``path`` and its truth to ``path.truth.json``.
 
     Same arguments, same bytes. Returns the truth document.
@@ -109,8 +136,10 @@ def generate(scenario: str, rows: int, path: str | Path, *, seed: int = 0, messy
         raise ValueError("rows must be >= 0")
     locale = locale or spec["native_locale"]
     if locale not in spec["columns"][0]["headers"]:
-        raise ValueError(f"scenario {scenario} has no {locale!r} headers; "
-                         f"available: {sorted(spec['columns'][0]['headers'])}")
+        raise ValueError(
+            f"scenario {scenario} has no {locale!r} headers; "
+            f"available: {sorted(spec['columns'][0]['headers'])}"
+        )
     columns = spec["columns"]
     fmt = spec["format"]
     encoding = spec["encoding"]
@@ -126,28 +155,55 @@ def generate(scenario: str, rows: int, path: str | Path, *, seed: int = 0, messy
     header_of = {c["key"]: h for c, h in zip(columns, headers, strict=True)}
 
     categories = sorted({c["category"] for c in columns if c.get("category")})
-    seen = {cat: np.zeros(population.count, dtype=bool) for cat in categories} if population.count else {}
+    seen = (
+        {cat: np.zeros(population.count, dtype=bool) for cat in categories}
+        if population.count
+        else {}
+    )
     defects: Counter = Counter()
     middle = rows // 2 if messy and rows >= 2 else None
     path = Path(path)
     last_row: list | None = None
 
-    with path.open("wb") as out, tqdm(total=rows, unit="rows", unit_scale=True, file=sys.stderr,
-                                       disable=not progress, desc=scenario) as bar:
-        writer = DumpWriter(out, fmt=fmt, encoding=encoding, delimiter=delimiter,
-                            line_terminator=line_terminator, headers=headers)
+    with (
+        path.open("wb") as out,
+        tqdm(
+            total=rows,
+            unit="rows",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not progress,
+            desc=scenario,
+        ) as bar,
+    ):
+        writer = DumpWriter(
+            out,
+            fmt=fmt,
+            encoding=encoding,
+            delimiter=delimiter,
+            line_terminator=line_terminator,
+            headers=headers,
+        )
         if fmt == "csv":
             writer.write_header()
         for number, start in enumerate(range(0, rows, chunk_rows)):
             stop = min(rows, start + chunk_rows)
-            chunk = Chunk(population, owners[start:stop].astype(np.int64),
-                          np.arange(start, stop, dtype=np.int64),
-                          np.random.default_rng([seed, number, 11]), spec)
+            chunk = Chunk(
+                population,
+                owners[start:stop].astype(np.int64),
+                np.arange(start, stop, dtype=np.int64),
+                np.random.default_rng([seed, number, 11]),
+                spec,
+            )
             frame = _build_frame(chunk, columns)
             edits = None
             if messy:
-                header_row = middle - start if middle is not None and start <= middle < stop else None
-                frame, edits, touched = messy_defects.apply(chunk, frame, columns, fmt, locale, header_row)
+                header_row = (
+                    middle - start if middle is not None and start <= middle < stop else None
+                )
+                frame, edits, touched = messy_defects.apply(
+                    chunk, frame, columns, fmt, locale, header_row
+                )
                 defects.update(touched)
             for column in columns:
                 category = column.get("category")
@@ -179,7 +235,9 @@ def generate(scenario: str, rows: int, path: str | Path, *, seed: int = 0, messy
         "obfuscated_headers": obfuscate_headers,
         "columns": {header_of[c["key"]]: c.get("category") for c in columns},
         "subtypes": {header_of[c["key"]]: c["subtype"] for c in columns if c.get("subtype")},
-        "original_headers": {header_of[c["key"]]: c["headers"][spec["native_locale"]] for c in columns},
+        "original_headers": {
+            header_of[c["key"]]: c["headers"][spec["native_locale"]] for c in columns
+        },
         "people": population.count,
         "people_by_category": {cat: int(mask.sum()) for cat, mask in seen.items()},
         "canaries": _canaries(population, spec, owners, header_of),

@@ -29,8 +29,11 @@ PHONE_STYLES = ("compact", "spaced", "plus33", "0033", "dotted")
 #: Other date formats a column may carry besides its own.
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d/%m/%y", "%d.%m.%Y", "%d/%m/%Y")
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M")
-FOLLOW_UPS = {"fr": "A recontrôler au prochain passage", "en": "To be checked at next visit",
-              "de": "Beim nächsten Termin kontrollieren"}
+FOLLOW_UPS = {
+    "fr": "A recontrôler au prochain passage",
+    "en": "To be checked at next visit",
+    "de": "Beim nächsten Termin kontrollieren",
+}
 
 
 def _phone_style(national: pl.Series, style: str) -> pl.Series:
@@ -40,11 +43,22 @@ def _phone_style(national: pl.Series, style: str) -> pl.Series:
         return national
     if style in ("spaced", "dotted"):
         sep = " " if style == "spaced" else "."
-        return pl.select(pl.concat_str([pl.lit(national.str.slice(0, 2))] + [pl.lit(p) for p in pairs],
-                                       separator=sep)).to_series()
+        return pl.select(
+            pl.concat_str(
+                [pl.lit(national.str.slice(0, 2))] + [pl.lit(p) for p in pairs], separator=sep
+            )
+        ).to_series()
     prefix = "+33 " if style == "plus33" else "0033 "
-    return pl.select(pl.concat_str([pl.lit(prefix), pl.lit(lead), pl.lit(" "),
-                                    pl.concat_str([pl.lit(p) for p in pairs], separator=" ")])).to_series()
+    return pl.select(
+        pl.concat_str(
+            [
+                pl.lit(prefix),
+                pl.lit(lead),
+                pl.lit(" "),
+                pl.concat_str([pl.lit(p) for p in pairs], separator=" "),
+            ]
+        )
+    ).to_series()
 
 
 def _replace(series: pl.Series, mask: np.ndarray, new: pl.Series) -> pl.Series:
@@ -52,8 +66,14 @@ def _replace(series: pl.Series, mask: np.ndarray, new: pl.Series) -> pl.Series:
     return series.scatter(where, new.gather(where)) if where.size else series
 
 
-def apply(chunk: Chunk, frame: pl.DataFrame, columns: list[dict], fmt: str, lang: str,
-          header_row: int | None) -> tuple[pl.DataFrame, RowEdits, Counter]:
+def apply(
+    chunk: Chunk,
+    frame: pl.DataFrame,
+    columns: list[dict],
+    fmt: str,
+    lang: str,
+    header_row: int | None,
+) -> tuple[pl.DataFrame, RowEdits, Counter]:
     """Plant the defects in one chunk; return the new frame, the structural edits, rows touched."""
     rng = np.random.default_rng([chunk.people.seed, int(chunk.row[0]) if chunk.n else 0, 666])
     n = chunk.n
@@ -79,9 +99,19 @@ def apply(chunk: Chunk, frame: pl.DataFrame, columns: list[dict], fmt: str, lang
                 pl.col("s").str.to_uppercase(),
                 pl.col("s").str.slice(0, 1).str.to_uppercase() + pl.col("s").str.slice(1),
             ]
-            new = pl.DataFrame({"s": series, "k": kind}).select(
-                pl.when(pl.col("k") == 0).then(variants[0]).when(pl.col("k") == 1).then(variants[1])
-                .when(pl.col("k") == 2).then(variants[2]).otherwise(variants[3])).to_series()
+            new = (
+                pl.DataFrame({"s": series, "k": kind})
+                .select(
+                    pl.when(pl.col("k") == 0)
+                    .then(variants[0])
+                    .when(pl.col("k") == 1)
+                    .then(variants[1])
+                    .when(pl.col("k") == 2)
+                    .then(variants[2])
+                    .otherwise(variants[3])
+                )
+                .to_series()
+            )
             updates[key] = _replace(series, mask, new)
             mark("email_spaces_and_capitals", mask)
         elif gen == "phone" and column.get("params", {}).get("country", "fr") == "fr":
@@ -138,8 +168,9 @@ def apply(chunk: Chunk, frame: pl.DataFrame, columns: list[dict], fmt: str, lang
         for j, column in enumerate(columns):
             gone = short & (j >= width - drop)
             if gone.any():
-                nulls[column["key"]] = _replace(frame[column["key"]], gone,
-                                                pl.Series([None] * n, dtype=pl.String))
+                nulls[column["key"]] = _replace(
+                    frame[column["key"]], gone, pl.Series([None] * n, dtype=pl.String)
+                )
         frame = frame.with_columns(**nulls)
     mark("ragged_rows_too_few_fields", short)
     mark("ragged_rows_too_many_fields", long)

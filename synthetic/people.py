@@ -9,6 +9,7 @@ for everybody, deduplicated, and kept as compact arrays.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from functools import cached_property
 
@@ -35,8 +36,11 @@ def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     d = np.asarray(days).astype("datetime64[D]")
     years = d.astype("datetime64[Y]")
     months = d.astype("datetime64[M]")
-    return (years.astype(np.int64) + 1970, (months - years).astype(np.int64) + 1,
-            (d - months).astype(np.int64) + 1)
+    return (
+        years.astype(np.int64) + 1970,
+        (months - years).astype(np.int64) + 1,
+        (d - months).astype(np.int64) + 1,
+    )
 
 
 class Population:
@@ -68,7 +72,9 @@ class Population:
         males, females = self.pools.first_male, self.pools.first_female
         m = males.gather(below(pid, salt_of(self.seed, "first"), len(males)))
         f = females.gather(below(pid, salt_of(self.seed, "first"), len(females)))
-        return pl.select(pl.when(pl.lit(pl.Series(female))).then(pl.lit(f)).otherwise(pl.lit(m))).to_series()
+        return pl.select(
+            pl.when(pl.lit(pl.Series(female))).then(pl.lit(f)).otherwise(pl.lit(m))
+        ).to_series()
 
     def last_index(self, pid: np.ndarray) -> np.ndarray:
         regular = len(self.pools.last) - len(CANARY_SURNAMES)
@@ -107,23 +113,36 @@ class Population:
         code_of = {c: i for i, c in enumerate(codes)}
         # The key is computed with 2A written 19 and 2B written 18 (INSEE rule).
         numeric = np.array([{"2A": 19, "2B": 18}.get(c) or int(c) for c in codes], dtype=np.int64)
-        place_code = np.array([code_of.get(r, code_of["99"]) for r in self.pools.places["region"].to_list()])
+        place_code = np.array(
+            [code_of.get(r, code_of["99"]) for r in self.pools.places["region"].to_list()]
+        )
         year, month, _ = ymd(self.birth_day(pid))
         u = self.u(pid, "birthplace")
-        anywhere = below(pid, salt_of(self.seed, "birthdept"), len(catalogues.FR_BIRTH_DEPARTEMENTS))
-        dept = np.where(u < 0.04, code_of["99"], np.where(u < 0.62, place_code[self.place(pid)], anywhere))
+        anywhere = below(
+            pid, salt_of(self.seed, "birthdept"), len(catalogues.FR_BIRTH_DEPARTEMENTS)
+        )
+        dept = np.where(
+            u < 0.04, code_of["99"], np.where(u < 0.62, place_code[self.place(pid)], anywhere)
+        )
         corsica = np.where(dept == code_of["2A"], 1, np.where(dept == code_of["2B"], 2, 0))
         # Corsica became 2A/2B in 1976; people born there earlier keep 20.
         before = (corsica > 0) & (year < 1976)
         dept[before] = code_of["20"]
         corsica[before] = 0
         countries = np.array(catalogues.FR_BIRTH_COUNTRIES)
-        commune = np.where(dept == code_of["99"],
-                           countries[below(pid, salt_of(self.seed, "country"), len(countries))],
-                           below(pid, salt_of(self.seed, "commune"), 989) + 1)
+        commune = np.where(
+            dept == code_of["99"],
+            countries[below(pid, salt_of(self.seed, "country"), len(countries))],
+            below(pid, salt_of(self.seed, "commune"), 989) + 1,
+        )
         sex_digit = np.where(self.female(pid), 2, 1)
-        head = (sex_digit * 10**12 + (year % 100) * 10**10 + month * 10**8 + numeric[dept] * 10**6
-                + commune * 1000)
+        head = (
+            sex_digit * 10**12
+            + (year % 100) * 10**10
+            + month * 10**8
+            + numeric[dept] * 10**6
+            + commune * 1000
+        )
         return head, corsica.astype(np.uint8)
 
     @cached_property
@@ -155,10 +174,17 @@ class Population:
         flag = pl.Series(corsica[pid])
         frame = pl.DataFrame({"t": text, "k": key, "c": flag})
         return frame.select(
-            pl.when(pl.col("c") == 0).then(pl.col("t"))
-            .otherwise(pl.concat_str([pl.col("t").str.slice(0, 5),
-                                      pl.when(pl.col("c") == 1).then(pl.lit("2A")).otherwise(pl.lit("2B")),
-                                      pl.col("t").str.slice(7)]))
+            pl.when(pl.col("c") == 0)
+            .then(pl.col("t"))
+            .otherwise(
+                pl.concat_str(
+                    [
+                        pl.col("t").str.slice(0, 5),
+                        pl.when(pl.col("c") == 1).then(pl.lit("2A")).otherwise(pl.lit("2B")),
+                        pl.col("t").str.slice(7),
+                    ]
+                )
+            )
             + pl.col("k")
         ).to_series()
 
@@ -169,19 +195,27 @@ class Population:
             "de": (catalogues.DE_EMAIL_DOMAINS, catalogues.DE_EMAIL_SHARES),
         }.get(self.spec["native_locale"], (catalogues.EN_EMAIL_DOMAINS, catalogues.EN_EMAIL_SHARES))
         year, _, _ = ymd(self.birth_day(pid))
-        frame = pl.DataFrame({
-            "f": _fold(self.first_name(pid)), "l": _fold(self.last_name(pid)),
-            "v": below(pid, salt_of(self.seed, "mailform"), 6),
-            "yy": pl.Series(year % 100).cast(pl.String).str.zfill(2),
-            "n": pl.Series(below(pid, salt_of(self.seed, "mailnum"), 999) + 1).cast(pl.String),
-            "d": pl.Series(domains).gather(weighted(self.u(pid, "maildomain"), shares)),
-        })
+        frame = pl.DataFrame(
+            {
+                "f": _fold(self.first_name(pid)),
+                "l": _fold(self.last_name(pid)),
+                "v": below(pid, salt_of(self.seed, "mailform"), 6),
+                "yy": pl.Series(year % 100).cast(pl.String).str.zfill(2),
+                "n": pl.Series(below(pid, salt_of(self.seed, "mailnum"), 999) + 1).cast(pl.String),
+                "d": pl.Series(domains).gather(weighted(self.u(pid, "maildomain"), shares)),
+            }
+        )
         local = (
-            pl.when(pl.col("v") == 0).then(pl.concat_str(["f", pl.lit("."), "l"]))
-            .when(pl.col("v") == 1).then(pl.concat_str(["f", pl.lit("_"), "l"]))
-            .when(pl.col("v") == 2).then(pl.concat_str([pl.col("f").str.slice(0, 1), "l"]))
-            .when(pl.col("v") == 3).then(pl.concat_str(["f", pl.lit("."), "l", "yy"]))
-            .when(pl.col("v") == 4).then(pl.concat_str(["l", pl.lit("."), "f"]))
+            pl.when(pl.col("v") == 0)
+            .then(pl.concat_str(["f", pl.lit("."), "l"]))
+            .when(pl.col("v") == 1)
+            .then(pl.concat_str(["f", pl.lit("_"), "l"]))
+            .when(pl.col("v") == 2)
+            .then(pl.concat_str([pl.col("f").str.slice(0, 1), "l"]))
+            .when(pl.col("v") == 3)
+            .then(pl.concat_str(["f", pl.lit("."), "l", "yy"]))
+            .when(pl.col("v") == 4)
+            .then(pl.concat_str(["l", pl.lit("."), "f"]))
             .otherwise(pl.concat_str(["f", "l", "n"]))
         )
         return frame.select(pl.concat_str([local, pl.lit("@"), "d"])).to_series()
@@ -189,8 +223,12 @@ class Population:
     @cached_property
     def emails(self) -> pl.Series:
         """One distinct e-mail address per person, canaries' recognisable."""
-        blocks = [self._email_candidates(np.arange(start, min(self.count, start + _BLOCK), dtype=np.int64))
-                  for start in range(0, self.count, _BLOCK)]
+        blocks = [
+            self._email_candidates(
+                np.arange(start, min(self.count, start + _BLOCK), dtype=np.int64)
+            )
+            for start in range(0, self.count, _BLOCK)
+        ]
         address = pl.concat(blocks) if blocks else pl.Series([], dtype=pl.String)
         del blocks
         if self.canaries:
@@ -214,11 +252,10 @@ class Population:
     @cached_property
     def email_sha256(self) -> pl.Series:
         """SHA-256 of each person's lower-cased e-mail, as tracking pixels send it."""
-        import hashlib
-
         # Once per person (not per row): hashlib is the reference implementation.
-        return pl.Series([hashlib.sha256(e.encode()).hexdigest() for e in self.emails.to_list()],
-                         dtype=pl.String)
+        return pl.Series(
+            [hashlib.sha256(e.encode()).hexdigest() for e in self.emails.to_list()], dtype=pl.String
+        )
 
 
 def _suffix_local(address: pl.Series, where: np.ndarray, suffix: pl.Series) -> pl.Series:
@@ -226,11 +263,15 @@ def _suffix_local(address: pl.Series, where: np.ndarray, suffix: pl.Series) -> p
     if where.size == 0:
         return address
     parts = address.gather(where).str.split("@")
-    return address.scatter(where, parts.list.first() + suffix.gather(where) + "@" + parts.list.last())
+    return address.scatter(
+        where, parts.list.first() + suffix.gather(where) + "@" + parts.list.last()
+    )
 
 
 def _fold(names: pl.Series) -> pl.Series:
     """ASCII-fold a column of names through its (small) set of distinct values."""
     distinct = names.unique(maintain_order=True)
-    mapping = dict(zip(distinct.to_list(), (ascii_fold(n) for n in distinct.to_list()), strict=True))
+    mapping = dict(
+        zip(distinct.to_list(), (ascii_fold(n) for n in distinct.to_list()), strict=True)
+    )
     return names.replace_strict(mapping, return_dtype=pl.String)

@@ -21,8 +21,16 @@ from synthetic.checkdigits import luhn_digit
 from synthetic.rand import bijection
 
 #: Invented surnames for canary people: in no name pool, so a grep for them finds only them.
-CANARY_SURNAMES = ["Quivrelanne", "Ozembracq", "Tralvoisec", "Brusquemontel", "Falgiracq",
-                   "Mordevaux", "Kervilliq", "Pradoulasse"]
+CANARY_SURNAMES = [
+    "Quivrelanne",
+    "Ozembracq",
+    "Tralvoisec",
+    "Brusquemontel",
+    "Falgiracq",
+    "Mordevaux",
+    "Kervilliq",
+    "Pradoulasse",
+]
 
 _POOL_DRAWS = 4000
 
@@ -88,7 +96,9 @@ def _faker_places(fake: Faker, country: str) -> tuple[pl.DataFrame, np.ndarray]:
 
 def build(spec: dict, seed: int) -> Pools:
     """Every pool a scenario needs, deterministic for (scenario, seed)."""
-    key = json.dumps({k: spec.get(k) for k in ("faker_locale", "encoding", "geography")}, sort_keys=True)
+    key = json.dumps(
+        {k: spec.get(k) for k in ("faker_locale", "encoding", "geography")}, sort_keys=True
+    )
     return _build(key, seed)
 
 
@@ -114,23 +124,37 @@ def _build(key: str, seed: int) -> Pools:
         places, place_weights = _faker_places(fake, country)
 
     rng = np.random.default_rng([seed, 7])
-    doctors = _doctors(fake, rng, seed, places, place_weights, country, encoding)
+    doctors = _doctors(fake, rng, seed, places, place_weights, encoding)
     labs = _labs(rng, seed, places, place_weights)
     return Pools(
-        first_male=pl.Series(first_male), first_female=pl.Series(first_female),
-        last=pl.Series(last), streets=pl.Series(streets), places=places,
-        place_weights=place_weights, doctors=doctors, labs=labs,
-        extra={"user_agents": pl.Series(_encodable((fake.user_agent() for _ in range(300)), encoding)),
-               "companies": pl.Series(_encodable((fake.company() for _ in range(300)), encoding))},
+        first_male=pl.Series(first_male),
+        first_female=pl.Series(first_female),
+        last=pl.Series(last),
+        streets=pl.Series(streets),
+        places=places,
+        place_weights=place_weights,
+        doctors=doctors,
+        labs=labs,
+        extra={
+            "user_agents": pl.Series(_encodable((fake.user_agent() for _ in range(300)), encoding)),
+            "companies": pl.Series(_encodable((fake.company() for _ in range(300)), encoding)),
+        },
     )
 
 
-def _doctors(fake: Faker, rng: np.random.Generator, seed: int, places: pl.DataFrame,
-             place_weights: np.ndarray, country: str, encoding: str, count: int = 400) -> pl.DataFrame:
-    first = [fake.first_name() for _ in range(count)]
-    last = [fake.last_name() for _ in range(count)]
-    names = [f"Dr {f} {l.upper()}" for f, l in zip(first, last, strict=True)]
-    names = [n.encode(encoding, "replace").decode(encoding) for n in names]
+def _doctors(
+    fake: Faker,
+    rng: np.random.Generator,
+    seed: int,
+    places: pl.DataFrame,
+    place_weights: np.ndarray,
+    encoding: str,
+    count: int = 400,
+) -> pl.DataFrame:
+    drawn = (f"Dr {fake.first_name()} {fake.last_name().upper()}" for _ in range(count * 2))
+    names = _encodable(drawn, encoding)[:count]
+    count = len(names)
+    streets = _encodable((fake.street_name() for _ in range(count)), encoding)
     ids = np.arange(count)
     # RPPS: 11 digits, "10" then 8 digits then a Luhn digit; NPI: 10 digits whose Luhn is
     # computed over the prefix 80840 + 9 digits; LANR: 6 digits + check + 2 specialty digits.
@@ -139,19 +163,25 @@ def _doctors(fake: Faker, rng: np.random.Generator, seed: int, places: pl.DataFr
     npi9 = 100_000_000 + bijection(ids, seed, "npi", 10**8)
     npi = npi9 * 10 + luhn_digit(80840 * 10**9 + npi9, 14)
     place = rng.choice(places.height, size=count, p=place_weights / place_weights.sum())
-    return pl.DataFrame({
-        "name": names,
-        "rpps": pl.Series(rpps).cast(pl.String),
-        "npi": pl.Series(npi).cast(pl.String),
-        "street": [f"{rng.integers(1, 120)} {s}" for s in
-                   _encodable((fake.street_name() for _ in range(count * 2)), encoding)[:count]],
-        "postcode": places["postcode"].gather(place),
-        "city": places["city"].gather(place),
-    })
+    return pl.DataFrame(
+        {
+            "name": names,
+            "rpps": pl.Series(rpps).cast(pl.String),
+            "npi": pl.Series(npi).cast(pl.String),
+            "street": [f"{rng.integers(1, 120)} {streets[i % len(streets)]}" for i in range(count)],
+            "postcode": places["postcode"].gather(place),
+            "city": places["city"].gather(place),
+        }
+    )
 
 
-def _labs(rng: np.random.Generator, seed: int, places: pl.DataFrame, place_weights: np.ndarray,
-          count: int = 30) -> pl.DataFrame:
+def _labs(
+    rng: np.random.Generator,
+    seed: int,
+    places: pl.DataFrame,
+    place_weights: np.ndarray,
+    count: int = 30,
+) -> pl.DataFrame:
     """About thirty labs where the patients live, each with a FINESS number (9 digits, Luhn)."""
     place = rng.choice(places.height, size=count, p=place_weights / place_weights.sum())
     region = places["region"].gather(place).to_list()
@@ -160,10 +190,12 @@ def _labs(rng: np.random.Generator, seed: int, places: pl.DataFrame, place_weigh
     payload = dept * 10**6 + bijection(np.arange(count), seed, "finess", 10**6)
     finess = payload * 10 + luhn_digit(payload, 8)
     city = places["city"].gather(place)
-    return pl.DataFrame({
-        "code": [f"L{i + 1:02d}" for i in range(count)],
-        "name": [f"Laboratoire de biologie médicale {c}" for c in city.to_list()],
-        "finess": pl.Series(finess).cast(pl.String).str.zfill(9),
-        "city": city,
-        "place": place,
-    })
+    return pl.DataFrame(
+        {
+            "code": [f"L{i + 1:02d}" for i in range(count)],
+            "name": [f"Laboratoire de biologie médicale {c}" for c in city.to_list()],
+            "finess": pl.Series(finess).cast(pl.String).str.zfill(9),
+            "city": city,
+            "place": place,
+        }
+    )

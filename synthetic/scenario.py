@@ -15,13 +15,42 @@ from pathlib import Path
 from triage.resources import seeds_dir
 
 #: The category ids of the taxonomy (schemas/categories.json, owned by detection).
-CATEGORY_IDS = frozenset({
-    "first_name", "last_name", "full_name", "email", "phone", "national_id", "health_insurance_id",
-    "document_id", "birth_date", "age", "sex", "postal_address", "postcode", "city", "geolocation",
-    "ip_address", "online_id", "payment", "practitioner_id", "practitioner", "organisation_id",
-    "blood_type", "diagnosis", "medication", "health_note", "lab_result", "medical_procedure",
-    "media_ref", "url", "ethnic_origin", "event_date", "record_id",
-})
+CATEGORY_IDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "full_name",
+        "email",
+        "phone",
+        "national_id",
+        "health_insurance_id",
+        "document_id",
+        "birth_date",
+        "age",
+        "sex",
+        "postal_address",
+        "postcode",
+        "city",
+        "geolocation",
+        "ip_address",
+        "online_id",
+        "payment",
+        "practitioner_id",
+        "practitioner",
+        "organisation_id",
+        "blood_type",
+        "diagnosis",
+        "medication",
+        "health_note",
+        "lab_result",
+        "medical_procedure",
+        "media_ref",
+        "url",
+        "ethnic_origin",
+        "event_date",
+        "record_id",
+    }
+)
 
 #: Header languages every scenario provides.
 REQUIRED_LOCALES = ("fr", "en", "de")
@@ -73,7 +102,9 @@ def check(spec: dict, where: str) -> None:
         if category is not None and category not in CATEGORY_IDS:
             raise SeedError(f"{where}: column {key}: unknown category {category!r}")
         if not locales <= set(column.get("headers", {})):
-            raise SeedError(f"{where}: column {key}: a header is needed for each of {sorted(locales)}")
+            raise SeedError(
+                f"{where}: column {key}: a header is needed for each of {sorted(locales)}"
+            )
     for locale in locales:
         headers = [c["headers"][locale] for c in spec["columns"]]
         if len(set(headers)) != len(headers):

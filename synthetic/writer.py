@@ -38,8 +38,16 @@ class RowEdits:
 
 
 class DumpWriter:
-    def __init__(self, out: BinaryIO, *, fmt: str, encoding: str, delimiter: str,
-                 line_terminator: str, headers: list[str]) -> None:
+    def __init__(
+        self,
+        out: BinaryIO,
+        *,
+        fmt: str,
+        encoding: str,
+        delimiter: str,
+        line_terminator: str,
+        headers: list[str],
+    ) -> None:
         self.out = out
         self.fmt = fmt
         self.encoding = encoding
@@ -50,13 +58,21 @@ class DumpWriter:
 
     def _csv_line(self, values: list[str | None]) -> str:
         buf = io.StringIO()
-        csv.writer(buf, delimiter=self.delimiter, lineterminator=self.line_terminator,
-                   quoting=csv.QUOTE_MINIMAL).writerow(["" if v is None else v for v in values])
+        csv.writer(
+            buf,
+            delimiter=self.delimiter,
+            lineterminator=self.line_terminator,
+            quoting=csv.QUOTE_MINIMAL,
+        ).writerow(["" if v is None else v for v in values])
         return buf.getvalue()
 
     def _json_line(self, keys: list[str], values: list[str | None]) -> str:
-        return json.dumps(dict(zip(keys, values, strict=True)), ensure_ascii=False,
-                          separators=(",", ":")) + "\n"
+        return (
+            json.dumps(
+                dict(zip(keys, values, strict=True)), ensure_ascii=False, separators=(",", ":")
+            )
+            + "\n"
+        )
 
     def _render(self, frame: pl.DataFrame) -> bytes | memoryview:
         """Rows as bytes in the dump's encoding."""
@@ -66,8 +82,14 @@ class DumpWriter:
         if self.fmt == "jsonl":
             frame.write_ndjson(buf)
         else:
-            frame.write_csv(buf, include_header=False, separator=self.delimiter,
-                            line_terminator=self.line_terminator, quote_style="necessary", null_value="")
+            frame.write_csv(
+                buf,
+                include_header=False,
+                separator=self.delimiter,
+                line_terminator=self.line_terminator,
+                quote_style="necessary",
+                null_value="",
+            )
         utf8 = buf.getbuffer()  # a view: no copy of the chunk's text
         if self.encoding == "utf-8":
             return utf8
@@ -105,13 +127,20 @@ class DumpWriter:
                 values = list(frame.row(pos))
                 if pos in edits.short:
                     kept = edits.short[pos]
-                    self._emit(self._csv_line(values[:kept]) if self.fmt == "csv"
-                               else self._json_line(self.headers[:kept], values[:kept]))
+                    self._emit(
+                        self._csv_line(values[:kept])
+                        if self.fmt == "csv"
+                        else self._json_line(self.headers[:kept], values[:kept])
+                    )
                 else:
                     extra = edits.long[pos]
-                    self._emit(self._csv_line(values + extra) if self.fmt == "csv"
-                               else self._json_line(self.headers + [f"_x{i}" for i in range(len(extra))],
-                                                    values + extra))
+                    self._emit(
+                        self._csv_line(values + extra)
+                        if self.fmt == "csv"
+                        else self._json_line(
+                            self.headers + [f"_x{i}" for i in range(len(extra))], values + extra
+                        )
+                    )
                 start = pos + 1
         self.out.write(self._render(frame.slice(start)))
 

@@ -46,7 +46,11 @@ def dumps(tmp_path_factory) -> dict[str, tuple[pl.DataFrame, dict, Path]]:
 def person_key(name: str, truth: dict) -> str:
     """The header of the scenario's person number (one per person, never empty)."""
     spec = synthetic.load(name)
-    key = next(c["key"] for c in spec["columns"] if c["generator"] == "person_number" and not c.get("null_rate"))
+    key = next(
+        c["key"]
+        for c in spec["columns"]
+        if c["generator"] == "person_number" and not c.get("null_rate")
+    )
     native = next(c["headers"][spec["native_locale"]] for c in spec["columns"] if c["key"] == key)
     return next(h for h, original in truth["original_headers"].items() if original == native)
 
@@ -94,11 +98,17 @@ def test_identifiers_are_stable_per_person_and_never_shared(dumps, name):
     spec = {c["headers"][truth["header_locale"]]: c for c in synthetic.load(name)["columns"]}
     identifying = {"email", "phone", "national_id", "health_insurance_id"}
     for header, category in truth["columns"].items():
-        if category not in identifying or header == key or spec[header]["generator"] == "prescriber_id":
+        if (
+            category not in identifying
+            or header == key
+            or spec[header]["generator"] == "prescriber_id"
+        ):
             continue
         pairs = frame.select(key, header).drop_nulls().unique()
         assert pairs[key].is_duplicated().sum() == 0, f"{name}.{header}: a person with two values"
-        assert pairs[header].is_duplicated().sum() == 0, f"{name}.{header}: two people share a value"
+        assert pairs[header].is_duplicated().sum() == 0, (
+            f"{name}.{header}: two people share a value"
+        )
 
 
 def test_megabus_identifiers_are_valid_and_consistent(dumps):
@@ -121,13 +131,17 @@ def test_megabus_identifiers_are_valid_and_consistent(dumps):
     # Several visits for many patients; the labs' départements dominate.
     assert frame.height / truth["people"] == pytest.approx(2.5, rel=0.01)
     depts = people["DEPT"].value_counts(normalize=True)
-    main_share = depts.filter(pl.col("DEPT").is_in(["56", "27", "45", "22", "41"]))["proportion"].sum()
+    main_share = depts.filter(pl.col("DEPT").is_in(["56", "27", "45", "22", "41"]))[
+        "proportion"
+    ].sum()
     assert 0.85 < main_share < 0.99
     assert (people["CP"].str.slice(0, 2) == people["DEPT"].str.replace("2A|2B", "20")).all()
     comments = frame["COMMENTAIRE"].drop_nulls().str.to_lowercase()
     for word in ("enceinte", "sourd", "vih", "diab", "cancer", "traitement"):
         assert comments.str.contains(word).any(), word
-    health = comments.str.contains("enceinte|grossesse|sourd|malentendant|vih|séropositif|diab|cancer|onco|avk|anticoag|lévothyrox|dépression")
+    health = comments.str.contains(
+        "enceinte|grossesse|sourd|malentendant|vih|séropositif|diab|cancer|onco|avk|anticoag|lévothyrox|dépression"
+    )
     assert 0.1 < health.mean() < 0.5
     # No man is pregnant.
     pregnant = frame.filter(pl.col("COMMENTAIRE").str.contains("nceinte|rossesse"))
@@ -145,7 +159,9 @@ def test_nir_corsica_and_dedupe_under_collision_pressure():
     assert all(nir.is_valid(t) for t in texts)
     corsican = [t for t in texts if t[5:7] in ("2A", "2B")]
     assert corsican, "no Corsican birth drawn"
-    old = Population(20_000, 5, {**spec, "births": {"start": "1950-01-01", "end": "1960-12-31"}}, build(spec, 5))
+    old = Population(
+        20_000, 5, {**spec, "births": {"start": "1950-01-01", "end": "1960-12-31"}}, build(spec, 5)
+    )
     old_texts = old.nir_text(np.arange(20_000)).to_list()
     assert not [t for t in old_texts if t[5:7] in ("2A", "2B")], "Corsica was 20 before 1976"
     assert any(t[5:7] == "20" for t in old_texts)
@@ -157,7 +173,7 @@ def test_other_identifier_checks(dumps):
     assert all(luhn.is_valid("80840" + v) for v in us["provider_npi"].unique())
     de, _, _ = dumps["de_practice"]
     assert de["Versichertennummer"].str.contains(r"^[A-Z]\d{9}$").all()
-    pixel, truth, _ = dumps["pixel_events"]
+    pixel, _, _ = dumps["pixel_events"]
     assert pixel["hashed_email"].drop_nulls().str.contains(r"^[0-9a-f]{64}$").all()
     assert pixel["ip_address"].str.contains(r"^\d+\.\d+\.\d+\.\d+$|:").all()
     assert pixel["page_url"].str.contains(r"\?q=").any()
@@ -230,11 +246,26 @@ def test_zero_rows(tmp_path):
 
 
 def test_cli_writes_dump_and_truth_only(tmp_path):
-    from triage.cli import main  # the whole CLI: imported here so a broken sibling command fails only this test
+    # The whole CLI is imported here, so that a broken sibling command fails only this test.
+    from triage.cli import main
 
     out = tmp_path / "a.jsonl"
-    result = CliRunner().invoke(main, ["synth", "pixel_events", "--rows", "300", "-o", str(out),
-                                       "--seed", "9", "--locale", "fr", "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "synth",
+            "pixel_events",
+            "--rows",
+            "300",
+            "-o",
+            str(out),
+            "--seed",
+            "9",
+            "--locale",
+            "fr",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "a.jsonl.truth.json"]
     truth = json.loads((tmp_path / "a.jsonl.truth.json").read_text(encoding="utf-8"))
@@ -252,7 +283,13 @@ def test_cp1252_writer_handles_characters_beyond_latin1():
     frame = pl.DataFrame({"a": ["Cœur", "é"], "b": ["12 €", "µg"]})
     for values, expected in ((frame, "Cœur;12 €\r\né;µg\r\n"), (frame.slice(1), "é;µg\r\n")):
         out = io.BytesIO()
-        writer = DumpWriter(out, fmt="csv", encoding="cp1252", delimiter=";", line_terminator="\r\n",
-                            headers=["A", "B"])
+        writer = DumpWriter(
+            out,
+            fmt="csv",
+            encoding="cp1252",
+            delimiter=";",
+            line_terminator="\r\n",
+            headers=["A", "B"],
+        )
         writer.write_chunk(values)
         assert out.getvalue() == expected.encode("cp1252")

@@ -26,9 +26,16 @@ def megabus(tmp_path_factory):
 def test_declares_every_defect(megabus):
     truth, _, _ = megabus
     assert set(truth["defects"]) == {
-        "legacy_encoding", "ragged_rows_too_few_fields", "ragged_rows_too_many_fields", "quoted_newlines",
-        "repeated_header_line", "date_formats", "email_spaces_and_capitals", "phone_formats",
-        "truncated_last_line"}
+        "legacy_encoding",
+        "ragged_rows_too_few_fields",
+        "ragged_rows_too_many_fields",
+        "quoted_newlines",
+        "repeated_header_line",
+        "date_formats",
+        "email_spaces_and_capitals",
+        "phone_formats",
+        "truncated_last_line",
+    }
     assert all(count > 0 for count in truth["defects"].values()), truth["defects"]
 
 
@@ -60,17 +67,26 @@ def _data(records):
 def test_cell_defects(megabus):
     truth, _, records = megabus
     _, rows = _data(records)
-    assert sum(r["MAIL"] not in ("", r["MAIL"].strip().lower()) for r in rows if "MAIL" in r) \
+    assert (
+        sum(r["MAIL"] not in ("", r["MAIL"].strip().lower()) for r in rows if "MAIL" in r)
         == truth["defects"]["email_spaces_and_capitals"]
+    )
     mobile, fixed = re.compile(r"^0\d( \d\d){4}$"), re.compile(r"^0\d{9}$")
-    odd_phone = sum((r["TEL_PORT"] != "" and not mobile.match(r["TEL_PORT"]))
-                    or (r["TEL_FIXE"] != "" and not fixed.match(r["TEL_FIXE"])) for r in rows)
+    odd_phone = sum(
+        (r["TEL_PORT"] != "" and not mobile.match(r["TEL_PORT"]))
+        or (r["TEL_FIXE"] != "" and not fixed.match(r["TEL_FIXE"]))
+        for r in rows
+    )
     assert odd_phone == truth["defects"]["phone_formats"]
-    styles = {re.sub(r"\d", "9", r["TEL_PORT"]) for r in rows} | {re.sub(r"\d", "9", r["TEL_FIXE"]) for r in rows}
+    styles = {re.sub(r"\d", "9", r["TEL_PORT"]) for r in rows} | {
+        re.sub(r"\d", "9", r["TEL_FIXE"]) for r in rows
+    }
     assert {"+99 9 99 99 99 99", "9999 9 99 99 99 99", "99.99.99.99.99", "9999999999"} <= styles
     native = re.compile(r"^\d\d/\d\d/\d{4}$")
-    odd_date = sum(any(r.get(h, "") != "" and not native.match(r[h]) for h in ("DT_NAISS", "DATE_PRELEVEMENT"))
-                   for r in rows)
+    odd_date = sum(
+        any(r.get(h, "") != "" and not native.match(r[h]) for h in ("DT_NAISS", "DATE_PRELEVEMENT"))
+        for r in rows
+    )
     assert odd_date == truth["defects"]["date_formats"]
     formats = {re.sub(r"\d", "9", r["DATE_PRELEVEMENT"]) for r in rows}
     assert len(formats) >= 5
@@ -99,10 +115,20 @@ def test_jsonl_defects(tmp_path):
     events = [json.loads(line) for line in lines[:-1]]
     keys = list(truth["columns"])
     assert len(events) == truth["rows"]
-    assert sum(len(e) < len(keys) for e in events) == truth["defects"]["ragged_rows_too_few_fields"] > 0
-    assert sum(len(e) > len(keys) for e in events) == truth["defects"]["ragged_rows_too_many_fields"] > 0
+    assert (
+        sum(len(e) < len(keys) for e in events)
+        == truth["defects"]["ragged_rows_too_few_fields"]
+        > 0
+    )
+    assert (
+        sum(len(e) > len(keys) for e in events)
+        == truth["defects"]["ragged_rows_too_many_fields"]
+        > 0
+    )
     iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-    assert sum(not iso.match(e["timestamp"]) for e in events) == truth["defects"]["date_formats"] > 0
+    assert (
+        sum(not iso.match(e["timestamp"]) for e in events) == truth["defects"]["date_formats"] > 0
+    )
     assert truth["encoding"] == "utf-8" and "legacy_encoding" not in truth["defects"]
 
 
