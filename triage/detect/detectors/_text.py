@@ -14,6 +14,7 @@ VISIT_REASON = words_pattern([
     "routine", "visit", "appointment", "screening", "renewal", "prescription refill",
     "kontrolle", "untersuchung", "vorsorge", "nachsorge", "impfung", "erstgesprach",
     "rezept", "ordonnance", "premiere", "first", "nouveau patient", "new patient",
+    "*kontrolle", "*untersuchung",
 ])
 #: The doctor's speciality ("Cardiologue") is about the doctor, not the patient.
 SPECIALITY = words_pattern([

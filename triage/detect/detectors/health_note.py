@@ -14,6 +14,8 @@ from triage.detect.detectors._text import SPECIALITY, VISIT_REASON, sentence_sha
 from triage.detect.vocab import health_pattern, matches
 
 MIN_HEALTH_SHARE = 0.2
+#: A column whose texts nearly all name a condition is a diagnosis label column.
+LABEL_LIKE_SHARE = 0.7
 
 
 class HealthNote(Detector):
@@ -33,9 +35,11 @@ class HealthNote(Detector):
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         if share(valid, SPECIALITY) >= 0.5:
             return 0.0  # the doctor's speciality, not the patient's health
-        # Notes are sentences, or say why the person came; short noun phrases that
-        # all name a condition are diagnosis labels.
-        if sentence_share(valid) >= 0.25 or share(valid, VISIT_REASON) >= 0.3:
+        # Notes are sentences, or say why the person came, or mention health only now
+        # and then; short noun phrases that nearly all name a condition are labels.
+        health_share = len(valid) / sample_size
+        if (sentence_share(valid) >= 0.25 or share(valid, VISIT_REASON) >= 0.3
+                or health_share < LABEL_LIKE_SHARE):
             return 1.0
         return 0.3
 

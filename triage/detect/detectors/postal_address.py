@@ -13,9 +13,10 @@ _SUFFIX_STREETS = r"(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm|laan
 
 
 # Address complements (second address line): flat, building, residence, PO box.
-_COMPLEMENT = (r"^(?:appt|apt|appartement|apartment|flat|suite|unit|bat|b[aâ]timent|building|"
+_COMPLEMENT_WORDS = (r"^(?:appt|apt|appartement|apartment|flat|suite|unit|b[aâ]t|b[aâ]timent|building|"
                r"r[ée]sidence|escalier|esc|[ée]tage|floor|lieu[\s\-]dit|bp|cs|po box|"
                r"wohnung|whg|hinterhaus|vorderhaus|etage|stock|og)\.?\s+\S")
+_COMPLEMENT = rf"(?i){_COMPLEMENT_WORDS}"
 
 
 @cache
@@ -27,7 +28,7 @@ def address_pattern() -> str:
     # US and UK order: "93 Smith Glen", "11 Caroline Spurs", "4 Mill Lane".
     suffix_last = rf"^\d{{1,5}}[A-Za-z]?\s+\p{{L}}[\p{{L}}'.\-]*(?:\s\p{{L}}[\p{{L}}'.\-]*)*\s(?:{words})\.?$"
     word_first = rf"^(?:{words})\.?\s+\S.*\s\d{{1,4}}[A-Za-z]?$"
-    return rf"(?i){number_first}|{name_first}|{suffix_last}|{word_first}|{_COMPLEMENT}"
+    return rf"(?i){number_first}|{name_first}|{suffix_last}|{word_first}|{_COMPLEMENT_WORDS}"
 
 
 class PostalAddress(Detector):
