@@ -335,12 +335,15 @@ def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
     try:
         archive = py7zr.SevenZipFile(stream, mode="r", password=password)
     except py7zr.exceptions.PasswordRequired:
+        stream.close()
         raise TriageError("7z archive is encrypted (even its file list); give its password",
                           path=where) from None
     except Exception:  # noqa: BLE001 - py7zr raises many types for a bad header
+        stream.close()
         raise TriageError("corrupt 7z archive", path=where) from None
     if archive.needs_password() and password is None:
         archive.close()
+        stream.close()
         raise TriageError("7z archive is encrypted; decrypt it first or give its password",
                           path=where)
     links = {f.filename for f in archive.files if f.is_symlink}
