@@ -37,24 +37,32 @@ def _apply(values: ExprOrSeries, build: Callable[[pl.Expr], pl.Expr]) -> ExprOrS
     return build(values)
 
 
-def _digits_only(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.String).str.replace_all(r"[\s.\-]", "")
-
+# Each function reduces a value to the few characters that decide its region with one
+# regex extract, then looks them up in a small precomputed table: a hash lookup per row
+# instead of a chain of conditions.
 
 def _fr_postcode_expr(postcode: pl.Expr) -> pl.Expr:
-    code = postcode.cast(pl.String).str.strip_chars()
     # A 4-digit value is a postcode of départements 01-09 whose leading zero a spreadsheet ate.
-    code = pl.when(code.str.contains(r"^\d{4}$")).then("0" + code).otherwise(code)
-    valid = code.str.contains(r"^\d{5}$")
-    two = code.str.slice(0, 2)
-    three = code.str.slice(0, 3)
-    return (pl.when(~valid).then(None)
+    digits = postcode.cast(pl.String).str.strip_chars().str.extract(r"^(\d{4,5})$", 1)
+    prefix = digits.str.zfill(5).str.slice(0, 3)
+    return prefix.replace_strict(postcode_prefix_departements(), default=None,
+                                 return_dtype=pl.String)
+
+
+@cache
+def postcode_prefix_departements() -> dict[str, str]:
+    """First three digits of a French postcode -> département code."""
+    table = {}
+    for prefix in (f"{n:03d}" for n in range(1000)):
+        if prefix[:2] == "20":
             # Corsica shares 20: 200xx-201xx are Corse-du-Sud, 202xx-206xx Haute-Corse.
-            .when(three.is_in(["200", "201"])).then(pl.lit(CORSE_DU_SUD))
-            .when(three.is_in(["202", "203", "204", "205", "206"])).then(pl.lit(HAUTE_CORSE))
-            .when(three.is_in(list(OVERSEAS))).then(three)
-            .when(two.is_in(list(METROPOLITAN_DEPARTEMENTS))).then(two)
-            .otherwise(None))
+            department = {"0": CORSE_DU_SUD, "1": CORSE_DU_SUD}.get(prefix[2])
+            table[prefix] = department or (HAUTE_CORSE if prefix[2] in "23456" else None)
+        elif prefix in OVERSEAS:
+            table[prefix] = prefix
+        elif prefix[:2] in METROPOLITAN_DEPARTEMENTS:
+            table[prefix] = prefix[:2]
+    return {prefix: code for prefix, code in table.items() if code}
 
 
 def fr_departement_from_postcode(postcodes: ExprOrSeries) -> ExprOrSeries:
@@ -67,16 +75,21 @@ def fr_departement_from_postcode(postcodes: ExprOrSeries) -> ExprOrSeries:
 
 
 def _nir_expr(nir: pl.Expr) -> pl.Expr:
-    code = _digits_only(nir).str.to_uppercase()
-    # sex (1), birth year (2), month (2), département (2, or 3 overseas), commune, order, key.
-    valid = code.str.contains(r"^[1-478]\d{4}(\d{2}|2A|2B)\d{6}(\d{2})?$")
-    two = code.str.slice(5, 2)
-    three = code.str.slice(5, 3)
-    return (pl.when(~valid).then(None)
-            .when(two.is_in(["97", "98"]) & three.is_in(list(OVERSEAS))).then(three)
-            .when(two.is_in(["2A", "2B", "20", BORN_ABROAD])).then(two)
-            .when(two.is_in(list(METROPOLITAN_DEPARTEMENTS))).then(two)
-            .otherwise(None))
+    code = nir.cast(pl.String).str.replace_all(r"[\s.\-]", "")
+    # sex (1), birth year (2), month (2), département (2, or 3 overseas), commune, order, key:
+    # keep the département field and the digit after it (overseas départements use it).
+    field = code.str.extract(r"^[1-478]\d{4}(\d{3}|2[AaBb]\d)\d{5}(?:\d{2})?$", 1)
+    return field.str.to_uppercase().replace_strict(nir_field_departements(), default=None,
+                                                   return_dtype=pl.String)
+
+
+@cache
+def nir_field_departements() -> dict[str, str]:
+    """NIR characters 6-8 -> birth département (2 characters, or 3 overseas)."""
+    births = [*METROPOLITAN_DEPARTEMENTS, CORSE_DU_SUD, HAUTE_CORSE, "20", BORN_ABROAD]
+    table = {f"{code}{digit}": code for code in births for digit in "0123456789"}
+    table.update({code: code for code in OVERSEAS})
+    return table
 
 
 def fr_departement_from_nir(nirs: ExprOrSeries) -> ExprOrSeries:
@@ -89,12 +102,12 @@ def fr_departement_from_nir(nirs: ExprOrSeries) -> ExprOrSeries:
 
 
 def _us_zip_expr(zips: pl.Expr) -> pl.Expr:
-    code = zips.cast(pl.String).str.strip_chars()
     # ZIP+4 keeps its first five digits; four digits lost a leading zero (New England).
-    code = code.str.replace(r"^(\d{5})-?\d{4}$", "${1}")
-    code = pl.when(code.str.contains(r"^\d{4}$")).then("0" + code).otherwise(code)
-    prefix = pl.when(code.str.contains(r"^\d{5}$")).then(code.str.slice(0, 3))
-    return prefix.replace_strict(zip_prefix_states(), default=None, return_dtype=pl.String)
+    code = zips.cast(pl.String).str.strip_chars()
+    digits = pl.coalesce(code.str.extract(r"^(\d{5})(?:-?\d{4})?$", 1),
+                         code.str.extract(r"^(\d{4})$", 1))
+    return digits.str.zfill(5).str.slice(0, 3).replace_strict(
+        zip_prefix_states(), default=None, return_dtype=pl.String)
 
 
 def us_state_from_zip(zips: ExprOrSeries) -> ExprOrSeries:
