@@ -232,6 +232,7 @@ class DevTools:
             [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--disable-default-apps", "--disable-extensions",
+             "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
              "--hide-scrollbars", f"--user-data-dir={profile}", "--remote-debugging-pipe",
              "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
