@@ -140,3 +140,12 @@ def test_native_and_python_hashing_give_the_same_people_and_digests():
     python.update(frame)
     assert native.people() == python.people()
     assert _entries(native).equals(_entries(python))
+
+
+def test_digests_sharing_their_first_64_bits_stay_apart():
+    from triage.identity.collector import _number_distinct
+    hi = np.array([5, 5, 3, 5], dtype=np.uint64)
+    lo = np.array([1, 2, 9, 1], dtype=np.uint64)
+    first, numbers = _number_distinct(hi, lo)
+    assert numbers.tolist() == [1, 2, 0, 1]
+    assert [(int(hi[i]), int(lo[i])) for i in first] == [(3, 9), (5, 1), (5, 2)]

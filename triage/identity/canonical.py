@@ -249,18 +249,26 @@ def parse_dates(values: pl.Series, formats: list[str]) -> pl.Series:
     return frame.select(parsed.alias(values.name or "date"))[values.name or "date"]
 
 
+def _per_distinct(values: pl.Series, transform) -> pl.Series:  # type: ignore[no-untyped-def]
+    """``transform`` applied once per distinct value: names and dates repeat a lot."""
+    values = values.cast(pl.String)
+    distinct = values.drop_nulls().unique()
+    mapped = transform(distinct)
+    return values.replace_strict(distinct, mapped, default=None, return_dtype=mapped.dtype)
+
+
 def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
                       date_format: str | None = None) -> pl.Series:
     """``<name>\\0<YYYY-MM-DD>`` for rows with both a name and a plausible birth date."""
-    name = _with_fallback(names, _fast_expr("name", region), name_reference).rename("n")
-    born = parse_dates(birth_dates, date_formats(region, date_format)).rename("d")
-    frame = pl.DataFrame([name, born])
     lo, hi = _BIRTH_YEARS
-    plausible = pl.col("d").dt.year().is_between(lo, hi)
-    return frame.select(
-        pl.when(pl.col("n").is_not_null() & plausible)
-        .then(pl.col("n") + pl.lit("\0") + pl.col("d").dt.strftime("%Y-%m-%d"))
-        .alias("name_birth"))["name_birth"]
+    formats = date_formats(region, date_format)
+    name = _per_distinct(names, lambda v: _with_fallback(v, _fast_expr("name", region),
+                                                         name_reference))
+    born = _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
+                         .select(pl.when(pl.col("d").dt.year().is_between(lo, hi))
+                                 .then(pl.col("d").dt.strftime("%Y-%m-%d")))["d"])
+    return pl.DataFrame({"n": name, "d": born}).select(
+        (pl.col("n") + pl.lit("\0") + pl.col("d")).alias("name_birth"))["name_birth"]
 
 
 def name_birth_one(name: str, birth_date: str, region: str = "FR") -> str | None:

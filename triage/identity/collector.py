@@ -58,6 +58,24 @@ class IdentifierPlan:
                              "last_name or birth_date")
 
 
+def _number_distinct(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number distinct 128-bit digests in (hi, lo) order: (index of each one's first
+    occurrence, number of every element). 64 bits almost always decide; should two
+    digests share their first half, all 128 bits are used."""
+    order = pl.Series(hi).arg_sort().to_numpy()  # polars sorts on all cores
+    ordered = hi[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    numbers = np.empty(len(hi), dtype=np.int64)
+    numbers[order] = np.cumsum(new) - 1
+    first = order[new]
+    if np.array_equal(lo[first][numbers], lo):
+        return first, numbers
+    pairs = np.empty(len(hi), dtype=[("hi", "<u8"), ("lo", "<u8")])
+    pairs["hi"], pairs["lo"] = hi, lo
+    _, first, numbers = np.unique(pairs, return_index=True, return_inverse=True)
+    return first, numbers.ravel()
+
+
 def _hi(slot: str) -> str:
     return f"{slot}\0hi"
 
@@ -116,7 +134,7 @@ class IdentityCollector:
         self._words = max(1, -(-len(self.flag_columns) // 64))
         self._slots = self._make_slots()
         self._parts: list[pl.DataFrame] = []
-        self._compacted_rows = 0
+        self._compact_at = self.COMPACT_AFTER
         self._counters = _Counters()
         self._resolved: _Resolved | None = None  # people() then write_index() resolve once
 
@@ -257,16 +275,26 @@ class IdentityCollector:
         self._resolved = None
         self._parts.append(part)
         held = sum(p.height for p in self._parts)
-        if held > 2 * self._compacted_rows + self.COMPACT_AFTER:
-            self._compact()
+        if held > self._compact_at:
+            before = held
+            after = self._compact().height
+            # Compacting only pays when rows repeat across batches; when it barely
+            # shrinks (mostly distinct people), wait for much more before trying again.
+            growth = 2 if after < 0.8 * before else 4
+            self._compact_at = growth * after + self.COMPACT_AFTER
 
     def _compact(self) -> pl.DataFrame:
         if len(self._parts) != 1:
             merged = (pl.concat(self._parts, how="vertical") if self._parts
                       else pl.DataFrame(schema=self._schema()))
             self._parts = [self._reduce(merged)]
-        self._compacted_rows = self._parts[0].height
         return self._parts[0]
+
+    def _tuples(self) -> pl.DataFrame:
+        """All tuples held, possibly repeated across parts (resolving does not need them unique)."""
+        if not self._parts:
+            return pl.DataFrame(schema=self._schema())
+        return self._parts[0] if len(self._parts) == 1 else pl.concat(self._parts)
 
     # ------------------------------------------------------------------ merge
 
@@ -310,7 +338,6 @@ class IdentityCollector:
         else:
             tuples = tuples.clear()
         self._parts = [self._reduce(tuples)]
-        self._compacted_rows = self._parts[0].height
         self._resolved = None
 
     def _slot_kept(self, slot: str, kept: set[str]) -> bool:
@@ -331,40 +358,44 @@ class IdentityCollector:
         return self._resolved
 
     def _resolve_now(self) -> _Resolved:
-        tuples = self._compact().with_row_index("\0tuple")
-        node_parts = []
-        for slot, kind in self._slots.items():
-            node_parts.append(tuples.select(
-                pl.col("\0tuple"), pl.lit(kind).alias("kind"),
-                pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"))
-                .filter(pl.col("hi").is_not_null()))
-        if not node_parts:
+        # numpy throughout: one sort to number the distinct digests, gathers instead of joins.
+        tuples = self._tuples()
+        slots = list(self._slots.items())
+        if not slots or tuples.height == 0:
             empty = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
                                          "person": pl.UInt64})
             return _Resolved(empty, 0, {})
-        memberships = pl.concat(node_parts)
-        # Sorted, so node ids (and the people numbered from them) do not depend on batch order.
-        nodes = (memberships.select("kind", "hi", "lo").unique(["hi", "lo"])
-                 .sort("hi", "lo").with_row_index("node"))
-        memberships = memberships.join(nodes.select("hi", "lo", "node"), on=["hi", "lo"])
-        # Star edges: each tuple's first node to every other node of the tuple.
-        anchors = memberships.group_by("\0tuple").agg(pl.col("node").min().alias("anchor"))
-        edges = memberships.join(anchors, on="\0tuple")
-        root = connected_components(nodes.height, edges["anchor"].to_numpy(),
-                                    edges["node"].to_numpy())
-        # Per person: union of the tuples' exposures and dates.
-        tuple_person = anchors.with_columns(
-            pl.Series("person", root[anchors["anchor"].to_numpy()], dtype=pl.UInt64))
-        per_person = (tuples.join(tuple_person, on="\0tuple")
+        n_tuples, width = tuples.height, len(slots)
+        present = np.stack([tuples[_hi(s)].is_not_null().to_numpy() for s, _ in slots], axis=1)
+        his = np.stack([tuples[_hi(s)].fill_null(0).to_numpy() for s, _ in slots], axis=1)
+        los = np.stack([tuples[_lo(s)].fill_null(0).to_numpy() for s, _ in slots], axis=1)
+        flat = present.ravel()  # row-major: memberships come out grouped by tuple
+        member_hi, member_lo = his.ravel()[flat], los.ravel()[flat]
+        member_slot = np.tile(np.arange(width), n_tuples)[flat]
+        member_tuple = np.repeat(np.arange(n_tuples), width)[flat]
+        first, node_of = _number_distinct(member_hi, member_lo)
+        # Star edges: each tuple's smallest node to each of its nodes.
+        starts = np.flatnonzero(np.r_[True, member_tuple[1:] != member_tuple[:-1]])
+        anchor = np.minimum.reduceat(node_of, starts)
+        root = connected_components(len(first), anchor[member_tuple], node_of)
+        # People numbered 0..P-1 in the order of their root node: O(nodes), no sort.
+        is_root = root == np.arange(len(root))
+        person = (np.cumsum(is_root) - 1)[root]
+        people = int(is_root.sum())
+        # Per person: union of their tuples' exposures, earliest and latest dates.
+        per_person = (tuples.select(*self._mask_columns(), "\0first", "\0last")
+                      .with_columns(pl.Series("person", person[anchor], dtype=pl.UInt64))
                       .group_by("person")
                       .agg(*[pl.col(m).bitwise_or() for m in self._mask_columns()],
                            pl.col("\0first").min().alias("first_seen"),
-                           pl.col("\0last").max().alias("last_seen")))
-        nodes = (nodes.with_columns(pl.Series("person", root, dtype=pl.UInt64))
-                 .join(per_person, on="person", how="left"))
-        # Renumber people densely (0..people-1), which also keeps index files small.
-        nodes = nodes.with_columns(pl.col("person").rank("dense").cast(pl.UInt64) - 1)
-        people = int(nodes["person"].n_unique()) if nodes.height else 0
+                           pl.col("\0last").max().alias("last_seen"))
+                      .sort("person"))
+        kinds = np.array([kind for _, kind in slots])
+        nodes = pl.DataFrame({
+            "kind": kinds[member_slot[first]],
+            "hi": member_hi[first], "lo": member_lo[first],
+            "person": person.astype(np.uint64),
+        }).with_columns(per_person.drop("person")[person])
         by_kind = {}
         for (kind,), group in nodes.group_by(["kind"]):
             by_kind[kind] = {"identifiers": group.height,
