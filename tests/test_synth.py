@@ -293,3 +293,17 @@ def test_cp1252_writer_handles_characters_beyond_latin1():
         )
         writer.write_chunk(values)
         assert out.getvalue() == expected.encode("cp1252")
+
+
+@pytest.mark.slow
+def test_megabus_at_scale_stays_exact(tmp_path):
+    path = tmp_path / "mb.csv"
+    truth = synthetic.generate("megabus", 500_000, path, seed=8)
+    frame = read_dump(path, truth).select("IPP", "NUM_SECU", "MAIL", "TEL_PORT")
+    assert frame.height == 500_000
+    assert frame["IPP"].n_unique() == truth["people"] == 200_000
+    per_person = frame.unique()
+    assert per_person["IPP"].n_unique() == per_person.height, "a person with two identities"
+    nirs = per_person["NUM_SECU"].drop_nulls()
+    assert nirs.n_unique() == nirs.len() == truth["people_by_category"]["national_id"]
+    assert all(nir.is_valid(v) for v in nirs)
