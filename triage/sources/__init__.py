@@ -93,8 +93,18 @@ def _is_jsonl(name: str, head: bytes) -> bool:
     return head.lstrip().startswith(b"{")
 
 
+_TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n\x0c" + bytes(range(128, 256))
+
+
 def _is_text_table(name: str, head: bytes) -> bool:
-    return b"\x00" not in head[:4096] or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:4096]
+    if b"\x00" not in sample:
+        return True
+    # A few stray NUL bytes in text (a broken export) still read as text; binary does not.
+    return sample.count(b"\x00") <= 8 and len(sample.translate(None, _TEXT_BYTES)) <= 8 + len(
+        sample) // 100
 
 
 FORMATS: list[Format] = [
