@@ -8,10 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.identity.canonical import (FORMS, Canonicaliser, _fast_expr, _phone_fast,
-                                       _with_fallback, email_reference, id_reference,
-                                       name_birth_one, name_birth_series, name_reference,
-                                       phone_reference)
+from triage.identity.canonical import (
+    FORMS,
+    Canonicaliser,
+    _fast_expr,
+    _phone_fast,
+    _with_fallback,
+    email_reference,
+    id_reference,
+    name_birth_one,
+    name_birth_series,
+    name_reference,
+    phone_reference,
+)
 from triage.resources import load_schema
 
 TABLE = load_schema("canonical-forms.json")["forms"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-
 from test_identity_support import collector, new_key, patients
+
 from triage.identity.collector import IdentifierPlan, IdentityCollector
 from triage.identity.people import connected_components
 

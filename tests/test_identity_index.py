@@ -8,8 +8,8 @@ import os
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from test_identity_support import CANARY_EMAIL, CANARY_PHONE, build_index, new_key, patients
 
-from test_identity_support import (CANARY_EMAIL, CANARY_PHONE, build_index, new_key, patients)
 from triage.cli import main
 from triage.errors import TriageError
 from triage.identity.index import read_manifest

@@ -9,8 +9,14 @@ from click.testing import CliRunner
 
 from triage.cli import main
 from triage.errors import TriageError
-from triage.identity.keys import (KEY_ENV, PURPOSE_CLIENTS, PURPOSE_IDENTIFIERS, HmacKey,
-                                  generate_key_file, load_hmac_key)
+from triage.identity.keys import (
+    KEY_ENV,
+    PURPOSE_CLIENTS,
+    PURPOSE_IDENTIFIERS,
+    HmacKey,
+    generate_key_file,
+    load_hmac_key,
+)
 
 
 def test_keygen_writes_32_bytes_mode_0600_and_prints_only_the_key_id(tmp_path):

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
-
 from test_identity_support import CANARY_EMAIL, CANARY_PHONE, build_index, patients
+
 from triage.identity.keys import generate_key_file
 from triage.identity.loadtest import run_load
 from triage.identity.service import TokenBuckets

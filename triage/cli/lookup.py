@@ -10,6 +10,7 @@ import click
 from triage.identity.keys import load_hmac_key
 from triage.identity.lookup import LookupIndex
 
+
 def _value(raw: str) -> str:
     # "-" reads the identifier from stdin, so it never shows in argv or shell history.
     return sys.stdin.readline().rstrip("\r\n") if raw == "-" else raw

@@ -22,8 +22,14 @@ import numpy as np
 import polars as pl
 
 from triage.identity import index as index_store
-from triage.identity.canonical import (FORMS, SINGLE_COLUMN_KINDS, Canonicaliser, date_formats,
-                                       name_birth_series, parse_dates)
+from triage.identity.canonical import (
+    FORMS,
+    SINGLE_COLUMN_KINDS,
+    Canonicaliser,
+    date_formats,
+    name_birth_series,
+    parse_dates,
+)
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
