@@ -318,7 +318,8 @@ def test_same_bytes_across_processes(tmp_path):
     digests = set()
     for hash_seed in ("1", "2"):
         out = tmp_path / f"mb{hash_seed}.csv"
-        code = f"import synthetic; synthetic.generate('megabus', 400, {str(out)!r}, seed=6, messy=1)"
+        call = f"generate('megabus', 400, {str(out)!r}, seed=6, messy=True)"
+        code = f"from synthetic import generate; {call}"
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         subprocess.run(
             [sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).parent.parent
