@@ -37,7 +37,8 @@ class SourceResult:
         }
 
 
-BatchHook = Callable[[Source, pl.DataFrame, bool], None]
+#: ``hook(source, batch, profile, first)``: called after the profile consumed ``batch``.
+BatchHook = Callable[[Source, pl.DataFrame, TableProfile, bool], None]
 
 
 def _progress_bar(paths: list[Path], enabled: bool):  # type: ignore[no-untyped-def]
@@ -55,8 +56,8 @@ def run(paths: Iterable[str | Path], *, progress: bool = False,
         on_batch: BatchHook | None = None) -> list[SourceResult]:
     """Read every source once, profiling it; ``on_batch`` lets later stages ride along.
 
-    ``on_batch(source, batch, first)`` is called for each batch after the profile
-    has consumed it; ``first`` is true for a source's first batch.
+    ``on_batch(source, batch, profile, first)`` is called for each batch after the
+    profile has consumed it; ``first`` is true for a source's first batch.
     """
     paths = [Path(p) for p in paths]
     for path in paths:
@@ -74,7 +75,7 @@ def run(paths: Iterable[str | Path], *, progress: bool = False,
                 for batch in source.batches():
                     profile.update(batch)
                     if on_batch is not None:
-                        on_batch(source, batch, first)
+                        on_batch(source, batch, profile, first)
                     first = False
                 results.append(SourceResult(source.info, source.accounting, profile))
     return results
