@@ -31,6 +31,8 @@ class Chunk:
     row: np.ndarray
     rng: np.random.Generator
     spec: dict
+    #: Data rows in the whole dump (numbering widths depend on it).
+    total_rows: int
 
     def __post_init__(self) -> None:
         self._memo: dict = {}
@@ -126,9 +128,15 @@ def _decimal(values: np.ndarray, decimals: int, comma: bool) -> pl.Series:
 # -- people ------------------------------------------------------------------------
 
 
+def _serial(ids: np.ndarray, count: int, seed: int, name: str, digits: int) -> pl.Series:
+    """Distinct zero-padded numbers for ids < count; wider than ``digits`` when count needs it."""
+    width = max(digits, len(str(max(count - 1, 0))))
+    return _zfill(bijection(ids, seed, name, 10**width), width)
+
+
 @generator("person_number", "person")
 def person_number(c: Chunk, prefix: str = "", digits: int = 8) -> pl.Series:
-    return _cat(prefix, _zfill(bijection(c.pid, c.people.seed, f"pn{prefix}", 10**digits), digits))
+    return _cat(prefix, _serial(c.pid, c.people.count, c.people.seed, f"pn{prefix}", digits))
 
 
 @generator("first_name", "person")
@@ -493,7 +501,7 @@ def uuid(c: Chunk, name: str = "adid") -> pl.Series:
 
 @generator("row_number", "row")
 def row_number(c: Chunk, prefix: str = "", digits: int = 9) -> pl.Series:
-    return _cat(prefix, _zfill(bijection(c.row, c.people.seed, f"rn{prefix}", 10**digits), digits))
+    return _cat(prefix, _serial(c.row, c.total_rows, c.people.seed, f"rn{prefix}", digits))
 
 
 @generator("event_date", "row")
@@ -690,7 +698,7 @@ def search_url(c: Chunk, host: str = "www.example-health.com") -> pl.Series:
 def media_path(c: Chunk, kind: str = "before", bucket: str = "clinic-media") -> pl.Series:
     ext = {"before": ".jpg", "after": ".jpg", "video": ".mp4", "scan": ".obj"}[kind]
     # The same number as person_number(prefix="PT", digits=6): paths name the patient file.
-    patient = _zfill(bijection(c.pid, c.people.seed, "pnPT", 10**6), 6)
+    patient = _serial(c.pid, c.people.count, c.people.seed, "pnPT", 6)
     shot = _zfill(c.rng.integers(1, 20, c.n), 2)
     return _cat(f"s3://{bucket}/patients/", patient, f"/{kind}_", shot, ext)
 

@@ -93,7 +93,7 @@ def _canaries(population: Population, spec: dict, owners: np.ndarray, headers: d
     if not population.canaries:
         return []
     pid = np.arange(population.canaries, dtype=np.int64)
-    chunk = Chunk(population, pid, pid, np.random.default_rng(0), spec)
+    chunk = Chunk(population, pid, pid, np.random.default_rng(0), spec, len(owners))
     visits = np.bincount(owners[owners < population.canaries], minlength=population.canaries)
     out = [{"rows": int(v)} for v in visits]
     for category in CANARY_CATEGORIES:
@@ -194,6 +194,7 @@ def generate(
                 np.arange(start, stop, dtype=np.int64),
                 np.random.default_rng([seed, number, 11]),
                 spec,
+                rows,
             )
             frame = _build_frame(chunk, columns)
             edits = None

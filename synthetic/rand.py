@@ -58,12 +58,14 @@ def bijection(ids: np.ndarray, seed: int, name: str, modulus: int) -> np.ndarray
     Used for identifiers that must never collide between two people (phones,
     record numbers, insurance numbers) without storing or deduplicating them.
     """
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size and int(ids.max()) >= modulus:
+        raise ValueError(f"{name}: {int(ids.max()) + 1:,} ids but only {modulus:,} distinct values")
     mixed = int(mix(np.array([1]), salt_of(seed, name))[0])
     factor = mixed % modulus | 1
     while gcd(factor, modulus) != 1:
         factor += 2
     offset = (mixed >> 20) % modulus
-    ids = np.asarray(ids, dtype=np.int64)
     # Python ints for the product would be exact but slow; split the factor so the
     # int64 products stay below 2**63 for ids < 2**31 and moduli < 2**31.
     if modulus < 2**31:

@@ -67,3 +67,19 @@ def test_bijection_never_collides():
         values = bijection(ids, 7, "x", modulus)
         assert values.min() >= 0 and values.max() < modulus
         assert np.unique(values).size == ids.size
+
+
+def test_serial_numbers_widen_instead_of_colliding():
+    from synthetic.columns import _serial
+
+    small = _serial(np.arange(900), 900, 1, "x", 3).to_list()
+    assert {len(v) for v in small} == {3} and len(set(small)) == 900
+    wide = _serial(np.arange(1500), 1500, 1, "x", 3).to_list()
+    assert {len(v) for v in wide} == {4} and len(set(wide)) == 1500
+
+
+def test_bijection_refuses_more_ids_than_values():
+    import pytest
+
+    with pytest.raises(ValueError, match="distinct values"):
+        bijection(np.arange(11), 1, "x", 10)

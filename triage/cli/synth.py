@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import synthetic
+from triage.errors import TriageError
 
 
 @click.command("synth")
@@ -43,16 +44,19 @@ def command(
     quiet: bool,
 ) -> None:
     """Generate SCENARIO: a synthetic dump shaped like a real health-data leak."""
-    truth = synthetic.generate(
-        scenario,
-        rows,
-        output,
-        seed=seed,
-        messy=messy,
-        obfuscate_headers=obfuscate_headers,
-        locale=locale,
-        progress=not quiet,
-    )
+    try:
+        truth = synthetic.generate(
+            scenario,
+            rows,
+            output,
+            seed=seed,
+            messy=messy,
+            obfuscate_headers=obfuscate_headers,
+            locale=locale,
+            progress=not quiet,
+        )
+    except ValueError as exc:  # a size the scenario's identifier formats cannot hold
+        raise TriageError(str(exc), path=output) from exc
     if not quiet:
         click.echo(
             f"{output}: {truth['rows']} rows, {truth['people']} people, "
