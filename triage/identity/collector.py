@@ -396,9 +396,9 @@ class IdentityCollector:
                            pl.col("\0first").min().alias("first_seen"),
                            pl.col("\0last").max().alias("last_seen"))
                       .sort("person"))
-        kinds = np.array([kind for _, kind in slots])
+        kinds = pl.Series("kind", [kind for _, kind in slots], dtype=pl.String)
         nodes = pl.DataFrame({
-            "kind": kinds[member_slot[first]],
+            "kind": kinds.gather(member_slot[first]),
             "hi": member_hi[first], "lo": member_lo[first],
             "person": person.astype(np.uint64),
         }).with_columns(per_person.drop("person")[person])

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from triage.errors import TriageError
@@ -118,8 +119,8 @@ def _arrow_table(entries: pl.DataFrame) -> pa.Table:
         pa.binary(DIGEST_BYTES), entries.height, [None, pa.py_buffer(digests.tobytes())])
     return pa.table({
         "digest": digest_array,
-        "kind": pa.array(entries["kind"].to_list() if entries.height else [],
-                         pa.string()).dictionary_encode().cast(ARROW_SCHEMA.field("kind").type),
+        "kind": pc.dictionary_encode(entries["kind"].cast(pl.String).to_arrow()
+                                     .cast(pa.string())).cast(ARROW_SCHEMA.field("kind").type),
         "person": pa.array(entries["person"].to_numpy().astype(np.uint32)),
         "categories": pa.array(entries["categories"].to_numpy().astype(np.uint64)),
         "first_seen": entries["first_seen"].to_arrow().cast(pa.date32()),
