@@ -5,9 +5,9 @@ writes the dump and ``<path>.truth.json`` and returns the truth document. Scenar
 are declared in ``seeds/*.toml``; see ``docs/synthetic.md``.
 """
 
-from synthetic.scenario import CATEGORY_IDS, SeedError, load, scenarios
+from synthetic.scenario import CATEGORY_IDS, HEADER_LOCALES, SeedError, load, scenarios
 
-__all__ = ["CATEGORY_IDS", "SeedError", "generate", "load", "scenarios"]
+__all__ = ["CATEGORY_IDS", "HEADER_LOCALES", "SeedError", "generate", "load", "scenarios"]
 
 
 def __getattr__(name: str):

@@ -52,8 +52,8 @@ CATEGORY_IDS = frozenset(
     }
 )
 
-#: Header languages every scenario provides.
-REQUIRED_LOCALES = ("fr", "en", "de")
+#: Header languages every scenario provides (``--locale``).
+HEADER_LOCALES = ("fr", "en", "de", "es", "it")
 
 
 class SeedError(ValueError):
@@ -86,8 +86,8 @@ def check(spec: dict, where: str) -> None:
 
     if spec.get("format") not in ("csv", "jsonl"):
         raise SeedError(f"{where}: format must be csv or jsonl")
-    locales = set(spec.get("locales", REQUIRED_LOCALES))
-    missing_locales = set(REQUIRED_LOCALES) - locales
+    locales = set(spec.get("locales", HEADER_LOCALES))
+    missing_locales = set(HEADER_LOCALES) - locales
     if missing_locales:
         raise SeedError(f"{where}: header sets missing for {sorted(missing_locales)}")
     seen_keys: set[str] = set()

@@ -216,7 +216,7 @@ def test_deterministic_bytes(tmp_path):
         assert a.read_bytes() != c.read_bytes()
 
 
-@pytest.mark.parametrize("locale", ["fr", "en", "de"])
+@pytest.mark.parametrize("locale", synthetic.HEADER_LOCALES)
 def test_header_locales(tmp_path, locale):
     for name in SCENARIOS:
         path = tmp_path / name

@@ -28,7 +28,7 @@ from triage.errors import TriageError
 @click.option("--obfuscate-headers", is_flag=True, help="Name the columns C01, C02 …")
 @click.option(
     "--locale",
-    type=click.Choice(["fr", "en", "de"]),
+    type=click.Choice(synthetic.HEADER_LOCALES),
     default=None,
     help="Language of the header names (default: the scenario's own).",
 )
