@@ -326,3 +326,13 @@ def test_same_bytes_across_processes(tmp_path):
         )
         digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
     assert len(digests) == 1
+
+
+def test_categories_match_the_taxonomy():
+    from triage.resources import categories
+
+    taxonomy = set(categories()["categories"])
+    assert taxonomy >= synthetic.CATEGORY_IDS
+    for name in SCENARIOS:
+        used = {c["category"] for c in synthetic.load(name)["columns"] if c.get("category")}
+        assert used <= taxonomy, name
