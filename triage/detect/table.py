@@ -7,7 +7,7 @@ stays spread over the whole file in bounded memory), plus, for sparse columns,
 up to :data:`MAX_VALUES` non-empty values taken from the first batches that have
 any. Value evidence is a *share* of valid values, and a share measured on about
 a thousand values is within a few points of the share over millions, for a
-fraction of the cost (docs/detection.md). Counts (rows, missing, empty) are exact.
+fraction of the cost (docs/detection.md). Counts (rows, missing) are exact.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from triage.sources.base import EXTRA_COLUMN
 #: Rows kept in the systematic sample (between this and twice this).
 SAMPLE_ROWS = 2048
 #: Most non-empty values of one column that evidence is computed on.
-MAX_VALUES = 512
+MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
-MAX_CHECKS = 128
+MAX_CHECKS = 64
+#: Candidates checked first; a column failing most of them is not checked further.
+FIRST_CHECKS = 16
 #: A column with fewer non-empty sampled values than this is topped up from batches.
 MIN_VALUES = 128
 #: Non-empty values taken from one batch to top up a sparse column.
@@ -50,12 +52,10 @@ MIN_CONFIDENCE = 0.5
 class _Counts:
     rows: int = 0
     missing: int = 0
-    empty: int = 0
 
     def add(self, other: _Counts) -> None:
         self.rows += other.rows
         self.missing += other.missing
-        self.empty += other.empty
 
 
 @dataclass
@@ -91,45 +91,61 @@ class TableDetector:
         self._stride = 1
         self._parts: list[pl.DataFrame] = []
         self._sampled = 0
+        #: Non-empty values per column in the row sample.
+        self._nonempty: dict[str, int] = {}
         self._top_ups: dict[str, list[pl.Series]] = {}
 
     # -- accumulation -------------------------------------------------------------
 
     def update(self, batch: pl.DataFrame) -> None:
-        """Consume one batch (all columns ``pl.String``)."""
+        """Consume one batch (all columns ``pl.String``).
+
+        Costs a null count (Arrow metadata), one row gather of a few dozen rows, and
+        one count over those rows: nothing that reads every value of the batch.
+        """
         height = batch.height
-        if not batch.columns:
-            self._rows += height
-            return
         for name in batch.columns:
             if name not in self._counts:
                 # A column first met now was missing in every earlier row.
                 self._counts[name] = _Counts(rows=self._rows, missing=self._rows)
-        missing = batch.null_count().row(0)
-        empty = batch.select(pl.all().str.len_bytes().eq(0).sum()).row(0)
+                self._nonempty[name] = 0
         present = set(batch.columns)
-        for name, n_missing, n_empty in zip(batch.columns, missing, empty, strict=True):
-            self._counts[name].add(_Counts(height, n_missing, n_empty))
+        for name, missing in zip(batch.columns, batch.null_count().row(0), strict=True):
+            self._counts[name].add(_Counts(height, missing))
         for name, counts in self._counts.items():
             if name not in present:
-                counts.add(_Counts(height, height, 0))
-
-        offset = (-self._rows) % self._stride
-        if offset < height:
-            part = batch.gather_every(self._stride, offset)
-            self._parts.append(part)
-            self._sampled += part.height
-            if self._sampled > 2 * SAMPLE_ROWS:
-                self._decimate()
-        self._top_up(batch, missing, empty)
+                counts.add(_Counts(height, height))
+        if batch.columns:
+            self._sample_rows_of(batch)
+            self._top_up(batch)
         self._rows += height
 
+    def _sample_rows_of(self, batch: pl.DataFrame) -> None:
+        """Keep the batch's rows whose global index is a multiple of the stride."""
+        height = batch.height
+        while self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS:
+            self._decimate()
+        offset = (-self._rows) % self._stride
+        if offset >= height:
+            return
+        part = batch[pl.arange(offset, height, self._stride, dtype=pl.UInt32, eager=True)]
+        self._parts.append(part)
+        self._sampled += part.height
+        for name, filled in zip(part.columns, _nonempty_counts(part), strict=True):
+            self._nonempty[name] += filled
+
     def _decimate(self) -> None:
-        """Halve the sample: keep the rows whose global index is a multiple of 2*stride."""
-        sample = self._sample_frame().gather_every(2)
+        """Double the stride: keep the sampled rows whose index is a multiple of it."""
+        self._stride *= 2
+        if not self._parts:
+            return
+        sample = self._sample_frame()
+        sample = sample[pl.arange(0, sample.height, 2, dtype=pl.UInt32, eager=True)]
         self._parts = [sample]
         self._sampled = sample.height
-        self._stride *= 2
+        self._nonempty = dict.fromkeys(self._nonempty, 0)
+        for name, filled in zip(sample.columns, _nonempty_counts(sample), strict=True):
+            self._nonempty[name] = filled
 
     def _sample_frame(self) -> pl.DataFrame:
         if not self._parts:
@@ -138,29 +154,23 @@ class TableDetector:
             self._parts = [pl.concat(self._parts, how="diagonal_relaxed")]
         return self._parts[0]
 
-    def _sample_nonempty(self, name: str) -> int:
-        counted = 0
-        for part in self._parts:
-            if name in part.columns:
-                counted += part.height - part[name].null_count() - int(
-                    (part[name].str.len_bytes() == 0).sum())
-        return counted
-
-    def _top_up(self, batch: pl.DataFrame, missing: tuple[int, ...],
-                empty: tuple[int, ...]) -> None:
-        """Collect non-empty values of columns the row sample holds too few of."""
-        height = batch.height
-        for name, n_missing, n_empty in zip(batch.columns, missing, empty, strict=True):
-            filled = height - n_missing - n_empty
-            if filled == 0 or filled == height:
-                continue  # a fully filled column is well covered by the row sample
+    def _top_up(self, batch: pl.DataFrame) -> None:
+        """Collect non-empty values of sparse columns, which the row sample misses."""
+        for name in batch.columns:
+            if self._nonempty.get(name, 0) >= MIN_VALUES or batch.height < MIN_VALUES:
+                continue
             taken = self._top_ups.setdefault(name, [])
             have = sum(len(s) for s in taken)
-            if have >= MAX_VALUES or self._sample_nonempty(name) >= MIN_VALUES:
+            if have >= MAX_VALUES:
                 continue
-            values = batch[name].filter(batch[name].str.len_bytes() > 0)
-            step = max(1, len(values) // TOP_UP_PER_BATCH)
-            taken.append(values.gather_every(step).head(MAX_VALUES - have))
+            column = batch[name]
+            values = column.filter(column.str.len_bytes() > 0)
+            if len(values):
+                step = max(1, len(values) // TOP_UP_PER_BATCH)
+                picked = values[pl.arange(0, len(values), step, dtype=pl.UInt32, eager=True)]
+                # A copy, so the batch's buffers are not kept alive by a few values.
+                taken.append(pl.Series(name, picked.head(MAX_VALUES - have).to_list(),
+                                       dtype=pl.String))
 
     def merge(self, other: TableDetector) -> TableDetector:
         """The state of this table's rows followed by ``other``'s (counts exact)."""
@@ -171,13 +181,22 @@ class TableDetector:
                 merged._counts.setdefault(name, _Counts())
         for name, counts in merged._counts.items():
             for source in (self, other):
-                counts.add(source._counts.get(name, _Counts(source._rows, source._rows, 0)))
+                counts.add(source._counts.get(name, _Counts(source._rows, source._rows)))
         stride = max(self._stride, other._stride)
-        parts = [s._sample_frame().gather_every(stride // s._stride)
-                 for s in (self, other) if s._parts]
+        parts = []
+        for source in (self, other):
+            if source._parts:
+                sample = source._sample_frame()
+                step = stride // source._stride
+                parts.append(sample[pl.arange(0, sample.height, step, dtype=pl.UInt32,
+                                              eager=True)])
         merged._stride = stride
         merged._parts = [pl.concat(parts, how="diagonal_relaxed")] if parts else []
         merged._sampled = sum(p.height for p in merged._parts)
+        merged._nonempty = dict.fromkeys(merged._counts, 0)
+        for part in merged._parts:
+            for name, filled in zip(part.columns, _nonempty_counts(part), strict=True):
+                merged._nonempty[name] += filled
         while merged._sampled > 2 * SAMPLE_ROWS:
             merged._decimate()
         for source in (self, other):
@@ -191,9 +210,8 @@ class TableDetector:
         return self._rows
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Exact per-column counts: rows, missing (null), empty (``""``)."""
-        return {name: {"rows": c.rows, "missing": c.missing, "empty": c.empty}
-                for name, c in self._counts.items()}
+        """Exact per-column counts: rows, and missing (null: absent cells, JSON nulls)."""
+        return {name: {"rows": c.rows, "missing": c.missing} for name, c in self._counts.items()}
 
     # -- verdicts -----------------------------------------------------------------
 
@@ -217,7 +235,7 @@ class TableDetector:
         pieces = []
         if name in sample.columns:
             pieces.append(sample[name])
-        if self._sample_nonempty(name) < MIN_VALUES:
+        if self._nonempty.get(name, 0) < MIN_VALUES:
             pieces.extend(self._top_ups.get(name, []))
         if not pieces:
             return pl.Series("v", [], dtype=pl.String)
@@ -244,7 +262,7 @@ class TableDetector:
                            dtype=pl.UInt32),
             "v": pl.concat([values[name] for name in names]),
         })
-        shapes = long.select(
+        shapes = long.select_seq(
             "c", *[d.prefilter(pl.col("v")).fill_null(False).alias(d.id) for d in self._detectors])
         candidates = {row[0]: row[1:] for row in shapes.group_by("c").agg(
             [pl.col(d.id).sum() for d in self._detectors]).iter_rows()}
@@ -258,25 +276,41 @@ class TableDetector:
                 continue
             checked = long.filter(shapes[detector.id] & pl.col("c").is_in(worth))
             if detector.costly:
-                # Per-value Python checks: a bounded number per column, pass rate extrapolated.
-                checked = checked.filter(pl.int_range(pl.len()).over("c") < MAX_CHECKS)
+                checked = self._costly_candidates(detector, checked, names)
             passed = detector.validate(checked["v"]).fill_null(False)
-            per_column = checked.with_columns(passed.alias("ok")).partition_by(
-                "c", as_dict=True, include_key=False)
-            for (i,), part in per_column.items():
-                ok = part["ok"]
-                valid_values = part["v"].filter(ok)
-                pass_rate = float(ok.mean() or 0.0)
+            per_column = checked.with_columns(passed.alias("ok")).group_by("c").agg(
+                pl.col("ok").sum().alias("passed"), pl.len().alias("checked"),
+                pl.col("v").filter(pl.col("ok")).alias("valid"))
+            for i, n_passed, n_checked, valid in per_column.iter_rows():
+                pass_rate = n_passed / n_checked
                 result[names[i]][detector.id] = _ValueEvidence(
-                    candidates=candidates[i][k], checked=len(part), pass_rate=pass_rate,
-                    valid_share=candidates[i][k] * pass_rate / sizes[i], valid=valid_values)
+                    candidates=candidates[i][k], checked=n_checked, pass_rate=pass_rate,
+                    valid_share=candidates[i][k] * pass_rate / sizes[i],
+                    valid=pl.Series("v", valid, dtype=pl.String))
         return result
+
+    @staticmethod
+    def _costly_candidates(detector: Detector, checked: pl.DataFrame,
+                           names: list[str]) -> pl.DataFrame:
+        """At most MAX_CHECKS candidates per column for a per-value Python check.
+
+        A first :data:`FIRST_CHECKS` settle the columns that clearly fail (a pass
+        rate under half, and no header for this detector); only the others get the
+        rest. The pass rate is then extrapolated to all candidates.
+        """
+        rank = pl.int_range(pl.len()).over("c")
+        first = checked.filter(rank < FIRST_CHECKS)
+        passed = detector.validate(first["v"]).fill_null(False)
+        rates = first.with_columns(passed.alias("ok")).group_by("c").agg(pl.col("ok").mean())
+        going_on = [i for i, rate in rates.iter_rows()
+                    if rate >= 0.5 or detector.headers in match_header(names[i])]
+        return checked.filter((rank < FIRST_CHECKS) | (pl.col("c").is_in(going_on)
+                                                       & (rank < MAX_CHECKS)))
 
     def _judge(self, name: str, values: pl.Series | None,
                evidence: dict[str, _ValueEvidence]) -> ColumnFinding:
         counts = self._counts[name]
-        base_evidence: dict[str, Any] = {"rows": counts.rows, "missing": counts.missing,
-                                         "empty": counts.empty}
+        base_evidence: dict[str, Any] = {"rows": counts.rows, "missing": counts.missing}
         if values is None:
             base_evidence["note"] = "surplus cells of too-long rows; not classified"
             return ColumnFinding(name, None, None, 0.0, False, base_evidence)
@@ -313,12 +347,16 @@ class TableDetector:
                 if found is None and not h:
                     continue
                 found = found or _ValueEvidence()
+                shape_ok = found.candidates >= detector.header_min_shape * n
+                if not ((detector.values_decide and not constant
+                         and found.valid_share >= detector.min_value_share)
+                        or (h > 0 and shape_ok and found.valid_share >= detector.header_min_share)):
+                    continue  # no plausibility can lift it to a claim: spare the test
                 plausibility = detector.plausible(found.valid, n) if len(found.valid) else 0.0
                 v = found.valid_share * plausibility
                 value_claim = (detector.values_decide and v >= detector.min_value_share
                                and not constant)
-                header_claim = (h > 0 and v >= detector.header_min_share
-                                and found.candidates >= detector.header_min_shape * n)
+                header_claim = h > 0 and shape_ok and v >= detector.header_min_share
                 if not (value_claim or header_claim):
                     continue
                 strength = _value_strength(v, detector.min_value_share)
@@ -335,6 +373,16 @@ class TableDetector:
                                  special))
         scores.sort(key=lambda s: (round(s.confidence, 6), s.detector.priority), reverse=True)
         return scores
+
+
+def _multiples(start: int, count: int, stride: int) -> int:
+    """How many of the indices start .. start+count-1 are multiples of ``stride``."""
+    offset = (-start) % stride
+    return 0 if offset >= count else (count - offset - 1) // stride + 1
+
+
+def _nonempty_counts(frame: pl.DataFrame) -> tuple[int, ...]:
+    return frame.select_seq((pl.all().str.len_bytes() > 0).sum()).row(0)
 
 
 def _needed_share(detector: Detector) -> float:

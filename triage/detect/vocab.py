@@ -54,7 +54,7 @@ def _plain_term(term: str) -> str:
 
 def matches(values: pl.Series, pattern: str) -> pl.Series:
     """Vectorised: which values, folded, contain a match of a :func:`words_pattern`."""
-    return pl.DataFrame({"v": values}).select(
+    return pl.DataFrame({"v": values}).select_seq(
         fold(pl.col("v")).str.contains(pattern).alias("m"))["m"]
 
 

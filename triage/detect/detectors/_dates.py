@@ -35,7 +35,7 @@ def parse_years(values: pl.Series) -> pl.Series:
         pl.from_epoch(digits, time_unit="s").dt.date())
     date = pl.coalesce([parsed, epoch])
     year = date.dt.year() + (date.dt.ordinal_day() - 1) / 366
-    return frame.select(year.alias("year"))["year"]
+    return frame.select_seq(year.alias("year"))["year"]
 
 
 def has_time(values: pl.Series) -> pl.Series:

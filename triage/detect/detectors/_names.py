@@ -13,7 +13,7 @@ TITLES = r"(?i)^(?:dr|docteur|doctor|doc|pr|prof|professeur|professor|m|mme|mlle
 
 def _folded_tokens(values: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"v": values})
-    return frame.select(
+    return frame.select_seq(
         fold(pl.col("v")).str.replace(TITLES, "").str.replace_all(r"[^a-z'\- ]", " ")
         .str.strip_chars().str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
         .alias("t"))["t"]

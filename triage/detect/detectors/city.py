@@ -29,7 +29,7 @@ class City(Detector):
         return col.str.contains(r"^\p{L}[\p{L}\s\-'.]{1,48}$")
 
     def validate(self, values: pl.Series) -> pl.Series:
-        folded = pl.DataFrame({"v": values}).select(fold(pl.col("v")).alias("f"))["f"]
+        folded = pl.DataFrame({"v": values}).select_seq(fold(pl.col("v")).alias("f"))["f"]
         return folded.is_in(word_list("cities").implode()) | values.str.contains(_COMMUNE_SHAPE)
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:

@@ -33,7 +33,7 @@ class MedicalProcedure(Detector):
                 | col.str.contains(r"^\d{4,5}$"))
 
     def validate(self, values: pl.Series) -> pl.Series:
-        codes = pl.DataFrame({"v": values}).select(
+        codes = pl.DataFrame({"v": values}).select_seq(
             fold(pl.col("v")).is_in(value_terms("analysis_codes")).alias("c"))["c"]
         return values.str.contains(_CCAM) | codes | matches(values, procedure_pattern())
 

@@ -12,6 +12,9 @@ import polars as pl
 
 from triage.detect.base import Detector
 
+#: Bare ten-digit values need a header to be phones.
+BARE_DIGITS_PLAUSIBILITY = 0.6
+
 #: Regions whose national formats are tried for numbers without a country code.
 NATIONAL_REGIONS = ("FR", "DE", "GB", "ES", "IT", "NL", "PT", "BE", "CH", "US")
 
@@ -39,6 +42,8 @@ class Phone(Detector):
     headers = "phone"
     priority = 60
     costly = True
+    # Generated and mistyped numbers fail libphonenumber's ranges now and then.
+    min_value_share = 0.7
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         digits = col.str.count_matches(r"\d")
@@ -51,7 +56,11 @@ class Phone(Detector):
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Phone numbers of many people differ; a code list repeats.
-        return min(1.0, valid.n_unique() / max(1.0, 0.3 * len(valid)))
+        distinct = min(1.0, valid.n_unique() / max(1.0, 0.3 * len(valid)))
+        # Written numbers carry a "+", a trunk 0 or separators; ten bare digits are as
+        # likely an identifier that happens to fit North American numbering.
+        bare = float(valid.str.contains(r"^[1-9]\d{9}$").mean() or 0.0)
+        return distinct * (BARE_DIGITS_PLAUSIBILITY if bare >= 0.8 else 1.0)
 
 
 DETECTOR = Phone()

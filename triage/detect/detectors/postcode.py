@@ -1,8 +1,9 @@
 """Postal codes: 5 digits (FR, DE, US, ES, IT), UK, NL (1234 AB), PT (1234-567), ZIP+4.
 
 Five bare digits are also quantities or codes: values alone decide only when the
-column has a distinctly postal shape, or repeats its five-digit values the way the
-postcodes of people living in the same places do; otherwise the header must say so.
+column has a distinctly postal shape, or its five-digit values keep leading zeros,
+end in 0 the French way, or repeat the way neighbours' postcodes do; otherwise the
+header must say so.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ class Postcode(Detector):
         digits = valid.filter(valid.str.contains(r"^\d{5}$"))
         if len(digits) == 0:
             return 0.5
-        # Residents share postcodes: a postcode column repeats, a column of counts
-        # or amounts of five digits mostly does not.
+        # Counts and amounts vary in width and drop leading zeros; postcodes keep five
+        # digits, start with 0 in whole regions (Saxony, New England), mostly end in 0
+        # in France (56000, 27200), and repeat among neighbours.
+        leading_zero = float(digits.str.starts_with("0").mean() or 0.0)
+        french = float(digits.str.ends_with("0").mean() or 0.0)
         repeated = digits.n_unique() <= 0.7 * len(digits)
-        return 1.0 if repeated else 0.5
-
+        return 1.0 if leading_zero >= 0.02 or french >= 0.5 or repeated else 0.5
 
 DETECTOR = Postcode()
