@@ -52,9 +52,17 @@ class Chunk:
         return self._memo[key]
 
     def event_day(self) -> np.ndarray:
+        """The day of the row's event, never before the person was born."""
         span = self.spec["events"]
         lo, hi = day_number(span["start"]), day_number(span["end"])
-        return self.memo("event_day", lambda: self.rng.integers(lo, hi + 1, self.n))
+
+        def draw() -> np.ndarray:
+            first = np.full(self.n, lo, dtype=np.int64)
+            if self.people.count:
+                first = np.clip(self.people.birth_day(self.pid), lo, hi)
+            return first + (self.rng.random(self.n) * (hi - first + 1)).astype(np.int64)
+
+        return self.memo("event_day", draw)
 
     def event_seconds(self) -> np.ndarray:
         # Office hours for lab visits and bookings, any time for web events.

@@ -336,3 +336,12 @@ def test_categories_match_the_taxonomy():
     for name in SCENARIOS:
         used = {c["category"] for c in synthetic.load(name)["columns"] if c.get("category")}
         assert used <= taxonomy, name
+
+
+def test_no_event_before_birth(dumps):
+    frame, _, _ = dumps["megabus"]
+    born = frame["DT_NAISS"].str.to_date("%d/%m/%Y")
+    visited = frame["DATE_PRELEVEMENT"].str.to_date("%d/%m/%Y")
+    assert (visited >= born).all()
+    ages = frame["AGE"].cast(pl.Int64)
+    assert ages.min() >= 0 and ages.max() <= 96
