@@ -145,3 +145,13 @@ def test_digests_ending_in_zero_bytes_are_found(tmp_path):
         digest = hi.to_bytes(8, "big") + lo.to_bytes(8, "big")
         assert index.lookup_digest(digest), digest.hex()
     assert not index.lookup_digest(bytes(16))
+
+
+def test_preloaded_and_on_disk_lookups_agree(index, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    on_disk, in_memory = LookupIndex(index, key), LookupIndex(index, key, preload=True)
+    probes = [("email", f"patient{i}@example.fr") for i in range(0, 260, 7)]
+    probes += [("phone", "06 00 00 00 05"), ("phone", CANARY_PHONE), ("email", "x@y.fr")]
+    for kind, value in probes:
+        assert on_disk.lookup(kind, value) == in_memory.lookup(kind, value)

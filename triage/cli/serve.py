@@ -23,14 +23,17 @@ from triage.identity.service import serve
 @click.option("--min-latency-ms", default=3.0, show_default=True, type=float,
               help="Every lookup answer takes at least this long, hit or miss.")
 @click.option("--region", help="Default phone region (default: the index's).")
+@click.option("--preload/--no-preload", default=True, show_default=True,
+              help="Hold the index in memory (~36 bytes per identifier) for fast lookups; "
+                   "--no-preload reads one row group per lookup instead.")
 def command(index: str, key_file: str | None, host: str, port: int, rate: float, burst: int,
-            min_latency_ms: float, region: str | None) -> None:
+            min_latency_ms: float, region: str | None, preload: bool) -> None:
     """Serve lookups over HTTP: POST /v1/lookup, GET /health, GET /openapi.json.
 
     Identifiers are accepted only in POST bodies and never logged (no access
     log). Each client is rate-limited (429 with Retry-After).
     """
-    lookup_index = LookupIndex(index, load_hmac_key(key_file), region=region)
+    lookup_index = LookupIndex(index, load_hmac_key(key_file), region=region, preload=preload)
     click.echo(f"serving {len(lookup_index.manifest['leaks'])} leak(s) on http://{host}:{port} "
                f"(key id {lookup_index.manifest['key_id']})", err=True)
     serve(lookup_index, host, port, rate=rate, burst=burst, min_latency=min_latency_ms / 1000)
