@@ -446,16 +446,17 @@ def ethnicity(c: Chunk) -> pl.Series:
 @generator("ip_address", "person")
 def ip_address(c: Chunk, v6_share: float = 0.3) -> pl.Series:
     seed = c.people.seed
-    v4 = bijection(c.pid, seed, "ipv4", 2**31)
-    octets = [_str(v4 >> s & 255) for s in (23, 15, 7)]
+    # Distinct low 24 bits per person, under first octets of public consumer ISP ranges.
+    v4 = bijection(c.pid, seed, "ipv4", 2**24)
+    first = np.array([24, 47, 50, 67, 68, 71, 73, 76, 98, 99, 107, 108, 174])
     v4_text = _cat(
-        _str(11 + (v4 >> 31) % 180 + below(c.pid, salt_of(seed, "net"), 40)),
+        _str(first[below(c.pid, salt_of(seed, "net"), len(first))]),
         ".",
-        octets[0],
+        _str(v4 >> 16 & 255),
         ".",
-        octets[1],
+        _str(v4 >> 8 & 255),
         ".",
-        _str(1 + (v4 & 127) * 2 % 254),
+        _str(v4 & 255),
     )
     groups = [
         _hex(below(c.pid, salt_of(seed, f"v6{i}"), 65536))
@@ -463,10 +464,9 @@ def ip_address(c: Chunk, v6_share: float = 0.3) -> pl.Series:
         .replace("", "0")
         for i in range(4)
     ]
+    # 2601::/16 is a large US consumer ISP's allocation.
     v6_text = _cat(
-        "2a01:cb",
-        _zfill(below(c.pid, salt_of(seed, "v6net"), 100), 2),
-        ":",
+        "2601:",
         groups[0],
         ":",
         groups[1],

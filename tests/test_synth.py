@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import tomllib
 from pathlib import Path
@@ -175,7 +176,9 @@ def test_other_identifier_checks(dumps):
     assert de["Versichertennummer"].str.contains(r"^[A-Z]\d{9}$").all()
     pixel, _, _ = dumps["pixel_events"]
     assert pixel["hashed_email"].drop_nulls().str.contains(r"^[0-9a-f]{64}$").all()
-    assert pixel["ip_address"].str.contains(r"^\d+\.\d+\.\d+\.\d+$|:").all()
+    addresses = [ipaddress.ip_address(v) for v in pixel["ip_address"]]
+    assert {a.version for a in addresses} == {4, 6}
+    assert not any(a.is_private or a.is_reserved for a in addresses)
     assert pixel["page_url"].str.contains(r"\?q=").any()
 
 
