@@ -1,9 +1,11 @@
 """People, not rows: identifiers seen together in a row belong to one person.
 
 Union-find over digests, vectorised with numpy (min-label hooking plus pointer
-jumping), so linking millions of identifiers costs a few array passes rather
-than a Python call per row. Rows are first reduced to distinct identifier
-tuples by the collector, so the graph has one edge per identifier in a tuple.
+jumping), so linking millions of identifiers costs a few array passes per round
+rather than a Python call per row. Rows are first reduced to distinct identifier
+tuples by the collector, so the graph has about one edge per identifier.
+(SciPy's compiled connected components was measured too: no faster here, once
+the sparse matrix is built.)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
     right = np.asarray(right, dtype=np.int64)
     while len(left):
         root_l, root_r = parent[left], parent[right]
-        apart = root_l != root_r
+        apart = root_l != root_r  # also drops self-loops and edges already inside a component
         if not apart.any():
             break
         left, right = left[apart], right[apart]
