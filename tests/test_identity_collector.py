@@ -149,3 +149,14 @@ def test_digests_sharing_their_first_64_bits_stay_apart():
     first, numbers = _number_distinct(hi, lo)
     assert numbers.tolist() == [1, 2, 0, 1]
     assert [(int(hi[i]), int(lo[i])) for i in first] == [(3, 9), (5, 1), (5, 2)]
+
+
+def test_native_union_find_equals_numpy():
+    from triage.identity.digest import native_kernel
+    if native_kernel() is None:
+        pytest.skip("no C compiler here")
+    rng = np.random.default_rng(4)
+    for nodes, edges in ((1, 0), (10, 3), (1000, 900), (50_000, 60_000)):
+        left, right = rng.integers(0, nodes, edges), rng.integers(0, nodes, edges)
+        assert np.array_equal(connected_components(nodes, left, right),
+                              connected_components(nodes, left, right, native=False))

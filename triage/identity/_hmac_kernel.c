@@ -169,3 +169,26 @@ void triage_sha256_block_state(const uint8_t block[64], uint32_t state[8]) {
     memcpy(state, IV, 32);
     compress_portable(state, block);
 }
+
+/* Union-find for triage.identity.people: link left[i]-right[i], then leave in
+ * parent[] the smallest node id of each component. Roots are always the smaller
+ * id (so parent[x] <= x throughout), which makes one final ascending pass enough
+ * to point every node at its root. Same result as the numpy version. */
+static int64_t find_root(int64_t *parent, int64_t x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]]; /* path halving */
+        x = parent[x];
+    }
+    return x;
+}
+
+void triage_union_find(int64_t n_nodes, const int64_t *left, const int64_t *right,
+                       int64_t n_edges, int64_t *parent) {
+    for (int64_t i = 0; i < n_nodes; i++) parent[i] = i;
+    for (int64_t e = 0; e < n_edges; e++) {
+        int64_t a = find_root(parent, left[e]), b = find_root(parent, right[e]);
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
+    }
+    for (int64_t i = 0; i < n_nodes; i++) parent[i] = parent[parent[i]];
+}

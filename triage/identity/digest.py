@@ -87,6 +87,9 @@ def native_kernel() -> ctypes.CDLL | None:
     lib.triage_sha256_block_state.restype = None
     lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     lib.triage_hmac_uses_shani.restype = ctypes.c_int
+    lib.triage_union_find.restype = None
+    lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_int64, ctypes.c_void_p]
     return lib
 
 
