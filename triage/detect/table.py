@@ -131,8 +131,11 @@ class TableDetector:
         part = batch[pl.arange(offset, height, self._stride, dtype=pl.UInt32, eager=True)]
         self._parts.append(part)
         self._sampled += part.height
-        for name, filled in zip(part.columns, _nonempty_counts(part), strict=True):
-            self._nonempty[name] += filled
+        # Only columns still short of values need counting (decimation recounts all).
+        short = [name for name in part.columns if self._nonempty[name] < MIN_VALUES]
+        if short:
+            for name, filled in zip(short, _nonempty_counts(part.select(short)), strict=True):
+                self._nonempty[name] += filled
 
     def _decimate(self) -> None:
         """Double the stride: keep the sampled rows whose index is a multiple of it."""
@@ -231,6 +234,7 @@ class TableDetector:
         return [self._judge(name, values.get(name), evidence.get(name, {})) for name in names]
 
     def _values(self, name: str, sample: pl.DataFrame) -> pl.Series:
+        # (``_nonempty`` is a lower bound once a column has MIN_VALUES: enough to decide.)
         """The non-empty values evidence is computed on, whitespace-stripped, ≤ MAX_VALUES."""
         pieces = []
         if name in sample.columns:

@@ -7,6 +7,8 @@ import polars as pl
 from triage.detect.base import Detector
 
 MAX_AGE = 120
+#: Share of the five most common values above which numbers are codes, not ages.
+MAX_TOP5_SHARE = 0.5
 
 
 class Age(Detector):
@@ -29,9 +31,11 @@ class Age(Detector):
         leading_zero = float(valid.str.contains(r"^0\d").mean() or 0.0)
         if leading_zero > 0.05:
             return 0.0  # codes, not ages
-        # A population's ages: many distinct values, some adults, a middle-aged median.
+        # A population's ages: many distinct values, none dominant, some adults, a
+        # middle-aged median. Codes (départements, categories) concentrate on a few.
+        top5 = float(numbers.value_counts(sort=True)["count"].head(5).sum()) / len(numbers)
         if distinct >= min(15, max(3, sample_size // 10)) and (numbers.max() or 0) >= 40 \
-                and 15 <= median <= 80:
+                and 15 <= median <= 80 and top5 <= MAX_TOP5_SHARE:
             return 1.0
         return 0.4
 

@@ -24,7 +24,7 @@ class FrFiness(Detector):
     headers = "fr_finess"
     priority = 75
     costly = True
-    min_value_share = 0.9
+    min_value_share = 0.8
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         # département 01-95, 2A/2B or overseas 97x, then a category digit.

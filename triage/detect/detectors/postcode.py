@@ -16,6 +16,10 @@ _DISTINCT = (r"^(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[1-9]\d{3} ?[A-Za-z
              r"|\d{5}-\d{4})$")
 
 
+#: Distinct share under which five-digit values repeat like neighbours' postcodes.
+REPEATED = 0.85
+
+
 class Postcode(Detector):
     id = "postcode"
     category = "postcode"
@@ -37,7 +41,7 @@ class Postcode(Detector):
         # in France (56000, 27200), and repeat among neighbours.
         leading_zero = float(digits.str.starts_with("0").mean() or 0.0)
         french = float(digits.str.ends_with("0").mean() or 0.0)
-        repeated = digits.n_unique() <= 0.7 * len(digits)
+        repeated = digits.n_unique() <= REPEATED * len(digits)
         return 1.0 if leading_zero >= 0.02 or french >= 0.5 or repeated else 0.5
 
 DETECTOR = Postcode()

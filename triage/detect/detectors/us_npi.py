@@ -22,7 +22,7 @@ class UsNpi(Detector):
     headers = "us_npi"
     priority = 85
     costly = True
-    min_value_share = 0.9
+    min_value_share = 0.8
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^[12]\d{9}$")
