@@ -46,6 +46,9 @@ class Detector:
     #: shape (:meth:`prefilter`); what matters for lexicon-based detectors, whose
     #: word lists can never be complete (a ``ville`` column of small communes).
     header_min_shape: ClassVar[float] = 0.3
+    #: Weight of this detector's value evidence: below 1 for catch-all shapes (record
+    #: keys) that any specific detector with a check should beat.
+    value_weight: ClassVar[float] = 1.0
     #: Tie-break between equal scores: the more specific check wins.
     priority: ClassVar[int] = 50
     #: True when :meth:`validate` loops in Python (python-stdnum, phonenumbers): the

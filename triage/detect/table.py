@@ -363,7 +363,7 @@ class TableDetector:
                 header_claim = h > 0 and shape_ok and v >= detector.header_min_share
                 if not (value_claim or header_claim):
                     continue
-                strength = _value_strength(v, detector.min_value_share)
+                strength = _value_strength(v, detector.min_value_share) * detector.value_weight
                 confidence = 1 - (1 - HEADER_WEIGHT * h) * (1 - VALUE_WEIGHT * strength)
                 extra = detector.evidence(found.valid)
                 special = detector.special_category(found.valid)

@@ -24,6 +24,7 @@ class RecordId(Detector):
     priority = 15
     min_value_share = 0.9
     header_min_share = 0.0
+    value_weight = 0.75
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:#]{0,63}$") & col.str.contains(r"\d")
