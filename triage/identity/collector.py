@@ -371,18 +371,20 @@ class IdentityCollector:
             empty = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
                                          "person": pl.UInt64})
             return _Resolved(empty, 0, {})
-        n_tuples, width = tuples.height, len(slots)
-        present = np.stack([tuples[_hi(s)].is_not_null().to_numpy() for s, _ in slots], axis=1)
-        his = np.stack([tuples[_hi(s)].fill_null(0).to_numpy() for s, _ in slots], axis=1)
-        los = np.stack([tuples[_lo(s)].fill_null(0).to_numpy() for s, _ in slots], axis=1)
-        flat = present.ravel()  # row-major: memberships come out grouped by tuple
-        member_hi, member_lo = his.ravel()[flat], los.ravel()[flat]
-        member_slot = np.tile(np.arange(width), n_tuples)[flat]
-        member_tuple = np.repeat(np.arange(n_tuples), width)[flat]
+        n_tuples = tuples.height
+        # Memberships slot by slot: the digest halves of every identifier present, and its tuple.
+        rows_of = [np.flatnonzero(tuples[_hi(s)].is_not_null().to_numpy()) for s, _ in slots]
+        member_hi = np.concatenate([tuples[_hi(s)].drop_nulls().to_numpy() for s, _ in slots])
+        member_lo = np.concatenate([tuples[_lo(s)].drop_nulls().to_numpy() for s, _ in slots])
+        member_slot = np.repeat(np.arange(len(slots)), [len(rows) for rows in rows_of])
+        member_tuple = np.concatenate(rows_of)
         first, node_of = _number_distinct(member_hi, member_lo)
         # Star edges: each tuple's smallest node to each of its nodes.
-        starts = np.flatnonzero(np.r_[True, member_tuple[1:] != member_tuple[:-1]])
-        anchor = np.minimum.reduceat(node_of, starts)
+        anchor = np.full(n_tuples, np.iinfo(np.int64).max, dtype=np.int64)
+        start = 0
+        for rows in rows_of:
+            anchor[rows] = np.minimum(anchor[rows], node_of[start:start + len(rows)])
+            start += len(rows)
         root = connected_components(len(first), anchor[member_tuple], node_of)
         # People numbered 0..P-1 in the order of their root node: O(nodes), no sort.
         is_root = root == np.arange(len(root))

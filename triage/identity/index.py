@@ -136,9 +136,10 @@ def write_leak_files(folder: Path, entries: pl.DataFrame) -> dict[str, Any]:
     table = _arrow_table(entries)
     folder.mkdir(parents=True)
     path = folder / IDENTIFIERS_FILE
-    # The digests are random bytes: compression cannot shrink them, so only the
-    # repetitive columns are dictionary-encoded and compressed.
-    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression="zstd",
+    # The digests are random bytes: compressing them would only cost time, so only
+    # the other, repetitive columns are dictionary-encoded and compressed.
+    compression = {name: "zstd" for name in ARROW_SCHEMA.names} | {"digest": "none"}
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression=compression,
                    use_dictionary=["kind", "categories", "first_seen", "last_seen"],
                    write_statistics=False, store_schema=False)
     starts = digests_of(entries)[::ROW_GROUP_ROWS]
