@@ -24,10 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness import dump  # noqa: E402
+from harness import dump
 
-from triage.detect import TableDetector  # noqa: E402
-from triage.pipeline import run  # noqa: E402
+from triage.detect import TableDetector
+from triage.pipeline import run
 
 TARGET = 0.15
 

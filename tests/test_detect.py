@@ -345,7 +345,7 @@ def test_sample_stays_bounded_over_many_batches() -> None:
     for _ in range(10):
         det.update(batch)
     assert det.rows == 20_000
-    assert det._sampled <= 2 * 2048  # noqa: SLF001 - the bound is the point of the test
+    assert det._sampled <= 2 * 2048
     assert _categories(det.finish())["C01"] == "national_id"
 
 

@@ -10,8 +10,8 @@ from triage.detect.evaluate import Evaluation, evaluate
 
 
 def _render(result: Evaluation) -> str:
-    lines = [f"{'category':<22} {'precision':>9} {'recall':>7} {'f1':>6} {'tp':>4} {'fp':>4} "
-             f"{'fn':>4}"]
+    lines = [(f"{'category':<22} {'precision':>9} {'recall':>7} {'f1':>6} {'tp':>4} {'fp':>4} "
+              f"{'fn':>4}")]
     for name, s in sorted(result.categories.items()):
         lines.append(f"{name:<22} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} "
                      f"{s.tp:>4} {s.fp:>4} {s.fn:>4}")

@@ -21,10 +21,11 @@ from pathlib import Path
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 
 #: Words dropped before matching: articles and prepositions of the 7 languages.
-STOP_WORDS = frozenset(
-    "de du des d la le l les of the a an der die das dem den von vom del di dei da do dos das "
-    "van het een y et and und e en".split()
-)
+STOP_WORDS = frozenset({
+    "de", "du", "des", "d", "la", "le", "l", "les", "of", "the", "a", "an", "der", "die", "das",
+    "dem", "den", "von", "vom", "del", "di", "dei", "da", "do", "dos", "van", "het", "een", "y",
+    "et", "and", "und", "e", "en",
+})
 #: Shortest lexicon entry, in letters, that may match inside a compound word.
 MIN_COMPOUND = 7
 #: Score of a key that matched, but less well than the best key.

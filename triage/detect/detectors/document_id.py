@@ -10,7 +10,6 @@ import polars as pl
 
 from triage.detect.base import Detector
 
-
 #: Below the value-only threshold, above the header one: a header must confirm.
 UNKNOWN_SCHEME_PLAUSIBILITY = 0.5
 
