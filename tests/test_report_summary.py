@@ -404,3 +404,13 @@ def test_write_summary_needs_a_recipient_or_an_explicit_plaintext(tmp_path: Path
     both = write_summary(lab_summary, tmp_path / "both", [recipient], plaintext=True)
     assert [p.name for p in both] == ["summary.json.age", "summary.json", "summary.html.age",
                                       "summary.html", "summary.md.age", "summary.md"]
+
+
+def test_long_breakdowns_chart_the_largest_and_fold_the_rest() -> None:
+    facts = lab_file_facts()
+    facts["geography"] = {"fr_departement_nir": {f"{n:02d}": 1000 + n for n in range(1, 31)}}
+    page = render_html(build_summary(facts))
+    folded = page[page.index("<details>"):page.index("</details>")]
+    assert "All 30 regions" in folded and "01 Ain" in folded and "30 Gard" in folded
+    chart = page[page.index("département of birth"):page.index("<details>")]
+    assert chart.count('class="fill"') == 12 and "30 Gard" in chart and "01 Ain" not in chart

@@ -200,6 +200,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .suppressed { fill: #9aa3b5; }
 .formula { font-size: 1.05rem; background: var(--track); border-radius: 8px; padding: 8px 12px; }
 .hints li { margin-bottom: .5em; }
+details { margin: 4px 0 8px; }
+summary { cursor: pointer; color: var(--bar); }
 .muted { color: var(--muted); }
 code { font-size: .8rem; word-break: break-all; }
 @media (max-width: 520px) {
@@ -297,6 +299,25 @@ def _table(header: list[tuple[str, bool]], rows: list[list[str]], css: str = "")
             f'<tbody>{body}</tbody></table></div>')
 
 
+#: Regions drawn as bars; a breakdown with more (births cover ~100 départements) lists
+#: them all in a table folded under the chart.
+CHART_REGIONS = 12
+
+
+def _region_section(view: str, breakdown: dict[str, Any]) -> str:
+    cells = breakdown["cells"]
+    rows = [(_region_label(view, c["key"]), c["count"], False) for c in cells]
+    html_parts = [f"<h3>{_e(GEOGRAPHY_VIEWS[view])}</h3>",
+                  _bar_chart(rows[:CHART_REGIONS], GEOGRAPHY_VIEWS[view])]
+    if len(rows) > CHART_REGIONS:
+        table = _table([("Region", False), ("People", True)],
+                       [[_e(label), _e(_count(count))] for label, count, _ in rows])
+        html_parts.append(f"<details><summary>All {len(rows)} regions (the chart shows the "
+                          f"{CHART_REGIONS} largest)</summary>{table}</details>")
+    html_parts.append(f'<p class="total">Total of the cells: {_e(_count(breakdown["total"]))}</p>')
+    return "".join(html_parts)
+
+
 def render_html(summary: dict[str, Any]) -> str:
     """The summary as one self-contained, responsive HTML page."""
     leak, people, severity = summary["leak"], summary["people"], summary["severity"]
@@ -341,13 +362,9 @@ def render_html(summary: dict[str, Any]) -> str:
             [(_category_label(c["key"]), c["count"], False) for c in people["by_identifier_kind"]],
             "People per identifier kind")
 
-    geography = "".join(
-        f"<h3>{_e(GEOGRAPHY_VIEWS[view])}</h3>"
-        + _bar_chart([(_region_label(view, c["key"]), c["count"], False) for c in b["cells"]],
-                     GEOGRAPHY_VIEWS[view])
-        + f'<p class="total">Total of the cells: {_e(_count(b["total"]))}</p>'
-        for view, b in summary["geography"].items()
-    ) or '<p class="muted">No location data found.</p>'
+    geography = "".join(_region_section(view, breakdown)
+                        for view, breakdown in summary["geography"].items()
+                        ) or '<p class="muted">No location data found.</p>'
 
     by_month = summary["time"]["by_month"]
     busiest = max((c["count"] for c in by_month["cells"] if isinstance(c["count"], int)), default=0)
