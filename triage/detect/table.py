@@ -30,6 +30,9 @@ SAMPLE_ROWS = 2048
 MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
 MAX_CHECKS = 64
+#: The provisional verdict (after batch 1, to pick the columns to hash) is a quick
+#: look: this many values per column, a quarter of the checks.
+PROVISIONAL_VALUES = 128
 #: Candidates checked first; a column failing most of them is not checked further.
 FIRST_CHECKS = 16
 #: A column with fewer non-empty sampled values than this is topped up from batches.
@@ -219,23 +222,29 @@ class TableDetector:
     # -- verdicts -----------------------------------------------------------------
 
     def provisional(self) -> dict[str, ColumnFinding]:
-        """Verdicts after the batches seen so far (the pipeline asks after batch 1)."""
-        return {finding.name: finding for finding in self._judge_all()}
+        """Verdicts after the batches seen so far (the pipeline asks after batch 1).
+
+        A quicker look than :meth:`finish` (fewer values, fewer checks): it only has
+        to pick the columns whose values are hashed while the pass runs.
+        """
+        findings = self._judge_all(PROVISIONAL_VALUES, MAX_CHECKS // 4)
+        return {finding.name: finding for finding in findings}
 
     def finish(self) -> list[ColumnFinding]:
         """Final verdicts, one per column, in the order columns were first met."""
-        return self._judge_all()
+        return self._judge_all(MAX_VALUES, MAX_CHECKS)
 
-    def _judge_all(self) -> list[ColumnFinding]:
+    def _judge_all(self, max_values: int, max_checks: int) -> list[ColumnFinding]:
         sample = self._sample_frame()
         names = list(self._counts)
-        values = {name: self._values(name, sample) for name in names if name != EXTRA_COLUMN}
-        evidence = self._value_evidence_all(values)
+        values = {name: self._values(name, sample, max_values)
+                  for name in names if name != EXTRA_COLUMN}
+        evidence = self._value_evidence_all(values, max_checks)
         return [self._judge(name, values.get(name), evidence.get(name, {})) for name in names]
 
-    def _values(self, name: str, sample: pl.DataFrame) -> pl.Series:
+    def _values(self, name: str, sample: pl.DataFrame, max_values: int) -> pl.Series:
         # (``_nonempty`` is a lower bound once a column has MIN_VALUES: enough to decide.)
-        """The non-empty values evidence is computed on, whitespace-stripped, ≤ MAX_VALUES."""
+        """The non-empty values evidence is computed on, whitespace-stripped, ≤ max_values."""
         pieces = []
         if name in sample.columns:
             pieces.append(sample[name])
@@ -245,11 +254,11 @@ class TableDetector:
             return pl.Series("v", [], dtype=pl.String)
         values = pl.concat(pieces).str.strip_chars()
         values = values.filter(values.is_not_null() & (values.str.len_bytes() > 0))
-        if len(values) > MAX_VALUES:
-            values = values.gather_every(-(-len(values) // MAX_VALUES))
+        if len(values) > max_values:
+            values = values.gather_every(-(-len(values) // max_values))
         return values.rename("v")
 
-    def _value_evidence_all(self, values: dict[str, pl.Series]
+    def _value_evidence_all(self, values: dict[str, pl.Series], max_checks: int
                             ) -> dict[str, dict[str, _ValueEvidence]]:
         """Prefilter and validate every column's values at once, detector by detector.
 
@@ -280,7 +289,7 @@ class TableDetector:
                 continue
             checked = long.filter(shapes[detector.id] & pl.col("c").is_in(worth))
             if detector.costly:
-                checked = self._costly_candidates(detector, checked, names)
+                checked = self._costly_candidates(detector, checked, names, max_checks)
             passed = detector.validate(checked["v"]).fill_null(False)
             per_column = checked.with_columns(passed.alias("ok")).group_by("c").agg(
                 pl.col("ok").sum().alias("passed"), pl.len().alias("checked"),
@@ -294,22 +303,24 @@ class TableDetector:
         return result
 
     @staticmethod
-    def _costly_candidates(detector: Detector, checked: pl.DataFrame,
-                           names: list[str]) -> pl.DataFrame:
-        """At most MAX_CHECKS candidates per column for a per-value Python check.
+    def _costly_candidates(detector: Detector, checked: pl.DataFrame, names: list[str],
+                           max_checks: int) -> pl.DataFrame:
+        """At most ``max_checks`` candidates per column for a per-value Python check.
 
         A first :data:`FIRST_CHECKS` settle the columns that clearly fail (a pass
         rate under half, and no header for this detector); only the others get the
         rest. The pass rate is then extrapolated to all candidates.
         """
         rank = pl.int_range(pl.len()).over("c")
+        if max_checks <= FIRST_CHECKS:
+            return checked.filter(rank < max_checks)
         first = checked.filter(rank < FIRST_CHECKS)
         passed = detector.validate(first["v"]).fill_null(False)
         rates = first.with_columns(passed.alias("ok")).group_by("c").agg(pl.col("ok").mean())
         going_on = [i for i, rate in rates.iter_rows()
                     if rate >= 0.5 or detector.headers in match_header(names[i])]
         return checked.filter((rank < FIRST_CHECKS) | (pl.col("c").is_in(going_on)
-                                                       & (rank < MAX_CHECKS)))
+                                                       & (rank < max_checks)))
 
     def _judge(self, name: str, values: pl.Series | None,
                evidence: dict[str, _ValueEvidence]) -> ColumnFinding:
