@@ -235,56 +235,70 @@ class TableDetector:
         return self._judge_all(MAX_VALUES, MAX_CHECKS)
 
     def _judge_all(self, max_values: int, max_checks: int) -> list[ColumnFinding]:
+        names = [name for name in self._counts if name != EXTRA_COLUMN]
+        long = self._long_values(names, max_values)
+        stats = {i: (n, distinct) for i, n, distinct in long.group_by("c").agg(
+            pl.len(), pl.col("v").n_unique()).iter_rows()}
+        evidence = self._value_evidence_all(long, names, stats, max_checks)
+        findings = []
+        for name in self._counts:
+            if name == EXTRA_COLUMN:
+                findings.append(self._unclassified(name))
+                continue
+            i = names.index(name)
+            n, distinct = stats.get(i, (0, 0))
+            findings.append(self._judge(name, n, n >= MIN_VALUES and distinct == 1,
+                                        evidence.get(i, {})))
+        return findings
+
+    def _long_values(self, names: list[str], max_values: int) -> pl.DataFrame:
+        """Every column's evidence values in one frame: ``c`` (column index), ``v``.
+
+        Non-empty, whitespace-stripped, at most ``max_values`` per column spread
+        evenly over the sample (plus the top-ups of sparse columns).
+        """
         sample = self._sample_frame()
-        names = list(self._counts)
-        values = {name: self._values(name, sample, max_values)
-                  for name in names if name != EXTRA_COLUMN}
-        evidence = self._value_evidence_all(values, max_checks)
-        return [self._judge(name, values.get(name), evidence.get(name, {})) for name in names]
+        parts = []
+        in_sample = [name for name in names if name in sample.columns]
+        if in_sample:
+            parts.append(sample.select(in_sample).unpivot(variable_name="name", value_name="v"))
+        for name in names:
+            if self._nonempty.get(name, 0) < MIN_VALUES and self._top_ups.get(name):
+                parts.append(pl.DataFrame({"name": name, "v": pl.concat(self._top_ups[name])}))
+        if not parts:
+            return pl.DataFrame(schema={"c": pl.UInt32, "v": pl.String})
+        count = pl.len().over("name")
+        rank = pl.int_range(pl.len()).over("name")
+        return (pl.concat(parts).lazy()
+                .with_columns(pl.col("v").str.strip_chars())
+                .filter(pl.col("v").str.len_bytes() > 0)
+                .filter(rank % ((count + max_values - 1) // max_values) == 0)
+                .select(pl.col("name").replace_strict(names, list(range(len(names))),
+                                                      return_dtype=pl.UInt32).alias("c"), "v")
+                .collect())
 
-    def _values(self, name: str, sample: pl.DataFrame, max_values: int) -> pl.Series:
-        # (``_nonempty`` is a lower bound once a column has MIN_VALUES: enough to decide.)
-        """The non-empty values evidence is computed on, whitespace-stripped, ≤ max_values."""
-        pieces = []
-        if name in sample.columns:
-            pieces.append(sample[name])
-        if self._nonempty.get(name, 0) < MIN_VALUES:
-            pieces.extend(self._top_ups.get(name, []))
-        if not pieces:
-            return pl.Series("v", [], dtype=pl.String)
-        values = pl.concat(pieces).str.strip_chars()
-        values = values.filter(values.is_not_null() & (values.str.len_bytes() > 0))
-        if len(values) > max_values:
-            values = values.gather_every(-(-len(values) // max_values))
-        return values.rename("v")
-
-    def _value_evidence_all(self, values: dict[str, pl.Series], max_checks: int
-                            ) -> dict[str, dict[str, _ValueEvidence]]:
+    def _value_evidence_all(self, long: pl.DataFrame, names: list[str],
+                            stats: dict[int, tuple[int, int]], max_checks: int
+                            ) -> dict[int, dict[str, _ValueEvidence]]:
         """Prefilter and validate every column's values at once, detector by detector.
 
-        All columns' values go into one long frame so that each detector's
+        All columns' values are in one long frame so that each detector's
         expressions (and their regular expressions) are built once per call, not
-        once per column: per-expression overhead, not per-value work, dominates
-        samples this small.
+        once per column: per-call overhead, not per-value work, dominates samples
+        this small.
         """
-        names = [name for name, series in values.items() if len(series)]
-        if not names:
+        if long.is_empty():
             return {}
-        long = pl.DataFrame({
-            "c": pl.Series([i for i, name in enumerate(names) for _ in range(len(values[name]))],
-                           dtype=pl.UInt32),
-            "v": pl.concat([values[name] for name in names]),
-        })
         shapes = long.select_seq(
             "c", *[d.prefilter(pl.col("v")).fill_null(False).alias(d.id) for d in self._detectors])
         candidates = {row[0]: row[1:] for row in shapes.group_by("c").agg(
             [pl.col(d.id).sum() for d in self._detectors]).iter_rows()}
-        sizes = [len(values[name]) for name in names]
-        result: dict[str, dict[str, _ValueEvidence]] = {name: {} for name in names}
+        result: dict[int, dict[str, _ValueEvidence]] = {i: {} for i in candidates}
         for k, detector in enumerate(self._detectors):
-            worth = [i for i, name in enumerate(names)
-                     if candidates[i][k] and (candidates[i][k] >= _needed_share(detector) * sizes[i]
-                                              or detector.headers in match_header(name))]
+            worth = [i for i in candidates
+                     if candidates[i][k] and (
+                         candidates[i][k] >= _needed_share(detector) * stats[i][0]
+                         or detector.headers in match_header(names[i]))]
             if not worth:
                 continue
             checked = long.filter(shapes[detector.id] & pl.col("c").is_in(worth))
@@ -296,9 +310,9 @@ class TableDetector:
                 pl.col("v").filter(pl.col("ok")).alias("valid"))
             for i, n_passed, n_checked, valid in per_column.iter_rows():
                 pass_rate = n_passed / n_checked
-                result[names[i]][detector.id] = _ValueEvidence(
+                result[i][detector.id] = _ValueEvidence(
                     candidates=candidates[i][k], checked=n_checked, pass_rate=pass_rate,
-                    valid_share=candidates[i][k] * pass_rate / sizes[i],
+                    valid_share=candidates[i][k] * pass_rate / stats[i][0],
                     valid=pl.Series("v", valid, dtype=pl.String))
         return result
 
@@ -322,17 +336,23 @@ class TableDetector:
         return checked.filter((rank < FIRST_CHECKS) | (pl.col("c").is_in(going_on)
                                                        & (rank < max_checks)))
 
-    def _judge(self, name: str, values: pl.Series | None,
+    def _unclassified(self, name: str) -> ColumnFinding:
+        counts = self._counts[name]
+        return ColumnFinding(name, None, None, 0.0, False, {
+            "rows": counts.rows, "missing": counts.missing,
+            "note": "surplus cells of too-long rows; not classified"})
+
+    def _judge(self, name: str, n: int, constant: bool,
                evidence: dict[str, _ValueEvidence]) -> ColumnFinding:
+        """The verdict on one column from ``n`` sampled values and their evidence.
+
+        ``constant``: one value repeated, which no value detector may type.
+        """
         counts = self._counts[name]
         base_evidence: dict[str, Any] = {"rows": counts.rows, "missing": counts.missing}
-        if values is None:
-            base_evidence["note"] = "surplus cells of too-long rows; not classified"
-            return ColumnFinding(name, None, None, 0.0, False, base_evidence)
         header = match_header(name)
-        constant = len(values) >= MIN_VALUES and values.n_unique() == 1
-        scores = self._score(len(values), header, evidence, constant)
-        base_evidence["sample_size"] = len(values)
+        scores = self._score(n, header, evidence, constant)
+        base_evidence["sample_size"] = n
         base_evidence["header"] = next(iter(header.values())).to_dict() if header else None
         if not scores or scores[0].confidence < MIN_CONFIDENCE:
             if scores:
