@@ -26,6 +26,8 @@ from triage.sources.base import EXTRA_COLUMN
 
 #: Rows kept in the systematic sample (between this and twice this).
 SAMPLE_ROWS = 2048
+#: Most rows one batch adds to the sample.
+BATCH_ROWS = 256
 #: Most non-empty values of one column that evidence is computed on.
 MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
@@ -126,7 +128,11 @@ class TableDetector:
     def _sample_rows_of(self, batch: pl.DataFrame) -> None:
         """Keep the batch's rows whose global index is a multiple of the stride."""
         height = batch.height
-        while self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS:
+        # The final sample keeps only multiples of the final stride: rows taken at a
+        # finer stride early on would be decimated away, so a batch gives at most
+        # BATCH_ROWS rows (what evidence uses per column anyway) and gathers stay cheap.
+        while (self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS
+               or _multiples(self._rows, height, self._stride) > BATCH_ROWS):
             self._decimate()
         offset = (-self._rows) % self._stride
         if offset >= height:
