@@ -32,7 +32,7 @@ class TextDialect:
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 or latin-1.
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (Windows Western).
 
     A sample that decodes as UTF-8, or whose undecodable bytes are rare beside
     valid multi-byte sequences, is UTF-8 (the bad bytes are then counted per
@@ -58,9 +58,10 @@ def sniff_encoding(sample: bytes) -> str:
     multibyte = sum(1 for ch in text if ord(ch) > 0x7F)
     if multibyte > 4 * errors:
         return "utf-8"
-    if any(0x80 <= b <= 0x9F for b in sample):
-        return "cp1252"
-    return "latin-1"
+    # cp1252 rather than latin-1 even when the sample has no 0x80-0x9F byte: real
+    # latin-1 text never uses those C1 controls, while a later "€" or "œ" would be
+    # garbled by latin-1. The five bytes cp1252 leaves undefined decode as latin-1.
+    return "cp1252"
 
 
 def decode_sample(sample: bytes, encoding: str) -> str:
