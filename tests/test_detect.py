@@ -9,6 +9,8 @@ import random
 import jsonschema
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum import luhn
 
 import triage.detect.detectors as detectors_pkg
@@ -98,6 +100,8 @@ VALID_INVALID = {
                    ["256.1.1.1", "1.2.3", "hello"]),
     "blood_type": (["O+", "AB-", "A Rh+", "B positif"], ["C+", "ABO", "positive"]),
     "icd10": (["E11", "B20", "C50.9", "F32.1"], ["U07", "1E11", "E1"]),
+    "snomed": (["22298006", "73211009", "195967001", "840539006"],
+               ["22298007", "22298016", "1234"]),
     "online_id": (["1a1e8c78-68c0-48d6-a701-931165639403", "fb.1.1567303608611.2000606317",
                    "GA1.2.1234567890.1609459200", "a" * 64],
                   ["not-an-id", "12345"]),
@@ -371,3 +375,40 @@ def test_no_raw_value_reaches_the_findings_document() -> None:
         for value in frame[column].head(50).to_list():
             assert value not in text
     jsonschema.validate(document, load_schema("findings.schema.json"))
+
+
+# -- merge law, property-based; several tables in one dump ---------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=120), gaps=st.integers(min_value=2, max_value=9))
+def test_merge_law_for_counts_on_any_split(cut: int, gaps: int) -> None:
+    frame = _frame(120, seed=gaps).with_columns(
+        pl.when(pl.int_range(pl.len()) % gaps == 0).then(None).otherwise(pl.col("C03"))
+        .alias("C03"))
+    one = TableDetector()
+    one.update(frame.head(cut))
+    one.update(frame.slice(cut))
+    left, right = TableDetector(), TableDetector()
+    left.update(frame.head(cut))
+    right.update(frame.slice(cut))
+    assert left.merge(right).counts() == one.counts()
+
+
+def test_each_table_of_an_archive_gets_its_own_findings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    from triage.detect.dump import detect_dump, dump_document
+
+    emails = "\n".join(f"{i};user{i}@example.org" for i in range(200))
+    phones = "\n".join(f"{i};06 12 34 {i % 90 + 10:02d} {i % 80 + 10:02d}" for i in range(200))
+    archive = tmp_path / "dump.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.csv", "id;contact\n" + emails + "\n")
+        zf.writestr("b.csv", "id;contact\n" + phones + "\n")
+    tables = detect_dump(archive)
+    assert len(tables) == 2
+    document = dump_document(archive, tables)
+    jsonschema.validate(document, load_schema("findings.schema.json"))
+    contact = {c["table"]: c["category"] for c in document["columns"] if c["name"] == "contact"}
+    assert sorted(contact.values()) == ["email", "phone"]

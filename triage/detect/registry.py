@@ -27,7 +27,7 @@ BUILTIN = [
     "first_name", "last_name", "full_name", "birth_date", "age", "sex", "ethnic_origin",
     "postal_address", "postcode", "city", "geolocation",
     # health
-    "blood_type", "icd10", "diagnosis", "medication", "lab_result", "medical_procedure",
+    "blood_type", "icd10", "snomed", "diagnosis", "medication", "lab_result", "medical_procedure",
     "health_note",
     # events and keys
     "event_date", "record_id",
