@@ -5,9 +5,9 @@ value: it keeps every ``stride``-th row of the whole stream (a systematic sample
 whose stride doubles whenever the sample outgrows :data:`SAMPLE_ROWS`, so it
 stays spread over the whole file in bounded memory), plus, for sparse columns,
 up to :data:`MAX_VALUES` non-empty values taken from the first batches that have
-any. Value evidence is a *share* of valid values, and a share measured on about
-a thousand values is within a few points of the share over millions, for a
-fraction of the cost (docs/detection.md). Counts (rows, missing) are exact.
+any. Value evidence is a *share* of valid values, and a share measured on a few
+hundred values is within a few points of the share over millions, for a fraction
+of the cost (docs/detection.md). Counts (rows, missing) are exact.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ class TableDetector:
     def update(self, batch: pl.DataFrame) -> None:
         """Consume one batch (all columns ``pl.String``).
 
-        Costs a null count (Arrow metadata), one row gather of a few dozen rows, and
-        one count over those rows: nothing that reads every value of the batch.
+        Costs a null count (Arrow metadata) and one gather of at most BATCH_ROWS rows;
+        only columns short of sampled values cost more (a count, a top-up): nothing
+        reads every value of the batch.
         """
         height = batch.height
         for name in batch.columns:
@@ -247,11 +248,12 @@ class TableDetector:
             pl.len(), pl.col("v").n_unique()).iter_rows()}
         evidence = self._value_evidence_all(long, names, stats, max_checks)
         findings = []
+        index = {name: i for i, name in enumerate(names)}
         for name in self._counts:
             if name == EXTRA_COLUMN:
                 findings.append(self._unclassified(name))
                 continue
-            i = names.index(name)
+            i = index[name]
             n, distinct = stats.get(i, (0, 0))
             findings.append(self._judge(name, n, n >= MIN_VALUES and distinct == 1,
                                         evidence.get(i, {})))
