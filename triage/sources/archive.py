@@ -155,7 +155,10 @@ def _zip_members(member: Member, walk: Walk) -> Iterator[Member]:
     try:
         archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except TriageError:
+        stream.close()
+        raise
+    except Exception:  # noqa: BLE001 - zipfile raises many types for a damaged directory
         stream.close()
         raise TriageError("corrupt zip archive", path=member.display_name) from None
     with archive, stream:
@@ -190,7 +193,7 @@ def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, walk: Walk,
         except RuntimeError:  # wrong password
             raise TriageError("zip member cannot be decrypted with the given password",
                               path=where) from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        except Exception:  # noqa: BLE001 - zipfile raises many types for a damaged header
             raise TriageError("corrupt zip archive", path=where) from None
 
     return open_member
@@ -288,9 +291,11 @@ _END = object()
 class _Pipe:
     """Bytes pushed by the 7z extraction thread, pulled by a reader: a bounded queue."""
 
-    def __init__(self, abort: threading.Event) -> None:
+    def __init__(self, abort: threading.Event, producing: Callable[[], bool], where: str) -> None:
         self.chunks: queue.Queue[object] = queue.Queue(maxsize=8)
         self.abort = abort
+        self._producing = producing
+        self._where = where
         self._pending = b""
         self._done = False
 
@@ -305,7 +310,12 @@ class _Pipe:
 
     def read(self, size: int = -1) -> bytes:
         while not self._pending and not self._done:
-            item = self.chunks.get()
+            try:
+                item = self.chunks.get(timeout=0.2)
+            except queue.Empty:
+                if self._producing() or not self.chunks.empty():
+                    continue
+                raise TriageError("corrupt 7z data", path=self._where) from None
             if item is _END:
                 self._done = True
             elif isinstance(item, BaseException):
@@ -379,7 +389,7 @@ def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
 
     class Factory(WriterFactory):
         def create(self, filename: str) -> Py7zIO:
-            pipe = _Pipe(abort)
+            pipe = _Pipe(abort, lambda: worker.is_alive(), where)
             while not abort.is_set():
                 try:
                     announced.put((filename, pipe), timeout=0.1)
@@ -410,7 +420,12 @@ def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
     worker.start()
     try:
         while True:
-            item = announced.get()
+            try:
+                item = announced.get(timeout=0.2)
+            except queue.Empty:
+                if worker.is_alive() or not announced.empty():
+                    continue
+                raise TriageError("corrupt 7z data", path=where) from None
             if item is _END:
                 return
             if isinstance(item, BaseException):

@@ -115,7 +115,7 @@ def _check_expansion(member: Member, options: ReadOptions) -> None:
     with member.open() as raw:
         try:
             archive = zipfile.ZipFile(raw)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        except Exception:  # noqa: BLE001 - zipfile raises many types for a damaged directory
             raise TriageError("corrupt workbook (bad zip container)",
                               path=member.display_name) from None
         with archive:
@@ -136,8 +136,9 @@ def _check_expansion(member: Member, options: ReadOptions) -> None:
                                 raise TriageError(
                                     "workbook part expands beyond the ratio limit: refused "
                                     "as a possible decompression bomb", path=member.display_name)
-                except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
-                        NotImplementedError):
+                except TriageError:
+                    raise
+                except Exception:  # noqa: BLE001 - zlib, CRC, encryption, unknown methods
                     raise TriageError("corrupt or encrypted workbook",
                                       path=member.display_name) from None
                 if info.filename.lower().startswith(_SHEET_PARTS) and \
