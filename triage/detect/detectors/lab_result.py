@@ -42,13 +42,15 @@ class LabResult(Detector):
                 | values.str.contains(_QUALITATIVE) | values.str.contains(_FLAG))
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
-        if float(valid.str.contains(_WITH_UNIT).mean() or 0) >= 0.5 \
+        # A lab unit says "result"; a bare "%" is as often a discount or a rate.
+        lab_units = valid.str.contains(_WITH_UNIT) & ~valid.str.contains(r"%$")
+        if float(lab_units.mean() or 0) >= 0.5 \
                 or float(valid.str.contains(_QUALITATIVE).mean() or 0) >= 0.5:
             return 1.0
         flags = valid.filter(valid.str.contains(_FLAG))
         if len(flags) >= 0.5 * len(valid):
             return 1.0 if "N" in set(flags.unique().to_list()) and flags.n_unique() <= 6 else 0.3
-        numbers = valid.filter(valid.str.contains(rf"{_NUMBER}$"))
+        numbers = valid.filter(valid.str.contains(rf"{_NUMBER}%?$")).str.strip_suffix("%")
         if len(numbers) == 0:
             return 0.3
         decimals = numbers.str.extract(r"[.,](\d+)$", 1).str.len_chars().fill_null(0)

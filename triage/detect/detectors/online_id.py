@@ -12,7 +12,9 @@ from triage.detect.base import Detector
 
 _SHAPES = [
     r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",  # UUID
-    r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9A-F]{64})$",  # md5/sha1/sha256 digests
+    # MD5 and SHA-256 digests, what advertisers take as hashed e-mails and phones
+    # (40-hex SHA-1 is left out: it is mostly commit and file hashes).
+    r"^(?:[0-9a-f]{32}|[0-9a-f]{64}|[0-9A-F]{64})$",
     r"^GA\d\.\d\.\d{5,10}\.\d{9,10}$",  # Google Analytics _ga cookie
     r"^fb\.\d\.\d{13}\.\d{5,20}$",  # Meta _fbp cookie
     r"^fb\.\d\.\d{13}\.[A-Za-z0-9_\-]{20,}$",  # Meta _fbc click id
