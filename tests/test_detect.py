@@ -412,3 +412,27 @@ def test_each_table_of_an_archive_gets_its_own_findings(tmp_path) -> None:  # ty
     jsonschema.validate(document, load_schema("findings.schema.json"))
     contact = {c["table"]: c["category"] for c in document["columns"] if c["name"] == "contact"}
     assert sorted(contact.values()) == ["email", "phone"]
+
+
+def test_non_personal_look_alikes_are_not_flagged() -> None:
+    from stdnum import ean
+
+    rng = random.Random(5)
+    n = 300
+    eans = [(p := f"{rng.randint(10 ** 11, 10 ** 12 - 1)}") + ean.calc_check_digit(p)
+            for _ in range(n)]
+    frame = pl.DataFrame({
+        "C1": eans,
+        "C2": [f"{rng.randint(1, 12)}.{rng.randint(0, 40)}.{rng.randint(0, 9)}.{rng.randint(0, 60)}"
+               for _ in range(n)],
+        "C3": [f"{rng.randint(0, 50)}%" for _ in range(n)],
+        "C4": [f"{rng.getrandbits(160):040x}" for _ in range(n)],  # commit hashes
+        "C5": [f"SKU-{rng.choice('ABCDEFGH')}{rng.choice('KLMNOP')}-{rng.randint(10000, 99999)}"
+               for _ in range(n)],
+        "C6": [f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}" for _ in range(n)],
+        "C7": [rng.choice(["true", "false"]) for _ in range(n)],
+        "C8": ["FRANCE"] * n,
+    })
+    det = TableDetector()
+    det.update(frame)
+    assert {f.name: f.category for f in det.finish()} == dict.fromkeys(frame.columns)
