@@ -33,8 +33,8 @@ class ColumnFinding:
 
 
 def findings_document(path: str, findings: Iterable[ColumnFinding], *,
-                      table: str | None = None) -> dict[str, Any]:
-    """The findings.json shape: ``{"file", "columns": [...]}``.
+                      table: str | None = None, rows: int | None = None) -> dict[str, Any]:
+    """The findings.json shape: ``{"file", "columns": [...]}`` (and ``rows`` if given).
 
     ``table`` names the source (archive member) the columns belong to; each column
     then carries it, so the columns of several tables can share one document.
@@ -45,4 +45,8 @@ def findings_document(path: str, findings: Iterable[ColumnFinding], *,
         if table is not None:
             column = {"table": table, **column}
         columns.append(column)
-    return {"file": str(path), "columns": columns}
+    document: dict[str, Any] = {"file": str(path)}
+    if rows is not None:
+        document["rows"] = rows
+    document["columns"] = columns
+    return document
