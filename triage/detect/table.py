@@ -32,9 +32,6 @@ BATCH_ROWS = 256
 MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
 MAX_CHECKS = 64
-#: The provisional verdict (after batch 1, to pick the columns to hash) is a quick
-#: look: this many values per column, a quarter of the checks.
-PROVISIONAL_VALUES = 128
 #: Candidates checked first; a column failing most of them is not checked further.
 FIRST_CHECKS = 16
 #: A column with fewer non-empty sampled values than this is topped up from batches.
@@ -231,11 +228,10 @@ class TableDetector:
     def provisional(self) -> dict[str, ColumnFinding]:
         """Verdicts after the batches seen so far (the pipeline asks after batch 1).
 
-        A quicker look than :meth:`finish` (fewer values, fewer checks): it only has
-        to pick the columns whose values are hashed while the pass runs.
+        Judged as thoroughly as :meth:`finish`: a column missed here is not hashed
+        during the pass, so a cheaper, noisier look would cost digests.
         """
-        findings = self._judge_all(PROVISIONAL_VALUES, MAX_CHECKS // 4)
-        return {finding.name: finding for finding in findings}
+        return {finding.name: finding for finding in self._judge_all(MAX_VALUES, MAX_CHECKS)}
 
     def finish(self) -> list[ColumnFinding]:
         """Final verdicts, one per column, in the order columns were first met."""
