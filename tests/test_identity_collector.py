@@ -160,3 +160,16 @@ def test_native_union_find_equals_numpy():
         left, right = rng.integers(0, nodes, edges), rng.integers(0, nodes, edges)
         assert np.array_equal(connected_components(nodes, left, right),
                               connected_components(nodes, left, right, native=False))
+
+
+def test_a_leak_without_valid_identifiers_still_makes_an_index(tmp_path):
+    from triage.identity.lookup import LookupIndex
+    key = new_key()
+    col = IdentityCollector(key, {"e": IdentifierPlan("email", ("email",))})
+    col.update(pl.DataFrame({"e": [None, "not an email"]}, schema={"e": pl.String}))
+    assert col.people()["distinct"] == 0
+    manifest = col.write_index(str(tmp_path), "empty", "empty", [], 2)
+    assert manifest["leaks"][0]["identifiers"] == 0
+    for preload in (False, True):
+        assert LookupIndex(tmp_path, key, preload=preload).lookup("email", "a@b.fr") == {
+            "found": False, "leaks": []}

@@ -368,8 +368,10 @@ class IdentityCollector:
         tuples = self._tuples()
         slots = list(self._slots.items())
         if not slots or tuples.height == 0:
-            empty = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
-                                         "person": pl.UInt64})
+            empty = pl.DataFrame(schema={
+                "kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64,
+                **{m: pl.UInt64 for m in self._mask_columns()},
+                "first_seen": pl.Date, "last_seen": pl.Date})
             return _Resolved(empty, 0, {})
         n_tuples = tuples.height
         # Memberships slot by slot: the digest halves of every identifier present, and its tuple.
@@ -446,7 +448,7 @@ class IdentityCollector:
                 pl.lit(0, pl.UInt64))
         entries = resolved.nodes.select(
             "kind", "hi", "lo", "person", category_bits.fill_null(0).alias("categories"),
-            "first_seen", "last_seen") if resolved.nodes.height else resolved.nodes
+            "first_seen", "last_seen")
         leak = {
             "leak_id": leak_id,
             "name": leak_name,
