@@ -30,6 +30,7 @@ import polars as pl
 from triage.errors import TriageError
 from triage.sources.base import EXTRA_COLUMN, RowAccounting, Source, SourceInfo
 from triage.sources.delimited import count_byte
+from triage.sources.prefetch import prefetch
 from triage.sources.sniff import column_names
 from triage.sources.stream import Member
 
@@ -77,9 +78,15 @@ def _canonical_tuple(backslash: bool) -> re.Pattern[bytes]:
     return re.compile(rb"\((?:" + value + rb",)*" + value + rb"\)(?:,\(|\Z)", re.DOTALL)
 
 
-# Once doubled quotes are gone, every quote of a canonical value list opens a value (after
-# a comma or a newline) or closes one (before a comma or a newline).
-_STRAY_QUOTE = re.compile(rb"[^,\n]'[^,\n]")
+# Every quote of a canonical value list opens a value (after a comma or a newline), closes
+# one (before a comma or a newline), or is doubled inside one.
+# A quote beside another is half of a doubled quote; searched from index 1, so that the
+# opening quote of the first value is not taken for a stray one. (Written to start with
+# the quote: Python's re then skips ahead by literal search.)
+_STRAY_QUOTE = re.compile(rb"'(?<![,\n']')(?=[^,\n'])")
+# Another statement on the same line as an INSERT: rare, so looked for only then.
+_NEXT_STATEMENT = re.compile(rb"\)\s*;\s*(?:INSERT|REPLACE|CREATE|DROP|COPY|SET|LOCK|UNLOCK|"
+                             rb"ALTER|DELETE|UPDATE|COMMIT|BEGIN|--|/\*|#)", re.IGNORECASE)
 
 _MYSQL_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
@@ -194,7 +201,8 @@ class SqlDump:
 
     def events(self) -> Iterator[_Event]:
         with self.member.open(self._report) as stream:
-            yield from _Scanner(self, stream).events()
+            # Scanning and parsing run one step ahead of the consumer, on a second core.
+            yield from prefetch(_Scanner(self, stream).events())
 
     # -- per-table sources ----------------------------------------------------------
 
@@ -235,9 +243,11 @@ class SqlDump:
             return None
         tuples = text.count(b"),(") + len(run.bodies)
         if self.backslash:
-            text = text.replace(b"\\\\", _PLACEHOLDER_BYTES).replace(b"\\'", b"''")
+            if b"\\\\" in text:
+                text = text.replace(b"\\\\", _PLACEHOLDER_BYTES)
+            text = text.replace(b"\\'", b"''")
         text = text.replace(b"),(", b"\n")
-        if _STRAY_QUOTE.search(text.replace(b"''", b"")):
+        if _STRAY_QUOTE.search(text, 1):
             return None  # a quote that neither opens nor closes a value: _binary '…', x'…'
         names = column_names(columns, width)
         undecodable = False
@@ -440,6 +450,7 @@ class _Scanner:
         self._line_index = 0  # line numbers are counted incrementally from here
         self._line_number = 1
         self.eof = False
+        self._final_semicolon = -1  # a last statement ending the file without a newline
         self.run: _Run | None = None
 
     # -- buffer ------------------------------------------------------------------------
@@ -455,6 +466,8 @@ class _Scanner:
         block = self.stream.read(BLOCK_BYTES)
         if not block:
             self.eof = True
+            tail = len(self.buffer.rstrip())
+            self._final_semicolon = tail - 1 if self.buffer[tail - 1:tail] == b";" else -1
             return False
         self._line_at(self.position)
         self._line_index -= self.position
@@ -501,12 +514,17 @@ class _Scanner:
             yield from self.dump.parse_run(self.run)
         self.run = None
 
-    def _statement_end(self, start: int) -> int:
-        """Index of the ``;`` ending the statement that starts at ``start``, or -1."""
+    def _statement_end(self, start: int, at_line_end: bool = False) -> int:
+        """Index of the ``;`` ending the statement that starts at ``start``, or -1.
+
+        ``at_line_end`` considers only a ``;`` that ends a line: dump tools end every
+        INSERT so, and a value list may hold thousands of ``;`` inside strings.
+        """
         inside = False
         checked = start
         while True:
-            semicolon = self.buffer.find(b";", checked)
+            semicolon = (self._line_end_semicolon(checked) if at_line_end
+                         else self.buffer.find(b";", checked))
             if semicolon < 0:
                 return -1
             inside ^= self._odd_quotes(checked, semicolon)
@@ -514,10 +532,23 @@ class _Scanner:
                 return semicolon
             checked = semicolon + 1
 
+    def _line_end_semicolon(self, start: int) -> int:
+        newline = self.buffer.find(b";\n", start)
+        # Bounded by the first ";\n": an unbounded search would rescan the buffer per statement.
+        crlf = self.buffer.find(b";\r\n", start, newline if newline >= 0 else len(self.buffer))
+        found = [i for i in (newline, crlf) if i >= 0]
+        if self.eof and self._final_semicolon >= start:
+            found.append(self._final_semicolon)
+        return min(found) if found else -1
+
     def _odd_quotes(self, start: int, stop: int) -> bool:
-        segment = self.buffer[start:stop]
-        if self.dump.backslash:
-            segment = segment.replace(b"\\\\", b"").replace(b"\\'", b"")
+        quotes = self.buffer.count(b"'", start, stop)
+        if not self.dump.backslash:
+            return bool(quotes & 1)
+        if self.buffer.find(b"\\\\", start, stop) < 0:
+            # Without escaped backslashes, every backslash-quote is an escaped quote.
+            return bool((quotes - self.buffer.count(b"\\'", start, stop)) & 1)
+        segment = self.buffer[start:stop].replace(b"\\\\", b"").replace(b"\\'", b"")
         return bool(segment.count(b"'") & 1)
 
     def _skipped(self, reason: str, start: int) -> _Event:
@@ -566,8 +597,11 @@ class _Scanner:
         line, offset = self._where(self.position)
         self.position += found.end()
         while True:
-            end = self._statement_end(self.position)
+            end = self._statement_end(self.position, at_line_end=True)
             if end >= 0:
+                close = self.buffer.find(b");", self.position, end)
+                if close >= 0 and _NEXT_STATEMENT.search(self.buffer, close, end):
+                    end = self._statement_end(self.position)
                 body = self.buffer[self.position:end].rstrip()
                 self.position = end + 1
                 yield from self._add_body(table, columns, body, line, offset)
