@@ -116,7 +116,7 @@ def test_fast_and_exact_paths_agree(tmp_path, monkeypatch):
     path = tmp_path / "d.sql"
     path.write_bytes(body)
     fast, _, _ = read_all(path)
-    monkeypatch.setattr(sql.SqlDump, "_fast_values", lambda self, run, columns: None)
+    monkeypatch.setattr(sql.SqlDump, "_prepare_fast", lambda self, run, columns: None)
     exact, _, _ = read_all(path)
     assert fast == exact
 

@@ -162,6 +162,8 @@ class _Event:
     table: str
     frame: pl.DataFrame | None = None
     note: Callable[[RowAccounting], None] | None = None
+    #: Work left for the consumer's thread: the events it turns into.
+    deferred: Callable[[], list[_Event]] | None = None
 
 
 @dataclass
@@ -229,15 +231,17 @@ class SqlDump:
     # -- parsing value lists ----------------------------------------------------------
 
     def parse_run(self, run: _Run) -> Iterator[_Event]:
+        """Events for one run. The byte work is done here, on the scanning thread; the
+        polars parse is deferred to the consumer's thread, so that the two overlap."""
         columns = run.columns or self.created.get(run.table)
-        frame = self._fast_values(run, columns) if columns and run.canonical else None
-        if frame is not None:
-            yield frame
+        prepared = self._prepare_fast(run, columns) if columns and run.canonical else None
+        if prepared is None:
+            yield from self._exact_values(run, columns)
             return
-        yield from self._exact_values(run, columns)
+        yield _Event(run.table, deferred=lambda: self._finish_fast(run, columns, *prepared))
 
-    def _fast_values(self, run: _Run, columns: list[str]) -> _Event | None:
-        width = len(columns)
+    def _prepare_fast(self, run: _Run, columns: list[str]) -> tuple[bytes, int] | None:
+        """The value lists as CSV text and their tuple count, or None for the exact path."""
         text = b"\n".join(body[1:-1] for body in run.bodies)
         if _PLACEHOLDER_BYTES in text or b"'NULL'" in text:
             return None
@@ -249,6 +253,16 @@ class SqlDump:
         text = text.replace(b"),(", b"\n")
         if _STRAY_QUOTE.search(text, 1):
             return None  # a quote that neither opens nor closes a value: _binary '…', x'…'
+        return text, tuples
+
+    def _finish_fast(self, run: _Run, columns: list[str], text: bytes,
+                     tuples: int) -> list[_Event]:
+        event = self._fast_values(run, columns, text, tuples)
+        return [event] if event is not None else list(self._exact_values(run, columns))
+
+    def _fast_values(self, run: _Run, columns: list[str], text: bytes,
+                     tuples: int) -> _Event | None:
+        width = len(columns)
         names = column_names(columns, width)
         undecodable = False
         try:
@@ -726,10 +740,11 @@ class SqlTableSource(Source):
         event = self._first
         self._first = None
         while event is not None and event.table == self.table:
-            if event.note is not None:
-                event.note(self.accounting)
-            if event.frame is not None and event.frame.height:
-                yield event.frame
+            for done in event.deferred() if event.deferred else [event]:
+                if done.note is not None:
+                    done.note(self.accounting)
+                if done.frame is not None and done.frame.height:
+                    yield done.frame
             event = next(self._events, None)
         self._next = event
         self._finished = True
