@@ -163,3 +163,13 @@ def test_latin1_bytes_counted_not_fatal(tmp_path):
     rows, accounting, _ = read_all(path)
     assert len(rows) == 2
     assert accounting.repaired["undecodable_bytes"] == 1
+
+
+def test_windows_line_ends_and_statements_sharing_a_line(tmp_path):
+    path = tmp_path / "w.sql"
+    path.write_bytes(b"INSERT INTO a VALUES (1,'x;y'); INSERT INTO b VALUES (2,'z');\r\n"
+                     b"INSERT INTO a VALUES (3,'w');\r\n")
+    sources = list(open_sources(path))
+    assert [s.info.name.rsplit("#", 1)[1] for s in sources] == ["a", "b", "a"]
+    rows, _, _ = read_all(path)
+    assert [r["col_2"] for r in rows] == ["x;y", "z", "w"]

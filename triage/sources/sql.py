@@ -465,6 +465,7 @@ class _Scanner:
         self._line_number = 1
         self.eof = False
         self._final_semicolon = -1  # a last statement ending the file without a newline
+        self._crlf = False  # the buffer holds Windows line ends
         self.run: _Run | None = None
 
     # -- buffer ------------------------------------------------------------------------
@@ -488,6 +489,7 @@ class _Scanner:
         self.base += self.position
         self.buffer = self.buffer[self.position:] + block
         self.position = 0
+        self._crlf = b"\r\n" in self.buffer
         return True
 
     def _line_at(self, index: int) -> int:
@@ -548,9 +550,11 @@ class _Scanner:
 
     def _line_end_semicolon(self, start: int) -> int:
         newline = self.buffer.find(b";\n", start)
-        # Bounded by the first ";\n": an unbounded search would rescan the buffer per statement.
-        crlf = self.buffer.find(b";\r\n", start, newline if newline >= 0 else len(self.buffer))
-        found = [i for i in (newline, crlf) if i >= 0]
+        found = [newline] if newline >= 0 else []
+        if self._crlf:
+            # Bounded by the first ";\n": unbounded, it would rescan the buffer per statement.
+            crlf = self.buffer.find(b";\r\n", start, newline if newline >= 0 else len(self.buffer))
+            found += [crlf] if crlf >= 0 else []
         if self.eof and self._final_semicolon >= start:
             found.append(self._final_semicolon)
         return min(found) if found else -1
