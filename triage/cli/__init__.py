@@ -18,7 +18,7 @@ from triage import __version__
 from triage.errors import TriageError
 
 #: Modules of triage.cli that each define ``command`` (a click command or group).
-COMMANDS = ["profile", "decrypt", "keygen", "lookup", "serve", "overlap", "synth", "detect", "eval"]
+COMMANDS = ["profile", "decrypt", "keygen", "lookup", "serve", "overlap", "synth", "detect", "eval", "scan"]
 
 
 class _Group(click.Group):
@@ -44,6 +44,11 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader went away (`triage ... | head`): stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
         except KeyboardInterrupt:
             click.echo("triage: interrupted", err=True)
             sys.exit(130)

@@ -24,3 +24,17 @@ def hmac_command(output: str) -> None:
     """
     key = generate_key_file(output)
     click.echo(f"wrote {output} (mode 0600), key id {key.key_id}")
+
+
+@command.command("age")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Identity file to create (mode 0600); an existing file is never overwritten.")
+def age_command(output: str) -> None:
+    """Write a new age identity for reading summaries, and print its recipient.
+
+    Give the recipient (age1...) to whoever runs `triage scan --recipient`; keep
+    the identity file to yourself. The standard `age -d -i FILE` reads it too.
+    """
+    from triage.report.crypto import generate_identity
+
+    click.echo(generate_identity(output))

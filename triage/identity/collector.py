@@ -14,7 +14,7 @@ mapped to categories only when asked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +116,9 @@ class IdentityCollector:
     its category id (identifier columns' own ``categories`` are added). A row
     exposes the categories of its non-empty flagged columns, and a person the
     union over their rows. ``event_dates``: column -> strptime format (None:
-    ISO, then the region's day/month order) for first/last seen.
+    ISO, then the region's day/month order) for first/last seen. ``attributes``:
+    columns carried per person (e.g. a département code the scan derives per row);
+    a person's value is the smallest over their rows, so it merges exactly.
     """
 
     #: Compact the parts once they hold this many tuples more than the last compaction.
@@ -124,8 +126,10 @@ class IdentityCollector:
 
     def __init__(self, key: HmacKey, plan: Mapping[str, IdentifierPlan], region: str = "FR",
                  row_categories: Mapping[str, str] | None = None,
-                 event_dates: Mapping[str, str | None] | None = None) -> None:
+                 event_dates: Mapping[str, str | None] | None = None,
+                 attributes: Sequence[str] = ()) -> None:
         self.key = key
+        self.attributes = list(attributes)
         self.plan = dict(plan)
         self.region = region
         self.event_dates = dict(event_dates or {})
@@ -168,7 +172,12 @@ class IdentityCollector:
         schema["\0first"] = pl.Date()
         schema["\0last"] = pl.Date()
         schema["\0rows"] = pl.UInt64()
+        for name in self._attribute_columns():
+            schema[name] = pl.String()
         return schema
+
+    def _attribute_columns(self) -> list[str]:
+        return [f"\0attr:{name}" for name in self.attributes]
 
     # ------------------------------------------------------------------ update
 
@@ -256,9 +265,11 @@ class IdentityCollector:
         if not columns:
             return
         first, last = self._row_dates(batch)
+        carried = [batch[name].alias(f"\0attr:{name}") for name in self.attributes
+                   if name in batch.columns]
         rows = (batch.select(self._row_masks(batch))
                 .with_columns(*[s.alias(name) for name, s in columns.items()],
-                              first.alias("\0first"), last.alias("\0last")))
+                              first.alias("\0first"), last.alias("\0last"), *carried))
         has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
         rows = rows.filter(has_id)
         self._counters.rows_with_identifier += rows.height
@@ -275,6 +286,7 @@ class IdentityCollector:
         keys = [name for name in schema if name.endswith(("\0hi", "\0lo"))]
         aggs = [pl.col(m).bitwise_or() for m in self._mask_columns()]
         aggs += [pl.col("\0first").min(), pl.col("\0last").max(), pl.col("\0rows").sum()]
+        aggs += [pl.col(name).min() for name in self._attribute_columns()]
         return tuples.group_by(keys).agg(aggs).select(list(schema))
 
     def _append(self, part: pl.DataFrame) -> None:
@@ -309,10 +321,10 @@ class IdentityCollector:
         if other.key.key_id != self.key.key_id:
             raise ValueError("cannot merge identity states made with different keys")
         if (self._slots != other._slots or self.flag_columns != other.flag_columns
-                or self.region != other.region):
+                or self.region != other.region or self.attributes != other.attributes):
             raise ValueError("cannot merge identity states with different plans")
         merged = IdentityCollector(self.key, self.plan, self.region, self.column_categories,
-                                   self.event_dates)
+                                   self.event_dates, self.attributes)
         merged._counters = self._counters + other._counters
         for part in [*self._parts, *other._parts]:
             merged._append(part)
@@ -337,7 +349,8 @@ class IdentityCollector:
             exprs.append((pl.col(name) & pl.lit(keep_bits, pl.UInt64)).alias(name))
         id_columns = [c for slot in self._slots for c in (_hi(slot), _lo(slot))]
         tuples = tuples.with_columns(exprs).select(*id_columns, *self._mask_columns(),
-                                                   "\0first", "\0last", "\0rows")
+                                                   "\0first", "\0last", "\0rows",
+                                                   *self._attribute_columns())
         if id_columns:
             tuples = tuples.filter(pl.any_horizontal([pl.col(c).is_not_null()
                                                       for c in id_columns]))
@@ -371,7 +384,8 @@ class IdentityCollector:
             empty = pl.DataFrame(schema={
                 "kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64,
                 **{m: pl.UInt64 for m in self._mask_columns()},
-                "first_seen": pl.Date, "last_seen": pl.Date})
+                "first_seen": pl.Date, "last_seen": pl.Date,
+                **{a: pl.String for a in self._attribute_columns()}})
             return _Resolved(empty, 0, {})
         n_tuples = tuples.height
         # Memberships slot by slot: the digest halves of every identifier present, and its tuple.
@@ -393,12 +407,14 @@ class IdentityCollector:
         person = (np.cumsum(is_root) - 1)[root]
         people = int(is_root.sum())
         # Per person: union of their tuples' exposures, earliest and latest dates.
-        per_person = (tuples.select(*self._mask_columns(), "\0first", "\0last")
+        attributes = self._attribute_columns()
+        per_person = (tuples.select(*self._mask_columns(), "\0first", "\0last", *attributes)
                       .with_columns(pl.Series("person", person[anchor], dtype=pl.UInt64))
                       .group_by("person")
                       .agg(*[pl.col(m).bitwise_or() for m in self._mask_columns()],
                            pl.col("\0first").min().alias("first_seen"),
-                           pl.col("\0last").max().alias("last_seen"))
+                           pl.col("\0last").max().alias("last_seen"),
+                           *[pl.col(a).min() for a in attributes])
                       .sort("person"))
         kinds = pl.Series("kind", [kind for _, kind in slots], dtype=pl.String)
         nodes = pl.DataFrame({
@@ -434,30 +450,122 @@ class IdentityCollector:
     def write_index(self, index_dir: str, leak_id: str, leak_name: str,
                     inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
         """Append this leak to the index at ``index_dir``; returns the manifest."""
-        resolved = self._resolve()
-        leak_categories = sorted({category for _bit, category in self.categories_of_bits()})
-        if len(leak_categories) > 64:
-            raise ValueError("more than 64 categories in one leak")
-        # Column bits -> category bits, vectorised over the nodes.
-        category_bits = pl.lit(0, pl.UInt64)
+        return write_leak_index([self], index_dir, leak_id, leak_name, inputs, rows)
+
+    def category_bits(self, leak_categories: list[str]) -> pl.Expr:
+        """Per node: its person's exposed categories as bits over ``leak_categories``."""
+        bits = pl.lit(0, pl.UInt64)
         for bit, category in self.categories_of_bits():
             word = pl.col(f"\0mask{bit // 64}")
             has = (word & pl.lit(1 << (bit % 64), pl.UInt64)) != 0
-            category_bits = category_bits | pl.when(has).then(
+            bits = bits | pl.when(has).then(
                 pl.lit(1 << leak_categories.index(category), pl.UInt64)).otherwise(
                 pl.lit(0, pl.UInt64))
-        entries = resolved.nodes.select(
-            "kind", "hi", "lo", "person", category_bits.fill_null(0).alias("categories"),
-            "first_seen", "last_seen")
-        leak = {
-            "leak_id": leak_id,
-            "name": leak_name,
-            "inputs": inputs,
-            "rows": rows,
-            "people": resolved.people,
-            "people_method": PEOPLE_METHOD,
-            "by_identifier_kind": resolved.by_kind,
-            "categories": leak_categories,
-            "region": self.region,
-        }
-        return index_store.add_leak(index_dir, self.key.key_id, leak, entries)
+        return bits.fill_null(0)
+
+
+@dataclass
+class LeakPeople:
+    """People of a whole leak, linked across its sources through shared digests.
+
+    ``nodes``: one row per distinct digest: kind, hi, lo, person, ``categories``
+    (bits over ``categories``), first_seen, last_seen, and one column per carried
+    attribute. ``by_category``, ``by_kind`` and ``attributes`` count people.
+    """
+
+    nodes: pl.DataFrame
+    distinct: int
+    categories: list[str]
+    by_kind: dict[str, int]
+    by_kind_identifiers: dict[str, int]
+    by_category: dict[str, int]
+    attributes: dict[str, dict[str, int]]
+    method: str = PEOPLE_METHOD
+
+
+def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
+    """People across several sources' collectors (one per file or table) of one leak.
+
+    Each collector resolves its own people; a digest found in two sources links
+    their people (union-find again, over the per-source people), so a person in
+    two files is counted once. Categories are a person's union over all sources,
+    an attribute their smallest value.
+    """
+    leak_categories = sorted({category for collector in collectors
+                              for _bit, category in collector.categories_of_bits()})
+    if len(leak_categories) > 64:
+        raise ValueError("more than 64 categories in one leak")
+    attribute_names = sorted({a for c in collectors for a in c.attributes})
+    parts, offset = [], 0
+    for collector in collectors:
+        resolved = collector._resolve()
+        nodes = resolved.nodes.select(
+            "kind", "hi", "lo", (pl.col("person") + offset).alias("person"),
+            collector.category_bits(leak_categories).alias("categories"),
+            "first_seen", "last_seen",
+            *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
+              else pl.lit(None, pl.String).alias(a) for a in attribute_names])
+        parts.append(nodes)
+        offset += resolved.people
+    if not parts:
+        parts = [pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
+                                      "person": pl.UInt64, "categories": pl.UInt64,
+                                      "first_seen": pl.Date, "last_seen": pl.Date})]
+    nodes = pl.concat(parts)
+    if len(collectors) > 1 and nodes.height:
+        # Link per-source people that share a digest, then renumber them densely.
+        first = nodes.group_by("hi", "lo").agg(pl.col("person").min().alias("anchor"))
+        edges = nodes.join(first, on=["hi", "lo"]).select("anchor", "person")
+        root = connected_components(offset, edges["anchor"].to_numpy().astype(np.int64),
+                                    edges["person"].to_numpy().astype(np.int64))
+        is_root = root == np.arange(offset)
+        person = ((np.cumsum(is_root) - 1)[root]).astype(np.uint64)
+        nodes = nodes.with_columns(pl.Series("person", person).gather(nodes["person"]))
+        per_person = nodes.group_by("person").agg(
+            pl.col("categories").bitwise_or(), pl.col("first_seen").min(),
+            pl.col("last_seen").max(), *[pl.col(a).min() for a in attribute_names])
+        nodes = nodes.select("kind", "hi", "lo", "person").unique(["hi", "lo"]).join(
+            per_person, on="person")
+    people = nodes.select("person", "categories", *attribute_names).unique("person")
+    by_category = {}
+    for index, category in enumerate(leak_categories):
+        count = people.filter((pl.col("categories") & (1 << index)) != 0).height
+        if count:
+            by_category[category] = count
+    by_kind = {kind: int(group["person"].n_unique())
+               for (kind,), group in nodes.group_by(["kind"])}
+    identifiers = {kind: group.height for (kind,), group in nodes.group_by(["kind"])}
+    attributes = {}
+    for name in attribute_names:
+        counts = people.drop_nulls(name).group_by(name).len()
+        attributes[name] = dict(sorted((k, int(v)) for k, v in counts.iter_rows()))
+    return LeakPeople(nodes, people.height, leak_categories, dict(sorted(by_kind.items())),
+                      dict(sorted(identifiers.items())), by_category, attributes)
+
+
+def write_leak_index(collectors: Sequence[IdentityCollector], index_dir: str | Any,
+                     leak_id: str, leak_name: str, inputs: list[dict[str, Any]],
+                     rows: int) -> dict[str, Any]:
+    """Append one leak, made of one or more sources, to the index; returns the manifest."""
+    if not collectors:
+        raise ValueError("no identity state to index")
+    key_ids = {c.key.key_id for c in collectors}
+    if len(key_ids) != 1:
+        raise ValueError("cannot index identity states made with different keys")
+    resolved = resolve_leak(collectors)
+    entries = resolved.nodes.select("kind", "hi", "lo", "person", "categories",
+                                    "first_seen", "last_seen")
+    leak = {
+        "leak_id": leak_id,
+        "name": leak_name,
+        "inputs": inputs,
+        "rows": rows,
+        "people": resolved.distinct,
+        "people_method": PEOPLE_METHOD,
+        "by_identifier_kind": {kind: {"identifiers": resolved.by_kind_identifiers[kind],
+                                      "people": people}
+                               for kind, people in resolved.by_kind.items()},
+        "categories": resolved.categories,
+        "region": collectors[0].region,
+    }
+    return index_store.add_leak(index_dir, collectors[0].key.key_id, leak, entries)

@@ -1,0 +1,301 @@
+"""``triage scan``: one read of the dump feeds profile, detection, identity and the summary.
+
+Detection and identity ride the pipeline's single pass. Hashing identifiers must
+start before detection has seen the whole file, so after each source's first
+batch the detector's *provisional* verdict names the identifier columns; every
+batch (the first included) is hashed for those; at the end the final verdict
+restricts the digests and exposures to the confirmed columns.
+
+Without an HMAC key, people are still counted (people, not rows, are the headline
+figure) with a random key that lives in memory for this run only; no index is
+written then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from triage import __version__
+from triage.detect import ColumnFinding, TableDetector, findings_document
+from triage.identity.collector import (IdentifierPlan, IdentityCollector, resolve_leak,
+                                       write_leak_index)
+from triage.identity.keys import HmacKey
+from triage.pipeline import SourceResult, run
+from triage.profile import TableProfile
+from triage.report.geography import (country_from_phone, fr_departement_from_nir,
+                                     fr_departement_from_postcode, us_state_from_zip)
+from triage.resources import categories as taxonomy
+from triage.sources import Source
+
+#: Categories hashed one column at a time, as the identity layer's kinds.
+SINGLE_IDENTIFIERS = ("email", "phone", "national_id", "health_insurance_id")
+#: Categories that make the name + birth-date composite, by role.
+COMPOSITE_ROLES = ("full_name", "first_name", "last_name", "birth_date")
+
+
+@dataclass
+class SourceScan:
+    """Everything one source's batches feed, besides the profile."""
+
+    detector: TableDetector = field(default_factory=TableDetector)
+    identity: IdentityCollector | None = None
+    months: Counter[str] = field(default_factory=Counter)
+    event_columns: dict[str, str | None] = field(default_factory=dict)
+    geography: dict[str, pl.Expr] = field(default_factory=dict)
+    findings: list[ColumnFinding] = field(default_factory=list)
+
+
+#: Derived columns handed to the identity collector start with a NUL, so they can
+#: never collide with a column of the dump.
+_DERIVED = "\0"
+
+
+def geography_columns(findings: Mapping[str, ColumnFinding], region: str) -> dict[str, pl.Expr]:
+    """Summary view -> expression deriving a region code per row, from the first fitting column.
+
+    France: département from the postcode, and of birth from the NIR; United States:
+    state from the ZIP code; elsewhere: country from phone numbers written in E.164.
+    """
+    views: dict[str, pl.Expr] = {}
+    for name, finding in findings.items():
+        column = pl.col(name)
+        if finding.category == "postcode" and region == "FR":
+            views.setdefault("fr_departement_postcode", fr_departement_from_postcode(column))
+        elif finding.category == "postcode" and region == "US":
+            views.setdefault("us_state", us_state_from_zip(column))
+        elif finding.category == "national_id" and finding.subtype == "fr_nir":
+            views.setdefault("fr_departement_nir", fr_departement_from_nir(column))
+        elif finding.category == "phone" and region not in ("FR", "US"):
+            views.setdefault("country_phone", country_from_phone(column))
+    return {f"{_DERIVED}{view}": expr.alias(f"{_DERIVED}{view}") for view, expr in views.items()}
+
+
+def identity_plan(findings: Mapping[str, ColumnFinding],
+                  profile: TableProfile) -> tuple[dict[str, IdentifierPlan], dict[str, str],
+                                                  dict[str, str | None]]:
+    """(identifier plan, column -> category for exposures, event-date column -> format)."""
+    plan: dict[str, IdentifierPlan] = {}
+    exposures: dict[str, str] = {}
+    events: dict[str, str | None] = {}
+    roles_taken: set[str] = set()
+    for name, finding in findings.items():
+        category = finding.category
+        if category is None:
+            continue
+        exposures[name] = category
+        if category in SINGLE_IDENTIFIERS:
+            plan[name] = IdentifierPlan(category, (category,))
+        elif category in COMPOSITE_ROLES and category not in roles_taken:
+            roles_taken.add(category)
+            plan[name] = IdentifierPlan("name_birth", (category,), role=category,
+                                        date_format=_single_format(profile, name))
+        elif category == "event_date":
+            events[name] = _single_format(profile, name)
+    if "birth_date" not in roles_taken:
+        # A composite needs a birth date: names alone identify nobody for counting.
+        plan = {n: p for n, p in plan.items() if p.kind != "name_birth"}
+    return plan, exposures, events
+
+
+def _single_format(profile: TableProfile, column: str) -> str | None:
+    column_profile = profile.columns.get(column)
+    if column_profile is None or len(column_profile.type.formats) != 1:
+        return None
+    (fmt,) = column_profile.type.formats
+    return fmt if "%" in fmt else None
+
+
+def _month_counts(batch: pl.DataFrame, columns: Mapping[str, str | None],
+                  profile: TableProfile) -> Counter[str]:
+    """Rows per month of their earliest event date (a row counts once, whatever its
+    number of event-date columns: a visit with sampling, reception and validation
+    dates is one event)."""
+    parsed = []
+    for column in columns:
+        if column not in batch.columns:
+            continue
+        formats = sorted(f for f in profile.columns[column].type.formats if "%" in f)
+        if not formats:
+            continue
+        value = pl.col(column).str.strip_chars()
+        parsed.append(pl.coalesce([
+            value.str.to_datetime(f, strict=False, time_unit="us", cache=False)
+            .dt.replace_time_zone(None) if "%H" in f
+            else value.str.to_date(f, strict=False, cache=False).cast(pl.Datetime("us"))
+            for f in formats]))
+    if not parsed:
+        return Counter()
+    counts = (batch.select(pl.min_horizontal(parsed).dt.strftime("%Y-%m").alias("m"))
+              .drop_nulls().group_by("m").len())
+    return Counter(dict(counts.iter_rows()))
+
+
+def file_facts(path: Path) -> dict[str, Any]:
+    """Name, size and SHA-256 of an input file (a raw read, no parsing)."""
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"name": path.name, "size": path.stat().st_size, "sha256": digest}
+
+
+class _Hasher(threading.Thread):
+    """Hashes the input files beside the parse: the raw read overlaps the pass."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(name="triage-sha256", daemon=True)
+        self.paths = paths
+        self.facts: list[dict[str, Any]] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.facts = [file_facts(p) for p in self.paths]
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the scan
+            self.error = exc
+
+
+@dataclass
+class ScanResult:
+    results: list[SourceResult]
+    scans: dict[str, SourceScan]
+    files: list[dict[str, Any]]
+    key: HmacKey
+    keyed: bool
+    scanned_at: str
+
+    def profile_document(self) -> dict[str, Any]:
+        from triage.pipeline import profile_document
+
+        return profile_document(self.results)
+
+    def findings_document(self) -> dict[str, Any]:
+        docs = [findings_document(r.info.name, self.scans[r.info.name].findings,
+                                  rows=r.accounting.parsed) for r in self.results]
+        if len(docs) == 1:
+            return {"triage_version": __version__, **docs[0]}
+        return {"triage_version": __version__, "sources": docs}
+
+
+def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR",
+         progress: bool = False) -> ScanResult:
+    paths = [Path(p) for p in paths]
+    keyed = key is not None
+    # Without a key, people are counted under a key that never leaves this process.
+    key = key if key is not None else HmacKey(os.urandom(32))
+    scans: dict[str, SourceScan] = {}
+    hasher = _Hasher([p for p in paths if p.is_file()])
+    hasher.start()
+
+    def on_batch(source: Source, batch: pl.DataFrame, profile: TableProfile,
+                 first: bool) -> None:
+        state = scans.setdefault(source.info.name, SourceScan())
+        state.detector.update(batch)
+        if first:
+            provisional = state.detector.provisional()
+            plan, exposures, events = identity_plan(provisional, profile)
+            state.geography = geography_columns(provisional, region)
+            state.identity = IdentityCollector(key, plan, region, exposures, events,
+                                               attributes=list(state.geography))
+            state.event_columns = events
+        assert state.identity is not None
+        present = [e for name, e in state.geography.items()
+                   if all(c in batch.columns for c in e.meta.root_names())]
+        state.identity.update(batch.with_columns(present) if present else batch)
+        state.months.update(_month_counts(batch, state.event_columns, profile))
+
+    results = run(paths, progress=progress, on_batch=on_batch)
+    for result in results:
+        state = scans.setdefault(result.info.name, SourceScan())
+        state.findings = state.detector.finish()
+        confirmed = {f.name: f.category for f in state.findings if f.category}
+        if state.identity is not None:
+            state.identity.restrict(set(confirmed), confirmed)
+    hasher.join()
+    if hasher.error is not None:
+        raise hasher.error
+    return ScanResult(results, scans, hasher.facts, key, keyed,
+                      datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
+                  circumstances: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The aggregated facts ``triage.report.build_summary`` turns into the summary."""
+    collectors = [s.identity for s in result.scans.values() if s.identity is not None]
+    leak_people = resolve_leak(collectors)
+    rows = {"read": 0, "parsed": 0, "rejected": 0}
+    for source in result.results:
+        for name in rows:
+            rows[name] += getattr(source.accounting, name)
+
+    columns_by_category: dict[str, list[str]] = {}
+    rows_by_category: Counter[str] = Counter()
+    organisations = practitioners = 0
+    for source in result.results:
+        scan_state = result.scans[source.info.name]
+        # Rows exposing a category: in each source, the fullest of its columns (a lower
+        # bound when several columns are partly filled); summed over sources.
+        source_rows: Counter[str] = Counter()
+        for finding in scan_state.findings:
+            if not finding.category:
+                continue
+            columns_by_category.setdefault(finding.category, []).append(finding.name)
+            column = source.profile.columns.get(finding.name)
+            if column is None:
+                continue
+            non_blank = column.present - column.empty
+            source_rows[finding.category] = max(source_rows[finding.category], non_blank)
+            distinct = column.to_dict()["distinct"]
+            if finding.category == "organisation_id":
+                organisations = max(organisations, distinct)
+            elif finding.category in ("practitioner_id", "practitioner"):
+                practitioners = max(practitioners, distinct)
+        rows_by_category.update(source_rows)
+
+    categories = []
+    for category_id, columns in sorted(columns_by_category.items()):
+        entry = taxonomy()["categories"][category_id]
+        categories.append({
+            "id": category_id,
+            "people": leak_people.by_category.get(category_id, 0),
+            "rows": rows_by_category[category_id],
+            "special_category": bool(entry.get("special_category")),
+            "gdpr_class": entry.get("gdpr_class", ""),
+            "columns": columns,
+        })
+
+    months: Counter[str] = Counter()
+    for state in result.scans.values():
+        months.update(state.months)
+    ordered = sorted(months)
+    return {
+        "leak": {"id": leak_id, "name": leak_name, "files": result.files,
+                 "scanned_at": result.scanned_at, "triage_version": __version__},
+        "rows": rows,
+        "people": {"distinct": leak_people.distinct, "method": leak_people.method,
+                   "by_identifier_kind": leak_people.by_kind},
+        "categories": categories,
+        "geography": {name.removeprefix(_DERIVED): counts
+                      for name, counts in leak_people.attributes.items() if counts},
+        "time": {"first": f"{ordered[0]}-01" if ordered else None,
+                 "last": f"{ordered[-1]}-01" if ordered else None,
+                 "by_month": dict(sorted(months.items()))},
+        "sources": {"organisations": organisations, "practitioners": practitioners},
+        "circumstances": dict(circumstances or {}),
+    }
+
+
+def write_index(result: ScanResult, index_dir: Path, *, leak_id: str, leak_name: str
+                ) -> dict[str, Any]:
+    """Append the scanned leak (all its sources, people linked across them) to an index."""
+    collectors = [s.identity for s in result.scans.values() if s.identity is not None]
+    rows = sum(r.accounting.parsed for r in result.results)
+    return write_leak_index(collectors, str(index_dir), leak_id, leak_name, result.files, rows)
