@@ -140,14 +140,10 @@ def _read_back(name: str, data: bytes) -> list[dict]:
     return rows
 
 
-def _spreadsheet_safe(rows: list[dict]) -> list[dict]:
-    return rows  # the alphabet has no control characters; cells keep their text exactly
-
-
 # -- round trips -------------------------------------------------------------------------
 
 
-def _round_trip(table, writer, name, nullable_ok=True):
+def _round_trip(table, writer, name):
     names, rows = table
     assert _read_back(name, writer(names, rows)) == rows
 
@@ -253,9 +249,6 @@ def test_damaged_files_raise_only_triage_errors(mutation):
     _only_triage_errors(*mutation)
 
 
-@pytest.mark.xfail(raises=BaseException, strict=False,
-                   reason="parquet.py: polars panics (PanicException, a BaseException) on "
-                   "invalid UTF-8 in a damaged string column; reported to the lead")
 @QUICK
 @given(mutations(["d.parquet"]))
 def test_damaged_parquet_raises_only_triage_errors(mutation):

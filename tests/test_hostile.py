@@ -34,7 +34,7 @@ def _zeros_zip(path: Path, size: int, name: str = "zeros.csv") -> None:
 
 def _triage(*args: str, cwd: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, check=False,
                           text=True, cwd=cwd, env=env, timeout=120)
 
 
@@ -224,8 +224,6 @@ def test_ten_megabyte_field_read_exactly(tmp_path):
     assert rows[1]["note"] == field and rows[2] == {"id": "2", "note": "x"}
 
 
-@pytest.mark.xfail(strict=True, reason="sniff.py: csv field limit (128 KiB) raises _csv.Error "
-                   "on a first line longer than that; reported to the lead")
 def test_huge_first_line_is_not_a_crash(tmp_path):
     path = tmp_path / "first.csv"
     path.write_bytes(b"x" * (300 << 10) + b"\n1\n")
@@ -275,14 +273,13 @@ def test_one_gigabyte_line_in_bounded_memory(tmp_path, request):
     with open(path, "wb") as handle:
         handle.write(b"a;b\n1;2\n")
         block = b"x" * (1 << 24)
-        for _ in range(64):
-            handle.write(block)
+        handle.writelines(block for _ in range(64))
         handle.write(b"\n3;4\n")
     code = ("import resource, json, sys; from triage.pipeline import run; "
             "r = run([sys.argv[1]]); "
             "print(json.dumps([r[0].accounting.read, "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))")
-    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=False,
                             text=True, timeout=600)
     read, peak_kib = json.loads(result.stdout)
     assert read == 3

@@ -57,7 +57,11 @@ class DelimitedSource(Source):
 
     @classmethod
     def open(cls, member: Member, info: SourceInfo, head: bytes) -> DelimitedSource:
-        dialect = sniff_text_table(head[:SAMPLE_BYTES], at_eof=len(head) < SAMPLE_BYTES)
+        sample = head[:SAMPLE_BYTES]
+        if len(head) >= SAMPLE_BYTES and b"\n" not in sample:
+            raise TriageError(f"no line break in the first {SAMPLE_BYTES // 1024} KiB: not a "
+                              "delimited table (or one huge line)", path=info.name, line=1)
+        dialect = sniff_text_table(sample, at_eof=len(head) < SAMPLE_BYTES)
         info.format = "delimited"
         info.encoding = dialect.encoding
         info.delimiter = dialect.delimiter
@@ -155,6 +159,9 @@ class DelimitedSource(Source):
                 if cut < 0:
                     if exhausted:
                         break
+                    if len(pending) > self.max_record_bytes:
+                        raise TriageError(f"header line longer than {self.max_record_bytes:,} "
+                                          "bytes", path=self.info.name, line=1, offset=0)
                     continue
                 line += pending.count(b"\n", 0, cut)
                 offset += cut

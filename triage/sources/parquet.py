@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from polars.exceptions import PanicException
 
 from triage.errors import TriageError
 from triage.sources.base import Source, SourceInfo
@@ -40,28 +41,27 @@ class ParquetSource(Source):
         self.member = member
 
     def batches(self) -> Iterator[pl.DataFrame]:
-        stream = self.member.open()
-        try:
-            reader = pq.ParquetFile(stream)
-        except (pa.ArrowException, OSError):
-            raise TriageError("corrupt Parquet file", path=self.info.name) from None
-        done = 0
-        total = self.info.size
-        rows_total = max(reader.metadata.num_rows, 1)
-        try:
-            for batch in reader.iter_batches(batch_size=BATCH_ROWS):
-                frame = as_strings(pl.from_arrow(batch))  # type: ignore[arg-type]
-                self.accounting.add_parsed(frame.height)
-                # Parquet is read by seeks, so progress is by rows, scaled to bytes.
-                reached = total * (self.accounting.read / rows_total)
-                self._progress(int(reached - done))
-                done = int(reached)
-                yield frame
-        except (pa.ArrowException, OSError):
-            raise TriageError("corrupt Parquet data", path=self.info.name,
-                              line=None) from None
-        finally:
-            stream.close()
+        with self.member.open() as stream:
+            try:
+                reader = pq.ParquetFile(stream)
+            except (pa.ArrowException, OSError, PanicException):
+                raise TriageError("corrupt Parquet file", path=self.info.name) from None
+            done = 0
+            total = self.info.size
+            rows_total = max(reader.metadata.num_rows, 1)
+            try:
+                for batch in reader.iter_batches(batch_size=BATCH_ROWS):
+                    frame = as_strings(pl.from_arrow(batch))  # type: ignore[arg-type]
+                    self.accounting.add_parsed(frame.height)
+                    # Parquet is read by seeks, so progress is by rows, scaled to bytes.
+                    reached = total * (self.accounting.read / rows_total)
+                    self._progress(int(reached - done))
+                    done = int(reached)
+                    yield frame
+            except (pa.ArrowException, OSError, PanicException):
+                # A damaged string column can make polars panic (invalid UTF-8): still
+                # just corrupt input to the user, and never its content.
+                raise TriageError("corrupt Parquet data", path=self.info.name) from None
 
 
 def open_parquet(member: Member, info: SourceInfo, head: bytes) -> ParquetSource:

@@ -20,6 +20,9 @@ def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error("triage-latin1", _latin1_fallback)
+# The csv module refuses fields over 128 KiB by default; triage bounds records itself
+# (delimited.MAX_RECORD_BYTES), so a 10 MB comment must not fail here.
+csv.field_size_limit(2**31 - 1)
 
 
 @dataclass(frozen=True)
