@@ -18,7 +18,7 @@ from triage import __version__
 from triage.errors import TriageError
 
 #: Modules of triage.cli that each define ``command`` (a click command or group).
-COMMANDS = ["profile", "decrypt", "keygen", "lookup", "serve", "overlap", "synth", "detect", "eval", "scan"]
+COMMANDS = ["profile", "decrypt", "keygen", "lookup", "serve", "overlap", "synth", "detect", "eval", "scan", "index"]
 
 
 class _Group(click.Group):
