@@ -15,7 +15,6 @@ Files are cached in bench/data/formats/ (git-ignored) and reused.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import subprocess

@@ -78,7 +78,7 @@ def test_tar_members_stream_in_order(tmp_path, name, mode):
 def test_many_members(tmp_path):
     path = tmp_path / "many.tar.gz"
     path.write_bytes(tar_bytes({f"m{k:04d}.csv": CSV for k in range(300)}, "w:gz"))
-    rows, accounting, sources = read_all(path)
+    _, accounting, sources = read_all(path)
     assert len(sources) == 300 and accounting.parsed == 600
 
 

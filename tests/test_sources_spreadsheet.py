@@ -87,7 +87,7 @@ def test_xlsx_every_sheet_a_source_cells_as_text(tmp_path):
     path = tmp_path / "leak.xlsx"
     write_xlsx(path, {"patients": PATIENTS, "notes": [["free text"], ["x"], ["y"]],
                       "blank": []})
-    rows, accounting, sources = read_all(path)
+    rows, _, sources = read_all(path)
     assert [s.info.name for s in sources] == [f"{path}#patients", f"{path}#notes",
                                               f"{path}#blank"]
     assert rows[:2] == EXPECTED

@@ -82,7 +82,7 @@ def test_mysql_dump_one_source_per_table_exact_values(tmp_path):
 def test_postgres_copy_and_standard_strings(tmp_path):
     path = tmp_path / "pg_dump.sql"
     path.write_bytes(POSTGRES)
-    rows, accounting, (source,) = read_all(path)
+    rows, _, (source,) = read_all(path)
     assert source.info.name.endswith("#public.people")
     assert rows == [
         {"id": "1", "name": "Jean", "phone": "0612345678"},

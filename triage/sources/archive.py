@@ -247,7 +247,7 @@ class _OneShot:
 def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
     stream = member.open(walk.report if member.depth == 0 else None)
     try:
-        archive = tarfile.open(fileobj=stream, mode="r|")
+        archive = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 - closed below
     except tarfile.TarError:
         stream.close()
         raise TriageError("corrupt tar archive", path=member.display_name) from None

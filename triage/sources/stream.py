@@ -56,7 +56,7 @@ class ReadOptions:
 
 
 _OPTIONS: contextvars.ContextVar[ReadOptions] = contextvars.ContextVar(
-    "triage_read_options", default=ReadOptions())
+    "triage_read_options", default=ReadOptions())  # noqa: B039 - frozen, never mutated
 
 
 def current_options() -> ReadOptions:
@@ -290,12 +290,14 @@ class Member:
             raise TriageError((exc.strerror or "cannot open").lower(),
                               path=str(self.path)) from None
         if report is not None:
-            raw = io.BufferedReader(CountingReader(raw, report), buffer_size=MiB)  # type: ignore[assignment]
+            counted = CountingReader(raw, report)
+            raw = io.BufferedReader(counted, buffer_size=MiB)  # type: ignore[assignment]
         return raw
 
     def read_all(self, what: str) -> bytes:
         """The whole decompressed member, for readers that need random access."""
-        limit = self.budget.options.max_in_memory_bytes if self.budget else ReadOptions().max_in_memory_bytes
+        options = self.budget.options if self.budget else ReadOptions()
+        limit = options.max_in_memory_bytes
         with self.open() as stream:
             data = stream.read(limit + 1)
         if len(data) > limit:
