@@ -43,6 +43,38 @@ SINGLE_IDENTIFIERS = ("email", "phone", "national_id", "health_insurance_id")
 COMPOSITE_ROLES = ("full_name", "first_name", "last_name", "birth_date")
 
 
+@dataclass(frozen=True)
+class SourcePlan:
+    """What a source's first batch decides for its whole pass: column names, kinds and
+    formats only, never a value, so it can be shipped to every part of a split source."""
+
+    identifiers: dict[str, IdentifierPlan]
+    exposures: dict[str, str]
+    events: dict[str, str | None]
+    #: column -> (category, subtype) of the provisional verdicts geography derives from.
+    geography: dict[str, tuple[str | None, str | None]]
+    #: event-date column -> date formats the first batch showed.
+    event_formats: dict[str, frozenset[str]]
+
+    @classmethod
+    def from_first_batch(cls, provisional: Mapping[str, ColumnFinding],
+                         profile: TableProfile) -> SourcePlan:
+        identifiers, exposures, events = identity_plan(provisional, profile)
+        geography = {name: (f.category, f.subtype) for name, f in provisional.items()
+                     if f.category in ("postcode", "national_id", "phone")}
+        formats = {name: profile.columns[name].type.formats for name in events
+                   if name in profile.columns}
+        return cls(identifiers, exposures, events, geography, formats)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """The part of a finding that geography needs."""
+
+    category: str | None
+    subtype: str | None
+
+
 @dataclass
 class SourceScan:
     """Everything one source's batches feed, besides the profile."""
@@ -53,6 +85,31 @@ class SourceScan:
     event_columns: dict[str, str | None] = field(default_factory=dict)
     geography: dict[str, pl.Expr] = field(default_factory=dict)
     findings: list[ColumnFinding] = field(default_factory=list)
+    #: Date formats of event columns known before this state's first batch: a part of a
+    #: split source starts with those its source's first batch showed, as if it had read it.
+    event_formats: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def begin(self, plan: SourcePlan, key: HmacKey, region: str) -> None:
+        """Start hashing and counting by ``plan``, before the first batch is fed."""
+        verdicts = {name: _Verdict(*kinds) for name, kinds in plan.geography.items()}
+        self.geography = geography_columns(verdicts, region)
+        self.identity = IdentityCollector(key, plan.identifiers, region, plan.exposures,
+                                          plan.events, attributes=list(self.geography))
+        self.event_columns = dict(plan.events)
+
+    def feed(self, batch: pl.DataFrame, profile: TableProfile) -> None:
+        """Identity and months for one batch the profile and the detector have consumed."""
+        assert self.identity is not None
+        present = [e for name, e in self.geography.items()
+                   if all(c in batch.columns for c in e.meta.root_names())]
+        self.identity.update(batch.with_columns(present) if present else batch)
+        formats = {}
+        for name in self.event_columns:
+            column = profile.columns.get(name)
+            if column is not None and column.type.kind != "text":
+                # A column that turned text has no date formats, as in one pass.
+                formats[name] = self.event_formats.get(name, frozenset()) | column.type.formats
+        self.months.update(_month_counts(batch, formats))
 
 
 #: Derived columns handed to the identity collector start with a NUL, so they can
@@ -60,7 +117,8 @@ class SourceScan:
 _DERIVED = "\0"
 
 
-def geography_columns(findings: Mapping[str, ColumnFinding], region: str) -> dict[str, pl.Expr]:
+def geography_columns(findings: Mapping[str, ColumnFinding | _Verdict],
+                      region: str) -> dict[str, pl.Expr]:
     """Summary view -> expression deriving a region code per row, from the first fitting column.
 
     France: département from the postcode, and of birth from the NIR; United States:
@@ -115,16 +173,15 @@ def _single_format(profile: TableProfile, column: str) -> str | None:
     return fmt if "%" in fmt else None
 
 
-def _month_counts(batch: pl.DataFrame, columns: Mapping[str, str | None],
-                  profile: TableProfile) -> Counter[str]:
+def _month_counts(batch: pl.DataFrame, formats_of: Mapping[str, frozenset[str]]) -> Counter[str]:
     """Rows per month of their earliest event date (a row counts once, whatever its
     number of event-date columns: a visit with sampling, reception and validation
     dates is one event)."""
     parsed = []
-    for column in columns:
+    for column, known in formats_of.items():
         if column not in batch.columns:
             continue
-        formats = sorted(f for f in profile.columns[column].type.formats if "%" in f)
+        formats = sorted(f for f in known if "%" in f)
         if not formats:
             continue
         value = pl.col(column).str.strip_chars()
@@ -200,17 +257,9 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         state = scans.setdefault(source.info.name, SourceScan())
         state.detector.update(batch)
         if first:
-            provisional = state.detector.provisional()
-            plan, exposures, events = identity_plan(provisional, profile)
-            state.geography = geography_columns(provisional, region)
-            state.identity = IdentityCollector(key, plan, region, exposures, events,
-                                               attributes=list(state.geography))
-            state.event_columns = events
-        assert state.identity is not None
-        present = [e for name, e in state.geography.items()
-                   if all(c in batch.columns for c in e.meta.root_names())]
-        state.identity.update(batch.with_columns(present) if present else batch)
-        state.months.update(_month_counts(batch, state.event_columns, profile))
+            state.begin(SourcePlan.from_first_batch(state.detector.provisional(), profile),
+                        key, region)
+        state.feed(batch, profile)
 
     results = run(paths, progress=progress, on_batch=on_batch)
     for result in results:

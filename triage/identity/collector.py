@@ -128,12 +128,18 @@ class IdentityCollector:
                  row_categories: Mapping[str, str] | None = None,
                  event_dates: Mapping[str, str | None] | None = None,
                  attributes: Sequence[str] = ()) -> None:
-        self.key = key
+        self.key: HmacKey | None = key
+        self.key_id = key.key_id
+        self._hasher: KeyedHasher | None = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS))
+        self._layout(plan, region, row_categories, event_dates, attributes)
+
+    def _layout(self, plan: Mapping[str, IdentifierPlan], region: str,
+                row_categories: Mapping[str, str] | None,
+                event_dates: Mapping[str, str | None] | None, attributes: Sequence[str]) -> None:
         self.attributes = list(attributes)
         self.plan = dict(plan)
         self.region = region
         self.event_dates = dict(event_dates or {})
-        self._hasher = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS))
         # column -> category id, for every column that can expose something.
         categories = dict(row_categories or {})
         for column, spec in self.plan.items():
@@ -147,6 +153,24 @@ class IdentityCollector:
         self._compact_at = self.COMPACT_AFTER
         self._counters = _Counters()
         self._resolved: _Resolved | None = None  # people() then write_index() resolve once
+
+    # ------------------------------------------------------------------ the key
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling contract: the state travels (to a cluster, between processes) without
+        the key or anything derived from it; only the key id goes along, so the receiver
+        can merge and resolve (no hashing needed) and must :meth:`attach_key` to hash."""
+        state = self.__dict__.copy()
+        state["key"] = None
+        state["_hasher"] = None
+        return state
+
+    def attach_key(self, key: HmacKey) -> None:
+        """Give a state that travelled its key back, refusing any other key."""
+        if key.key_id != self.key_id:
+            raise ValueError("the key given is not the key this identity state was made with")
+        self.key = key
+        self._hasher = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS))
 
     # ------------------------------------------------------------------ layout
 
@@ -183,6 +207,8 @@ class IdentityCollector:
 
     def _digest_column(self, kind: str, canonical: pl.Series) -> tuple[pl.Series, pl.Series]:
         """hi/lo u64 of the digest of each row's canonical value (null stays null)."""
+        if self._hasher is None:
+            raise ValueError("this identity state travelled without its key; attach_key() first")
         prefix = hmac_prefix(kind, FORMS[kind])
         valid = canonical.is_not_null()
         if self._hasher.implementation != "python":
@@ -318,13 +344,16 @@ class IdentityCollector:
 
     def merge(self, other: IdentityCollector) -> IdentityCollector:
         """The state of both inputs, exactly as one pass over them would give."""
-        if other.key.key_id != self.key.key_id:
+        if other.key_id != self.key_id:
             raise ValueError("cannot merge identity states made with different keys")
         if (self._slots != other._slots or self.flag_columns != other.flag_columns
                 or self.region != other.region or self.attributes != other.attributes):
             raise ValueError("cannot merge identity states with different plans")
-        merged = IdentityCollector(self.key, self.plan, self.region, self.column_categories,
-                                   self.event_dates, self.attributes)
+        # Built without __init__, so that states that travelled without their key merge too.
+        merged = IdentityCollector.__new__(IdentityCollector)
+        merged.key, merged.key_id, merged._hasher = self.key, self.key_id, self._hasher
+        merged._layout(self.plan, self.region, self.column_categories, self.event_dates,
+                       self.attributes)
         merged._counters = self._counters + other._counters
         for part in [*self._parts, *other._parts]:
             merged._append(part)
@@ -549,7 +578,7 @@ def write_leak_index(collectors: Sequence[IdentityCollector], index_dir: str | A
     """Append one leak, made of one or more sources, to the index; returns the manifest."""
     if not collectors:
         raise ValueError("no identity state to index")
-    key_ids = {c.key.key_id for c in collectors}
+    key_ids = {c.key_id for c in collectors}
     if len(key_ids) != 1:
         raise ValueError("cannot index identity states made with different keys")
     resolved = resolve_leak(collectors)
@@ -568,4 +597,4 @@ def write_leak_index(collectors: Sequence[IdentityCollector], index_dir: str | A
         "categories": resolved.categories,
         "region": collectors[0].region,
     }
-    return index_store.add_leak(index_dir, collectors[0].key.key_id, leak, entries)
+    return index_store.add_leak(index_dir, collectors[0].key_id, leak, entries)

@@ -56,6 +56,12 @@ class HmacKey:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                     info=f"triage:{purpose}".encode()).derive(self._secret)
 
+    def __reduce__(self) -> str | tuple[object, ...]:
+        # Pickling contract: a key never travels (task graphs, results, logs of a
+        # cluster); every process loads it from its own file or environment.
+        raise TypeError("an HMAC key is never pickled: each process loads it itself "
+                        f"(--key FILE or {KEY_ENV}); send its key_id instead")
+
     def __str__(self) -> str:
         return f"HmacKey(key_id={self.key_id})"
 
