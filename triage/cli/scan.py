@@ -45,9 +45,16 @@ def _write_json(path: Path, document: dict) -> None:
               help="Also write the summary unencrypted. Otherwise no plaintext summary ever "
                    "touches the disk.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Run on Dask distributed (pip install 'triage[cluster]'): a scheduler "
+                   "ADDRESS (tcp://host:8786; every worker reads DUMP and the key from the "
+                   "same paths, or the key from its own TRIAGE_HMAC_KEY), or local[:N] for N "
+                   "worker processes here. Same result as one machine. Large CSV files are "
+                   "cut into parts; a quoted one is first read raw once more to find where.")
 def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
             recipients: tuple[str, ...], leak_id: str | None, leak_name: str | None,
-            region: str, published: bool, plaintext: bool, quiet: bool) -> None:
+            region: str, published: bool, plaintext: bool, quiet: bool,
+            cluster: str | None) -> None:
     """Profile, detect, hash and summarise DUMP in one read of the data.
 
     Writes OUTDIR/profile.json, findings.json, index/ (with a key) and
@@ -76,7 +83,13 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
         parsed_recipients = [recipient]
         identity_note = identity_path
 
-    result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+    if cluster:
+        from triage.cluster import scan_on_cluster
+
+        result = scan_on_cluster(dump, address=cluster, key=key, key_file=key_file,
+                                 region=region.upper())
+    else:
+        result = scan(dump, key=key, region=region.upper(), progress=not quiet)
     leak_id = leak_id or _default_leak_id(dump)
     facts = summary_facts(result, leak_id=leak_id, leak_name=leak_name or Path(dump[0]).name,
                           circumstances={"published": published})

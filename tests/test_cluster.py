@@ -1,0 +1,236 @@
+"""`triage scan --cluster`: the same result as one pass, no key in the task graph, a lost
+worker costs nothing but time. Clusters run on 127.0.0.1 only and are always closed."""
+
+from __future__ import annotations
+
+import base64
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from synthetic import generate
+from triage.cluster import ClusterScan, KeyRef, connect
+from triage.cluster.split import byte_ranges, splittable
+from triage.identity.keys import KEY_ENV, HmacKey
+from triage.scan import scan, summary_facts, write_index
+from triage.sources import open_sources
+
+distributed = pytest.importorskip("distributed")
+
+SCENARIOS = ["megabus", "appointments", "pixel_events", "clinic_imaging", "control",
+             "us_patients", "de_practice"]
+SECRET = bytes(range(32))
+KEY = HmacKey(SECRET)
+
+
+@pytest.fixture(scope="module")
+def client():
+    # The workers load the key from their own environment, set as they start.
+    with connect("local:2", worker_env={KEY_ENV: base64.b64encode(SECRET).decode()}) as c:
+        yield c
+
+
+def dump(tmp_path: Path, scenario: str, rows: int, **options) -> tuple[Path, dict]:
+    suffix = ".jsonl" if scenario == "pixel_events" else ".csv"
+    path = tmp_path / f"{scenario}{suffix}"
+    return path, generate(scenario, rows, path, seed=5, **options)
+
+
+def on_cluster(client, paths, parts: int = 4):
+    split = max(4096, max(Path(p).stat().st_size for p in paths) // parts)
+    return ClusterScan(client, [str(p) for p in paths], key=KEY,
+                       key_ref=KeyRef(None, KEY.key_id), keyed=True, split_bytes=split)
+
+
+def comparable(result, index_dir: Path) -> dict:
+    """Everything that must be exact: counts, types, distinct registers, verdicts, people,
+    index digests (profile shapes are sampled shares)."""
+    profiles = []
+    for source in result.results:
+        columns = {}
+        for name, column in source.profile.columns.items():
+            doc = column.to_dict()
+            doc.pop("shapes")
+            columns[name] = (doc, column.hll.registers.tobytes())
+        rows = source.accounting.to_dict()
+        # Listed places are per chunk (the first ragged row of each chunk, a chunk's line
+        # for repeated headers), and parts start chunks of their own: the first ragged
+        # row of each kind is exact, the list may name more places.
+        rows["first_line"] = {reason: min(r["line"] for r in rows["regions"]
+                                          if r["reason"] == reason)
+                              for reason in ("too_few_fields", "too_many_fields")
+                              if any(r["reason"] == reason for r in rows["regions"])}
+        del rows["regions"]
+        profiles.append((source.info.to_dict(), rows, source.profile.rows, columns))
+    findings = {name: [(f.name, f.category, f.subtype) for f in state.findings]
+                for name, state in result.scans.items()}
+    facts = summary_facts(result, leak_id="leak", leak_name="leak")
+    facts["leak"].pop("scanned_at")
+    write_index(result, index_dir, leak_id="leak", leak_name="leak")
+    index = pq.read_table(index_dir / "leaks" / "leak" / "identifiers.parquet").to_pydict()
+    return {"profiles": profiles, "findings": findings, "facts": facts, "index": index}
+
+
+def same_as_one_pass(client, tmp_path: Path, paths, parts: int = 4) -> ClusterScan:
+    expected = comparable(scan([str(p) for p in paths], key=KEY), tmp_path / "one")
+    job = on_cluster(client, paths, parts)
+    got = comparable(job.collect(), tmp_path / "cluster")
+    for part in expected:
+        assert got[part] == expected[part], part
+    return job
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_scenario_split_in_parts_gives_the_one_pass_result(client, tmp_path, scenario):
+    path, _ = dump(tmp_path, scenario, 3000)
+    job = same_as_one_pass(client, tmp_path, [path])
+    if scenario != "pixel_events":
+        assert len(job.inputs[0].parts) >= 3  # the merge tree really ran
+
+
+def test_messy_rows_keep_their_accounting_and_positions(client, tmp_path):
+    path, _ = dump(tmp_path, "megabus", 4000, messy=True)
+    one = scan([str(path)], key=KEY).results[0].accounting.to_dict()
+    assert one["repaired"] or one["rejected"], "the messy dump has something to account for"
+    same_as_one_pass(client, tmp_path, [path], parts=6)
+
+
+def test_people_across_files_and_archive_members_are_counted_once(client, tmp_path):
+    first, _ = dump(tmp_path, "megabus", 2000)
+    second = tmp_path / "again.csv"
+    generate("megabus", 1500, second, seed=5)  # the same people again, in another file
+    archive = tmp_path / "both.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(first, "a/first.csv")
+        zipped.write(second, "b/second.csv")
+    same_as_one_pass(client, tmp_path, [first, second, archive])
+
+
+def test_quoted_files_are_cut_at_even_quote_parity_and_stray_quotes_are_not_cut(tmp_path):
+    rows = [f'{i},"line {i}\nstill {i}","a ""quoted"" word, {i}"\n' for i in range(4000)]
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('id,note,other\n' + "".join(rows))
+    source = next(iter(open_sources(quoted)))
+    assert splittable(source)
+    parts = byte_ranges(source, 20_000)
+    assert len(parts) > 5
+    data = quoted.read_bytes()
+    for part in parts[1:]:
+        assert data[:part.start].count(b'"') % 2 == 0 and data[part.start - 1:part.start] == b"\n"
+    stray = tmp_path / "stray.csv"
+    stray.write_text('id,note\n' + "".join(f'{i},"a, {i}"\n' for i in range(2000))
+                     + '2000,5" disk\n' + "".join(f'{i},"b, {i}"\n' for i in range(2000)))
+    source = next(iter(open_sources(stray)))
+    assert source.dialect.quotechar == '"'
+    assert len(byte_ranges(source, 20_000)) == 1
+
+
+def test_quoted_file_split_in_parts_gives_the_one_pass_result(client, tmp_path):
+    path = tmp_path / "quoted.csv"
+    lines = [f'{i};"Dupont\n{i}";"{i % 97:02d}/01/1980";"p{i}@mail.fr";"""x"" y"\n'
+             for i in range(6000)]
+    path.write_text("id;nom;date_naissance;email;note\n" + "".join(lines))
+    same_as_one_pass(client, tmp_path, [path], parts=5)
+
+
+def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
+    path, truth = dump(tmp_path, "megabus", 3000)
+    canaries = [str(value) for canary in truth["canaries"] for category, value in canary.items()
+                if category not in ("rows", "columns") and len(str(value)) >= 6]
+    assert canaries
+    job = on_cluster(client, [path])
+    futures = job.submit()
+
+    def graph(dask_scheduler) -> list[bytes]:  # what the scheduler holds and sends to workers
+        from distributed.protocol import serialize
+        return [b"".join(bytes(f) for f in serialize(ts.run_spec, serializers=["pickle"])[1])
+                for ts in dask_scheduler.tasks.values() if ts.run_spec is not None]
+
+    specs = client.run_on_scheduler(graph)
+    assert len(specs) >= len(futures) - 1
+    submitted = pickle.dumps([(i.given, i.path, i.parts, i.plan) for i in job.inputs])
+    for blob in [*specs, submitted]:
+        for secret in (SECRET, base64.b64encode(SECRET), KEY.subkey("identifiers:v1")):
+            assert secret not in blob
+        for canary in canaries:
+            assert canary.encode() not in blob
+    assert KEY.key_id.encode() in b"".join(specs)  # only the key id goes along
+    job.collect()
+
+
+def test_states_travel_without_their_key():
+    with pytest.raises(TypeError, match="never pickled"):
+        pickle.dumps(KEY)
+    import polars as pl
+
+    from triage.identity.collector import IdentifierPlan, IdentityCollector
+    collector = IdentityCollector(KEY, {"email": IdentifierPlan("email", ("email",))})
+    collector.update(pl.DataFrame({"email": ["a@b.fr", "c@d.fr"]}))
+    blob = pickle.dumps(collector)
+    assert SECRET not in blob and KEY.subkey("identifiers:v1") not in blob
+    travelled = pickle.loads(blob)
+    assert travelled.key is None and travelled.people()["distinct"] == 2
+    with pytest.raises(ValueError, match="without its key"):
+        travelled.update(pl.DataFrame({"email": ["e@f.fr"]}))
+    with pytest.raises(ValueError, match="not the key"):
+        travelled.attach_key(HmacKey(bytes(32)))
+    travelled.attach_key(KEY)
+    travelled.update(pl.DataFrame({"email": ["e@f.fr"]}))
+    assert travelled.people()["distinct"] == 3
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_result_is_exact(client, tmp_path):
+    path, _ = dump(tmp_path, "megabus", 12000)
+    expected = comparable(scan([str(path)], key=KEY), tmp_path / "one")
+    job = on_cluster(client, [path], parts=8)
+    job.submit()
+    victim = None
+    deadline = time.monotonic() + 30
+    while victim is None and time.monotonic() < deadline:
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        victim = busy[0] if busy else None
+        time.sleep(0.01)
+    assert victim is not None, "no task started"
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    got = comparable(job.collect(), tmp_path / "cluster")
+    assert got == expected
+    assert victim not in client.scheduler_info()["workers"]
+
+
+def test_the_command_runs_on_a_local_cluster(tmp_path):
+    path, _ = dump(tmp_path, "appointments", 1500)
+    key = tmp_path / "hmac.key"
+    key.write_bytes(SECRET)
+    key.chmod(0o600)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    outputs = {}
+    for mode, extra in (("one", []), ("cluster", ["--cluster", "local:2"])):
+        done = subprocess.run([sys.executable, "-m", "triage", "scan", str(path), "--key",
+                               str(key), "-o", str(tmp_path / mode), "--leak-id", "x",
+                               "--plaintext", "-q", *extra],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs[mode] = (tmp_path / mode / "findings.json").read_text()
+    assert outputs["one"] == outputs["cluster"]
+
+
+def test_without_dask_the_cluster_option_says_how_to_install(tmp_path):
+    path, _ = dump(tmp_path, "control", 200)
+    blocker = tmp_path / "nodask"
+    blocker.mkdir()
+    (blocker / "distributed.py").write_text("raise ImportError('no dask here')\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker), "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    done = subprocess.run([sys.executable, "-m", "triage", "scan", str(path), "-o",
+                           str(tmp_path / "out"), "--plaintext", "-q", "--cluster", "local:2"],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "pip install 'triage[cluster]'" in done.stderr

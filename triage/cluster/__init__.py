@@ -1,0 +1,215 @@
+"""``triage scan --cluster``: the same scan on Dask distributed, with the one-machine result.
+
+The client plans (which inputs are split, and the identity plan of each split
+file from its first batch), submits one task per input file or per byte range of a
+large delimited file, merges the parts of each split file in a tree of
+``merge_parts`` tasks on the workers, and gathers one finished state per source.
+People are then linked across sources and the index is written on the client, from
+the reduced states, exactly as one pass does (see docs/cluster.md).
+
+Dask is an optional extra: nothing here imports it before a cluster is asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, splittable
+from triage.cluster.tasks import (
+    FinishedSource,
+    KeyRef,
+    file_facts_of,
+    finish_part,
+    merge_parts,
+    scan_file,
+    scan_part,
+)
+from triage.detect import TableDetector
+from triage.errors import TriageError
+from triage.identity.keys import KEY_ENV, HmacKey
+from triage.profile import TableProfile
+from triage.scan import ScanResult, SourcePlan
+from triage.sources import Source, open_sources
+
+INSTALL_HINT = "the cluster mode needs Dask: pip install 'triage[cluster]'"
+_LOCAL = re.compile(r"local(?::(\d+))?")
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module, or a one-line TriageError saying how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise TriageError(INSTALL_HINT) from None
+    return distributed
+
+
+def is_local(address: str) -> bool:
+    return _LOCAL.fullmatch(address) is not None
+
+
+@contextmanager
+def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterator[Any]:
+    """A Client of the scheduler at ``address``, or of a local multi-process cluster
+    (``local`` or ``local:N`` workers, on 127.0.0.1 only), closed on exit."""
+    distributed = require_distributed()
+    local = _LOCAL.fullmatch(address)
+    if local:
+        workers = int(local.group(1) or os.cpu_count() or 1)
+        if workers < 1:
+            raise TriageError("--cluster local:N needs N >= 1")
+        # One thread per worker: polars already spreads a task over the cores.
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None,
+                                      env=dict(worker_env or {})) as cluster, \
+                distributed.Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = distributed.Client(address, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise TriageError(f"cannot reach the Dask scheduler ({type(exc).__name__})",
+                          path=address) from None
+    with client:
+        yield client
+
+
+@dataclass
+class _Input:
+    """One input file as the client plans it: split into parts (with the plan every
+    part hashes by), or read whole by one task."""
+
+    given: str
+    path: str
+    parts: list[ByteRange] = field(default_factory=list)
+    plan: SourcePlan | None = None
+
+
+def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES) -> list[_Input]:
+    """Which inputs are split, where, and by which identity plan.
+
+    A split file's plan comes from its first batch, exactly as one pass decides it;
+    reading that batch is a second, small read (one 16 MiB chunk) on the client.
+    """
+    inputs = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise TriageError("no such file", path=str(given))
+        planned = _Input(str(given), str(path.resolve()))
+        first = next(iter(open_sources(path.resolve())))
+        if splittable(first) and path.stat().st_size > split_bytes:
+            parts = byte_ranges(first, split_bytes)  # type: ignore[arg-type]
+            plan = _first_batch_plan(first) if len(parts) > 1 else None
+            if plan is not None:
+                planned.parts, planned.plan = parts, plan
+        inputs.append(planned)
+    return inputs
+
+
+def _first_batch_plan(source: Source) -> SourcePlan | None:
+    batches = source.batches()
+    try:
+        batch = next(batches, None)
+    finally:
+        batches.close()  # type: ignore[attr-defined]
+    if batch is None:
+        return None
+    profile, detector = TableProfile(), TableDetector()
+    profile.update(batch)
+    detector.update(batch)
+    return SourcePlan.from_first_batch(detector.provisional(), profile)
+
+
+class ClusterScan:
+    """Submits a scan's tasks to a Client and collects the finished sources.
+
+    ``submit()`` only queues work (the scheduler holds the graph from then on);
+    ``collect()`` waits and returns what :func:`triage.scan.scan` would.
+    """
+
+    def __init__(self, client: Any, paths: Iterable[str | Path], *, key: HmacKey,
+                 key_ref: KeyRef, keyed: bool, region: str = "FR",
+                 split_bytes: int = SPLIT_BYTES) -> None:
+        if key.key_id != key_ref.key_id:
+            raise ValueError("key_ref names another key")
+        self.client = client
+        self.key, self.key_ref, self.keyed, self.region = key, key_ref, keyed, region
+        self.inputs = plan_inputs(paths, split_bytes)
+        self.pending: list[tuple[Any, ...]] = []
+
+    def submit(self) -> list[Any]:
+        """Queue every task; returns the futures the results come from."""
+        submit, region, key_ref = self.client.submit, self.region, self.key_ref
+        for item in self.inputs:
+            if not item.parts:
+                self.pending.append((submit(scan_file, item.path, item.given, key_ref, region,
+                                            pure=False),))
+                continue
+            level = [submit(scan_part, part, item.given, item.plan, key_ref, region, pure=False)
+                     for part in item.parts]
+            while len(level) > 1:  # a tree of merges of adjacent parts, in file order
+                merged = [submit(merge_parts, level[i], level[i + 1], pure=False)
+                          for i in range(0, len(level) - 1, 2)]
+                level = merged + level[len(level) - len(level) % 2:]
+            self.pending.append((submit(finish_part, level[0], pure=False),
+                                 submit(file_facts_of, item.path, pure=False)))
+        return [future for futures in self.pending for future in futures]
+
+    def collect(self) -> ScanResult:
+        """Wait for every task; the states, with the client's key attached again."""
+        if not self.pending:
+            self.submit()
+        gathered = self.client.gather(self.pending)
+        results, scans, files = [], {}, []
+        for outcome in gathered:
+            if len(outcome) == 1:  # a whole input: its sources and its file facts
+                finished, facts = outcome[0]
+            else:
+                finished, facts = [outcome[0]], outcome[1]
+            source: FinishedSource
+            for source in finished:
+                if source.scan.identity is not None:
+                    source.scan.identity.attach_key(self.key)
+                results.append(source.result)
+                scans[source.result.info.name] = source.scan
+            files.append(facts)
+        return ScanResult(results, scans, files, self.key, self.keyed,
+                          datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey | None,
+                    key_file: str | None, region: str = "FR",
+                    split_bytes: int = SPLIT_BYTES) -> ScanResult:
+    """:func:`triage.scan.scan` on Dask: the same result, computed by the cluster.
+
+    Workers load the key themselves: from ``key_file`` (the same path on every
+    worker) or their own ``TRIAGE_HMAC_KEY``. Without a key, a local cluster counts
+    people under a throwaway key handed to its worker processes as they start (never
+    through the scheduler); a remote one cannot, and is refused.
+    """
+    require_distributed()
+    worker_env: dict[str, str] = {}
+    keyed = key is not None
+    if key is None:
+        if not is_local(address):
+            raise TriageError(f"a remote cluster needs the HMAC key on every worker: give "
+                              f"--key FILE (the same path on the workers) or set {KEY_ENV}")
+        secret = os.urandom(32)
+        key = HmacKey(secret)
+        worker_env[KEY_ENV] = base64.b64encode(secret).decode()
+        key_ref = KeyRef(None, key.key_id)
+    else:
+        key_ref = KeyRef(str(Path(key_file).resolve()) if key_file else None, key.key_id)
+    paths = list(paths)
+    with connect(address, worker_env=worker_env) as client:
+        return ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
+                           region=region, split_bytes=split_bytes).collect()

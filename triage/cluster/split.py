@@ -1,0 +1,219 @@
+"""Cutting a large delimited file into byte ranges that begin and end on record boundaries.
+
+A part of a split file is read by the ordinary :class:`DelimitedSource`, over a
+stream made of the file's header record followed by the part's bytes, so every
+part parses exactly as the same rows would in one pass. Cuts are placed so that
+the single-pass reader's notion of a record boundary holds there:
+
+* an unquoted dialect: any newline. Only a small window after each nominal cut is
+  read.
+* a quoted dialect: a newline with an even number of quote characters before it
+  in the whole file. This needs one raw read of the file (numpy over the bytes, no
+  parsing), which also checks that every quote opens or closes a field the RFC 4180
+  way; in a file with a stray quote, parity no longer tells where records end, so
+  such a file is not split (it is read by one task, exactly as in one pass).
+
+Only plain files on disk in UTF-8 or cp1252 are split: their newline and quote are
+single bytes, so a byte range decodes on its own. Everything else is one task.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+# (importing the reader registers the "triage-latin1" error handler used below)
+from triage.sources.delimited import DelimitedSource, count_byte
+
+#: Target size of one part: large enough that a task's fixed cost (~0.1 s) is noise.
+SPLIT_BYTES = 128 * 1024 * 1024
+SPLIT_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+_WINDOW = 1 << 20
+_SCAN_BLOCK = 64 * 1024 * 1024
+_NEWLINE = 0x0A
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """One part of a split file: bytes ``[start, end)``; ``header_end`` bytes of header
+    record at the start of the file are read before the part when it is not the first."""
+
+    path: str
+    index: int
+    start: int
+    end: int
+    header_end: int
+
+
+def splittable(source: object) -> bool:
+    """Whether ``source`` is a plain delimited file whose bytes can be cut."""
+    if not isinstance(source, DelimitedSource):
+        return False
+    member = source.member
+    return (member.compression is None and member.container is None
+            and member.opener is None and member.member is None
+            and source.dialect.encoding in SPLIT_ENCODINGS)
+
+
+def header_end(source: DelimitedSource, head: bytes) -> int:
+    """Raw bytes of the header record at the start of the file (0 without a header)."""
+    if source.dialect.header is None:
+        return 0
+    end = source._first_record_end(bytearray(head), exhausted=len(head) < _WINDOW)
+    if end < 0:
+        raise ValueError("header record longer than the sniffed head")
+    return end
+
+
+def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES) -> list[ByteRange]:
+    """The parts of ``source`` (one part when it is small or cannot be cut safely)."""
+    path = Path(source.member.path)
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(_WINDOW)
+    first = header_end(source, head)
+    targets = list(range(first + split_bytes, size - split_bytes // 4, split_bytes))
+    if not targets:
+        cuts: list[int] = []
+    elif source.dialect.quotechar is None:
+        cuts = _newline_cuts(path, targets)
+    else:
+        cuts = _even_parity_cuts(path, targets, source.dialect.quotechar.encode()[0],
+                                 source.dialect.delimiter.encode()[0])
+    bounds = [0, *sorted({c for c in cuts if first < c < size}), size]
+    return [ByteRange(str(path), i, bounds[i], bounds[i + 1], first)
+            for i in range(len(bounds) - 1)]
+
+
+def _newline_cuts(path: Path, targets: list[int]) -> list[int]:
+    """Just past the first newline at or after each target (a small read per cut)."""
+    cuts = []
+    with open(path, "rb") as handle:
+        for target in targets:
+            position = target
+            while True:
+                handle.seek(position)
+                window = handle.read(_WINDOW)
+                if not window:
+                    break
+                newline = window.find(b"\n")
+                if newline >= 0:
+                    cuts.append(position + newline + 1)
+                    break
+                position += len(window)
+    return cuts
+
+
+def _even_parity_cuts(path: Path, targets: list[int], quote: int, delimiter: int) -> list[int]:
+    """Just past the first newline at or after each target with an even number of quotes
+    before it; no cuts at all if any quote is not where RFC 4180 puts one."""
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    size = len(data)
+    quotes_before = 0
+    cuts: list[int] = []
+    pending = list(targets)
+    for start in range(0, size, _SCAN_BLOCK):
+        block = data[start:start + _SCAN_BLOCK]
+        at = np.flatnonzero(block == quote) + start
+        ordinal = np.arange(quotes_before, quotes_before + len(at))
+        if len(at) and not _well_formed(data, at, ordinal, quote, delimiter):
+            return []
+        while pending and pending[0] < start + len(block):
+            newlines = np.flatnonzero(block[max(0, pending[0] - start):] == _NEWLINE)
+            newlines += max(start, pending[0])
+            parity = (quotes_before + np.searchsorted(at, newlines)) & 1
+            even = newlines[parity == 0]
+            if not len(even):
+                break  # no safe newline left in this block: look in the next one
+            cuts.append(int(even[0]) + 1)
+            pending = [t for t in pending if t > even[0]]
+        quotes_before += len(at)
+    return cuts
+
+
+def _well_formed(data: np.ndarray, at: np.ndarray, ordinal: np.ndarray, quote: int,
+                 delimiter: int) -> bool:
+    """Every opening quote starts a field (or doubles the quote just before it), every
+    closing quote ends one (or is doubled by the next): then quote parity is exactly
+    the parser's in-field state, and an even-parity newline ends a record."""
+    size = len(data)
+    previous = np.where(at > 0, data[np.maximum(at - 1, 0)], _NEWLINE)
+    following = np.where(at + 1 < size, data[np.minimum(at + 1, size - 1)], _NEWLINE)
+    opening = (ordinal & 1) == 0
+    opens_field = np.isin(previous, (delimiter, _NEWLINE, quote)) | (at == 0)
+    closes_field = np.isin(following, (delimiter, _NEWLINE, 0x0D, quote))
+    # A quote right after a BOM opens the first field of the file.
+    opens_field |= (at == 3) & (size > 3) & bool(data[:3].tobytes() == codecs.BOM_UTF8)
+    return bool(np.all(np.where(opening, opens_field, closes_field)))
+
+
+class RangeReader:
+    """A read-only stream of the header record then one byte range, counting the range's
+    newlines and its length once decoded to UTF-8 (the reader's line and offset units)."""
+
+    def __init__(self, part: ByteRange, encoding: str) -> None:
+        self._file = open(part.path, "rb")  # noqa: SIM115 - closed by close()/__exit__
+        self._spans = [(part.start, part.end)]
+        if part.start > 0 and part.header_end:
+            self._spans.insert(0, (0, part.header_end))
+        self._range_start = part.start
+        self._utf8_length = _utf8_lengths(encoding)
+        self.newlines = 0
+        self.decoded_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while self._spans:
+            start, end = self._spans[0]
+            if start >= end:
+                self._spans.pop(0)
+                continue
+            self._file.seek(start)
+            block = self._file.read(end - start if size < 0 else min(size, end - start))
+            if not block:
+                self._spans.pop(0)
+                continue
+            self._spans[0] = (start + len(block), end)
+            if len(self._spans) == 1:  # the part's own bytes, not the header read before it
+                self.newlines += count_byte(block, _NEWLINE)
+                self.decoded_bytes += self._decoded_length(block, start)
+            return block
+        return b""
+
+    def _decoded_length(self, block: bytes, start: int) -> int:
+        if self._utf8_length is None:
+            length = len(block)
+        else:
+            counts = np.bincount(np.frombuffer(block, dtype=np.uint8), minlength=256)
+            length = int(counts @ self._utf8_length)
+        if start == 0 and block.startswith(codecs.BOM_UTF8):
+            length -= len(codecs.BOM_UTF8)  # the reader drops a leading BOM
+        return length
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def decoded_length(raw: bytes, encoding: str) -> int:
+    """Length in UTF-8 of ``raw`` as the delimited reader decodes it (BOM dropped)."""
+    table = _utf8_lengths(encoding)
+    length = len(raw) if table is None else int(
+        np.bincount(np.frombuffer(raw, dtype=np.uint8), minlength=256) @ table)
+    return length - (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+
+
+def _utf8_lengths(encoding: str) -> np.ndarray | None:
+    """UTF-8 bytes per input byte for a single-byte encoding; None for UTF-8 itself."""
+    if encoding != "cp1252":
+        return None
+    return np.array([len(bytes([b]).decode("cp1252", "triage-latin1").encode("utf-8"))
+                     for b in range(256)], dtype=np.int64)

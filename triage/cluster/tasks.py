@@ -1,0 +1,183 @@
+"""What runs on the workers: pure functions from a path (and a plan) to a partial state.
+
+Every task reads its input from the path it is given and its HMAC key from the
+worker's own file or environment (:class:`KeyRef` carries only a path and a key id),
+and returns a state that has left its key behind (see
+``IdentityCollector.__getstate__``). A task has no side effect, so a task lost with
+its worker is simply computed again, and each result is merged exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.cluster.split import ByteRange, RangeReader, decoded_length
+from triage.detect import TableDetector
+from triage.errors import TriageError
+from triage.identity.keys import HmacKey, load_hmac_key
+from triage.pipeline import SourceResult
+from triage.profile import TableProfile
+from triage.scan import SourcePlan, SourceScan, file_facts, scan
+from triage.sources import RowAccounting, SourceInfo, open_sources
+from triage.sources.delimited import DelimitedSource
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """Where a worker finds the key (a path on the worker, or None: ``TRIAGE_HMAC_KEY``)
+    and the id it must have. Never the key itself."""
+
+    path: str | None
+    key_id: str
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(path: str | None) -> HmacKey:
+    return load_hmac_key(path)
+
+
+def worker_key(ref: KeyRef) -> HmacKey:
+    """The worker's own key, refused unless it is the client's (same key id)."""
+    key = _load_key(ref.path)
+    if key.key_id != ref.key_id:
+        raise TriageError(f"a worker's HMAC key has key id {key.key_id}, the client's has "
+                          f"{ref.key_id}: every worker needs the same key")
+    return key
+
+
+@dataclass
+class FinishedSource:
+    """One source, read and judged: what :class:`triage.scan.ScanResult` holds per source."""
+
+    result: SourceResult
+    scan: SourceScan
+
+
+def scan_file(path: str, given: str, key_ref: KeyRef,
+              region: str) -> tuple[list[FinishedSource], dict[str, Any]]:
+    """A whole input (a file, or an archive and all its members): the single-machine scan."""
+    done = scan([path], key=worker_key(key_ref), region=region)
+    finished = []
+    for result in done.results:
+        state = done.scans[result.info.name]
+        _travel_light(state)
+        as_given(result.info, path, given)
+        finished.append(FinishedSource(result, state))
+    return finished, done.files[0]
+
+
+def as_given(info: SourceInfo, path: str, given: str) -> None:
+    """Name a source by the path the user typed (the worker opened it by absolute path),
+    so that every output names it as one pass would."""
+    if info.name.startswith(path):  # the file, or one of its members or tables
+        info.name = given + info.name[len(path):]
+    if info.path == path:
+        info.path = given
+
+
+def file_facts_of(path: str) -> dict[str, Any]:
+    """Name, size and SHA-256 of a split input (its parts are read by other tasks)."""
+    return file_facts(Path(path))
+
+
+@dataclass
+class SourcePart:
+    """The state of consecutive parts of one split source.
+
+    Row accounting positions (line, byte offset) are relative to the first part's
+    start; ``newlines`` and ``decoded_bytes`` measure the parts in the reader's units,
+    so merging shifts the right-hand positions by the left-hand extent.
+    """
+
+    info: SourceInfo
+    accounting: RowAccounting
+    profile: TableProfile
+    scan: SourceScan
+    newlines: int = 0
+    decoded_bytes: int = 0
+    parts: list[int] = field(default_factory=list)
+
+
+def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef,
+              region: str) -> SourcePart:
+    """One byte range of a split delimited file, hashed by the client's plan."""
+    opened = next(iter(open_sources(part.path)))
+    as_given(opened.info, part.path, given)
+    if not isinstance(opened, DelimitedSource):
+        raise TriageError("changed while it was being scanned", path=part.path)
+    reader = RangeReader(part, opened.dialect.encoding)
+    source = DelimitedSource(_RangeMember(reader), opened.info, opened.dialect,
+                             chunk_bytes=opened.chunk_bytes,
+                             max_record_bytes=opened.max_record_bytes)
+    profile = TableProfile()
+    state = SourceScan()
+    state.begin(plan, worker_key(key_ref), region)
+    # As if this part had read its source's first batch: the formats it showed.
+    state.event_formats = dict(plan.event_formats)
+    for batch in source.batches():
+        profile.update(batch)
+        state.detector.update(batch)
+        state.feed(batch, profile)
+    if part.start > 0 and part.header_end:
+        # The header record read before the part moved every position by its extent.
+        with open(part.path, "rb") as handle:
+            header = handle.read(part.header_end)
+        _shift(source.accounting, -header.count(b"\n"),
+               -decoded_length(header, opened.dialect.encoding))
+    _travel_light(state)
+    return SourcePart(opened.info, source.accounting, profile, state,
+                      reader.newlines, reader.decoded_bytes, [part.index])
+
+
+def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
+    """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order)."""
+    accounting = RowAccounting(**{**right.accounting.__dict__,
+                                  "regions": [dict(r) for r in right.accounting.regions]})
+    _shift(accounting, left.newlines, left.decoded_bytes)
+    identity = None
+    if left.scan.identity is not None and right.scan.identity is not None:
+        identity = left.scan.identity.merge(right.scan.identity)
+    scan_state = SourceScan(detector=left.scan.detector.merge(right.scan.detector),
+                            identity=identity, months=left.scan.months + right.scan.months,
+                            event_columns=left.scan.event_columns)
+    return SourcePart(left.info, left.accounting.merge(accounting),
+                      left.profile.merge(right.profile), scan_state,
+                      left.newlines + right.newlines, left.decoded_bytes + right.decoded_bytes,
+                      left.parts + right.parts)
+
+
+def finish_part(whole: SourcePart) -> FinishedSource:
+    """Final verdicts of a split source, and its digests restricted to the confirmed columns."""
+    state = whole.scan
+    state.findings = state.detector.finish()
+    confirmed = {f.name: f.category for f in state.findings if f.category}
+    if state.identity is not None:
+        state.identity.restrict(set(confirmed), confirmed)
+    state.detector = TableDetector([])  # its row sample is not needed any more
+    return FinishedSource(SourceResult(whole.info, whole.accounting, whole.profile), state)
+
+
+def _shift(accounting: RowAccounting, lines: int, offset: int) -> None:
+    for region in accounting.regions:
+        if "line" in region:
+            region["line"] += lines
+        if "byte_offset" in region:
+            region["byte_offset"] += offset
+
+
+def _travel_light(state: SourceScan) -> None:
+    """Drop what only the pass needed (polars expressions of the geography views)."""
+    state.geography = {}
+
+
+class _RangeMember:
+    """What DelimitedSource needs of a Member: a stream of the part's bytes."""
+
+    def __init__(self, reader: RangeReader) -> None:
+        self._reader = reader
+
+    def open(self, report: Any = None) -> RangeReader:
+        return self._reader
