@@ -93,11 +93,14 @@ class _Input:
     plan: SourcePlan | None = None
 
 
-def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES) -> list[_Input]:
+def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES,
+                workers: int = 1) -> list[_Input]:
     """Which inputs are split, where, and by which identity plan.
 
-    A split file's plan comes from its first batch, exactly as one pass decides it;
-    reading that batch is a second, small read (one 16 MiB chunk) on the client.
+    A file over ``split_bytes`` is cut into a multiple of ``workers`` parts of at most
+    ``split_bytes``, so that the last round of tasks keeps every worker busy. A split
+    file's plan comes from its first batch, exactly as one pass decides it; reading
+    that batch is a second, small read (one 16 MiB chunk) on the client.
     """
     inputs = []
     for given in paths:
@@ -106,8 +109,10 @@ def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES) -> 
             raise TriageError("no such file", path=str(given))
         planned = _Input(str(given), str(path.resolve()))
         first = next(iter(open_sources(path.resolve())))
-        if splittable(first) and path.stat().st_size > split_bytes:
-            parts = byte_ranges(first, split_bytes)  # type: ignore[arg-type]
+        size = path.stat().st_size
+        if splittable(first) and size > split_bytes:
+            rounds = -(-size // (split_bytes * workers))
+            parts = byte_ranges(first, -(-size // (rounds * workers)))  # type: ignore[arg-type]
             plan = _first_batch_plan(first) if len(parts) > 1 else None
             if plan is not None:
                 planned.parts, planned.plan = parts, plan
@@ -143,7 +148,8 @@ class ClusterScan:
             raise ValueError("key_ref names another key")
         self.client = client
         self.key, self.key_ref, self.keyed, self.region = key, key_ref, keyed, region
-        self.inputs = plan_inputs(paths, split_bytes)
+        workers = max(1, len(client.scheduler_info()["workers"]))
+        self.inputs = plan_inputs(paths, split_bytes, workers)
         self.pending: list[tuple[Any, ...]] = []
 
     def submit(self) -> list[Any]:

@@ -1,0 +1,123 @@
+"""Benchmark of ``triage scan --cluster`` (issue 8). Prints one JSON document per part.
+
+    python bench/bench_cluster.py wall   [--rows 2000000] [--workers 2]
+    python bench/bench_cluster.py states [--rows 2000000]
+
+wall: the whole command, ``triage scan DUMP --key K -o OUT`` on one machine, then
+with ``--cluster local:N`` (cluster start-up, planning, tasks, merges, index and
+summary included), each in a child process; and whether the two wrote the same
+findings, and the same people and categories in the summary.
+states: what the distribution itself costs: the fixed cost of one task (a part of
+one row, run in process), a Dask round trip on the local cluster, and the pickled
+size of one part's state and of the finished state of the whole file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import dump, measure  # noqa: E402
+
+SECRET = bytes(range(100, 132))  # a fixed benchmark key: workers read it from the environment
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {**os.environ, "TRIAGE_HMAC_KEY": base64.b64encode(SECRET).decode(),
+            "XDG_CONFIG_HOME": str(tmp / "config")}
+
+
+def wall(rows: int, workers: int) -> dict:
+    path = dump("megabus", rows)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        runs = {}
+        for mode, extra in (("one_machine", []), ("cluster", ["--cluster", f"local:{workers}"])):
+            out = tmp / mode
+            command = [sys.executable, "-m", "triage", "scan", str(path), "-o", str(out),
+                       "--leak-id", "bench", "--plaintext", "-q", *extra]
+            seconds, rss = measure(command, _env(tmp))
+            summary = json.loads((out / "summary.json").read_text())
+            runs[mode] = {"seconds": round(seconds, 2), "client_peak_rss_mib": rss >> 20,
+                          "findings": (out / "findings.json").read_text(),
+                          "people": summary.get("people"),
+                          "categories": summary.get("categories")}
+        same = {part: runs["one_machine"][part] == runs["cluster"][part]
+                for part in ("findings", "people", "categories")}
+        for run in runs.values():
+            for part in same:
+                run.pop(part)
+    return {"part": "wall", "file": path.name, "bytes": path.stat().st_size, "rows": rows,
+            "workers": workers, **runs, "same_output": same,
+            "ratio": round(runs["cluster"]["seconds"] / runs["one_machine"]["seconds"], 3)}
+
+
+def states(rows: int) -> dict:
+    from triage.cluster import ClusterScan, KeyRef, connect
+    from triage.cluster.split import ByteRange
+    from triage.cluster.tasks import scan_part
+    from triage.identity.keys import KEY_ENV, HmacKey
+
+    path = dump("megabus", rows)
+    os.environ[KEY_ENV] = base64.b64encode(SECRET).decode()
+    key = HmacKey(SECRET)
+    ref = KeyRef(None, key.key_id)
+    with connect("local:2") as client:
+        job = ClusterScan(client, [str(path)], key=key, key_ref=ref, keyed=True)
+        item = job.inputs[0]
+        first, second = item.parts[0], item.parts[1]
+        # Fixed cost of a task: open, sniff, plan, one row, state built and returned.
+        line_end = path.open("rb").read(second.start + 65536).index(b"\n", second.start) + 1
+        tiny = ByteRange(second.path, 1, second.start, line_end, second.header_end)
+        scan_part(tiny, item.given, item.plan, ref, "FR")  # warm imports and the kernel
+        start = time.perf_counter()
+        scan_part(tiny, item.given, item.plan, ref, "FR")
+        task_fixed = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(20):
+            client.submit(abs, -1, pure=False).result()
+        round_trip = (time.perf_counter() - start) / 20
+        start = time.perf_counter()
+        part = scan_part(first, item.given, item.plan, ref, "FR")
+        part_seconds = time.perf_counter() - start
+        part_bytes = len(pickle.dumps(part))
+        start = time.perf_counter()
+        result = job.collect()
+        cluster_seconds = time.perf_counter() - start
+    finished = result.scans[result.results[0].info.name]
+    return {"part": "states", "file": path.name, "rows": rows, "parts": len(item.parts),
+            "part_bytes_on_disk": first.end - first.start,
+            "task_fixed_seconds": round(task_fixed, 3),
+            "dask_round_trip_seconds": round(round_trip, 4),
+            "one_part_seconds_in_process": round(part_seconds, 2),
+            "one_part_state_pickled_mib": round(part_bytes / 2**20, 1),
+            "finished_identity_pickled_mib": round(len(pickle.dumps(finished.identity)) / 2**20, 1),
+            "finished_profile_pickled_kib": round(
+                len(pickle.dumps(result.results[0].profile)) / 1024, 1),
+            "cluster_collect_seconds": round(cluster_seconds, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=["wall", "states"])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.part == "wall":
+        print(json.dumps(wall(args.rows, args.workers), indent=2))
+    else:
+        print(json.dumps(states(args.rows), indent=2))
+
+
+if __name__ == "__main__":
+    main()
