@@ -228,10 +228,7 @@ RUNNABLE = [name for name in COMMANDS if callable(RUNS.get(name))]
 
 #: (command, input) pairs that crash today (exit 3) for reasons other than a leak; their
 #: outputs are still searched, then the test is marked xfail with the reason.
-KNOWN_CRASHES = {
-    ("scan", "bad.sql"): "scan: a dump with no parsed row raises ValueError in "
-                         "write_leak_index (exit 3); reported to the lead",
-}
+KNOWN_CRASHES: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("command", RUNNABLE)

@@ -256,14 +256,16 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
                  first: bool) -> None:
         state = scans.setdefault(source.info.name, SourceScan())
         state.detector.update(batch)
-        if first:
+        # A table that comes back later in a dump (a second source of the same name)
+        # continues its state: same plan, same people.
+        if first and state.identity is None:
             state.begin(SourcePlan.from_first_batch(state.detector.provisional(), profile),
                         key, region)
         state.feed(batch, profile)
 
     results = run(paths, progress=progress, on_batch=on_batch)
-    for result in results:
-        state = scans.setdefault(result.info.name, SourceScan())
+    for name in dict.fromkeys(r.info.name for r in results):
+        state = scans.setdefault(name, SourceScan())
         state.findings = state.detector.finish()
         confirmed = {f.name: f.category for f in state.findings if f.category}
         if state.identity is not None:
@@ -347,4 +349,5 @@ def write_index(result: ScanResult, index_dir: Path, *, leak_id: str, leak_name:
     """Append the scanned leak (all its sources, people linked across them) to an index."""
     collectors = [s.identity for s in result.scans.values() if s.identity is not None]
     rows = sum(r.accounting.parsed for r in result.results)
-    return write_leak_index(collectors, str(index_dir), leak_id, leak_name, result.files, rows)
+    return write_leak_index(collectors, result.key.key_id, str(index_dir), leak_id, leak_name,
+                            result.files, rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from triage.report.crypto import decrypt_file
@@ -18,4 +20,6 @@ def command(encrypted: str, identity: str) -> None:
     standard CLI does the same: age -d -i IDENTITY FILE.age
     """
     plaintext = decrypt_file(encrypted, identity)
-    click.get_binary_stream("stdout").write(plaintext)
+    # sys.stdout.buffer, not click.get_binary_stream (deprecated in click 8.5).
+    sys.stdout.buffer.write(plaintext)
+    sys.stdout.flush()

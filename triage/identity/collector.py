@@ -479,7 +479,8 @@ class IdentityCollector:
     def write_index(self, index_dir: str, leak_id: str, leak_name: str,
                     inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
         """Append this leak to the index at ``index_dir``; returns the manifest."""
-        return write_leak_index([self], index_dir, leak_id, leak_name, inputs, rows)
+        return write_leak_index([self], self.key_id, index_dir, leak_id, leak_name, inputs,
+                                rows)
 
     def category_bits(self, leak_categories: list[str]) -> pl.Expr:
         """Per node: its person's exposed categories as bits over ``leak_categories``."""
@@ -572,14 +573,15 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
                       dict(sorted(identifiers.items())), by_category, attributes)
 
 
-def write_leak_index(collectors: Sequence[IdentityCollector], index_dir: str | Any,
-                     leak_id: str, leak_name: str, inputs: list[dict[str, Any]],
-                     rows: int) -> dict[str, Any]:
-    """Append one leak, made of one or more sources, to the index; returns the manifest."""
-    if not collectors:
-        raise ValueError("no identity state to index")
-    key_ids = {c.key_id for c in collectors}
-    if len(key_ids) != 1:
+def write_leak_index(collectors: Sequence[IdentityCollector], key_id: str,
+                     index_dir: str | Any, leak_id: str, leak_name: str,
+                     inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """Append one leak, made of zero or more sources, to the index; returns the manifest.
+
+    A leak with no source (nothing parsed) or no identifier is still recorded, with no
+    entries: "we indexed it and nobody is in it" is an answer too.
+    """
+    if any(c.key_id != key_id for c in collectors):
         raise ValueError("cannot index identity states made with different keys")
     resolved = resolve_leak(collectors)
     entries = resolved.nodes.select("kind", "hi", "lo", "person", "categories",
@@ -595,6 +597,6 @@ def write_leak_index(collectors: Sequence[IdentityCollector], index_dir: str | A
                                       "people": people}
                                for kind, people in resolved.by_kind.items()},
         "categories": resolved.categories,
-        "region": collectors[0].region,
+        "region": collectors[0].region if collectors else None,
     }
-    return index_store.add_leak(index_dir, collectors[0].key_id, leak, entries)
+    return index_store.add_leak(index_dir, key_id, leak, entries)
