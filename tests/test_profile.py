@@ -153,3 +153,24 @@ def test_hll_merge_is_register_max():
     a.registers[3], b.registers[3], b.registers[9] = 5, 2, 7
     merged = a.merge(b)
     assert merged.registers[3] == 5 and merged.registers[9] == 7
+
+
+def test_columns_named_like_internal_ones_do_not_collide(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("name,v,column,value,shape,len,email\n"
+                    "Jean,1,x,y,z,3,jean@example.org\nMarie,2,x,y,z,4,marie@example.org\n")
+    for command in (["profile", "--json"], ["detect", "--json"]):
+        result = subprocess.run([sys.executable, "-m", "triage", *command, str(path)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)["columns"]) == 7
+
+
+def test_table_escapes_control_characters_in_shapes(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text('id,note\n1,"line\none\tx"\n2,"two\nlines"\n')
+    table = subprocess.run([sys.executable, "-m", "triage", "profile", "-q", str(path)],
+                           capture_output=True, text=True, timeout=120, check=True).stdout
+    note = next(line for line in table.splitlines() if line.startswith("note"))
+    assert "\\n" in note
+    assert len(table.splitlines()) == 6

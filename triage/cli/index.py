@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from triage.cli.options import allow_partial_option, warn_partial
+from triage.sources import reading_options
+
 
 @click.command("index")
 @click.argument("dump", nargs=-1, required=True, type=click.Path())
@@ -19,8 +22,9 @@ import click
 @click.option("--region", default="FR", show_default=True,
               help="Default phone region and date order (ISO 3166 code).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@allow_partial_option
 def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name: str | None,
-            index_dir: str, region: str, quiet: bool) -> None:
+            index_dir: str, region: str, quiet: bool, allow_partial: bool) -> None:
     """Detect the identifiers of DUMP, hash them with the keyed HMAC and append the leak
     to INDEX, in the same single pass as `triage scan` (which also writes a summary).
     The input files are also read raw once more, beside the pass, for their SHA-256."""
@@ -28,7 +32,9 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
     from triage.scan import scan, write_index
 
     key = load_hmac_key(key_file)
-    result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+    with reading_options(allow_partial=allow_partial):
+        result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+    warn_partial(result.results)
     manifest = write_index(result, Path(index_dir), leak_id=leak_id,
                            leak_name=leak_name or Path(dump[0]).name)
     entry = next(e for e in manifest["leaks"] if e["leak_id"] == leak_id)

@@ -6,8 +6,15 @@ import json
 
 import click
 
+from triage.cli.options import allow_partial_option, warn_partial
 from triage.pipeline import profile_document, run
 from triage.sources import reading_options
+
+
+def _printable(text: str) -> str:
+    """Control characters in a shape (a newline inside a quoted cell) as escapes: the
+    table keeps one line per column."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _render_table(result) -> str:  # type: ignore[no-untyped-def]
@@ -28,8 +35,8 @@ def _render_table(result) -> str:  # type: ignore[no-untyped-def]
         length = col["length"]
         span = f"{length['min']}-{length['max']}" if length["min"] is not None else "-"
         shape = col["shapes"][0] if col["shapes"] else None
-        top = f"{shape['shape']} ({shape['share']:.0%})" if shape else ""
-        lines.append(f"{col['name'][:28]:<28} {col['type']['kind']:<10} {col['nulls']:>9,} "
+        top = f"{_printable(shape['shape'])} ({shape['share']:.0%})" if shape else ""
+        lines.append(f"{_printable(col['name'])[:28]:<28} {col['type']['kind']:<10} {col['nulls']:>9,} "
                      f"{col['empty']:>9,} {col['distinct']:>10,} {span:>9}  {top}")
     return "\n".join(lines)
 
@@ -39,8 +46,7 @@ def _render_table(result) -> str:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document "
               "(schemas/profile.schema.json) instead of a table.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--allow-partial", is_flag=True, help="Keep the rows read before a truncated "
-              "compressed file or archive breaks, instead of failing (exit 0, with a warning).")
+@allow_partial_option
 def command(dump: tuple[str, ...], as_json: bool, quiet: bool, allow_partial: bool) -> None:
     """Profile every column of DUMP in one pass: types, nulls, distinct counts, shapes.
 
@@ -50,12 +56,7 @@ def command(dump: tuple[str, ...], as_json: bool, quiet: bool, allow_partial: bo
     """
     with reading_options(allow_partial=allow_partial):
         results = run(dump, progress=not quiet)
-    for result in results:
-        cut = getattr(result.info, "truncated_at_byte", None)
-        if cut is not None:
-            click.echo(f"triage: warning: {result.info.name}: input ends early (truncated) "
-                       f"after {result.accounting.read:,} rows; kept them (--allow-partial)",
-                       err=True)
+    warn_partial(results)
     if as_json:
         click.echo(json.dumps(profile_document(results), ensure_ascii=False, indent=2))
         return

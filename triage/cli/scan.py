@@ -10,6 +10,9 @@ from pathlib import Path
 
 import click
 
+from triage.cli.options import allow_partial_option, warn_partial
+from triage.sources import reading_options
+
 from triage.errors import TriageError
 
 SUMMARY_FILES = ("summary.json", "summary.html", "summary.md")  # each also as .age
@@ -51,10 +54,11 @@ def _write_json(path: Path, document: dict) -> None:
                    "same paths, or the key from its own TRIAGE_HMAC_KEY), or local[:N] for N "
                    "worker processes here. Same result as one machine. Large CSV files are "
                    "cut into parts; a quoted one is first read raw once more to find where.")
+@allow_partial_option
 def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
             recipients: tuple[str, ...], leak_id: str | None, leak_name: str | None,
             region: str, published: bool, plaintext: bool, quiet: bool,
-            cluster: str | None) -> None:
+            cluster: str | None, allow_partial: bool) -> None:
     """Profile, detect, hash and summarise DUMP in one read of the data.
 
     Writes OUTDIR/profile.json, findings.json, index/ (with a key) and
@@ -83,13 +87,15 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
         parsed_recipients = [recipient]
         identity_note = identity_path
 
-    if cluster:
-        from triage.cluster import scan_on_cluster
+    with reading_options(allow_partial=allow_partial):
+        if cluster:
+            from triage.cluster import scan_on_cluster
 
-        result = scan_on_cluster(dump, address=cluster, key=key, key_file=key_file,
-                                 region=region.upper())
-    else:
-        result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+            result = scan_on_cluster(dump, address=cluster, key=key, key_file=key_file,
+                                     region=region.upper())
+        else:
+            result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+    warn_partial(result.results)
     leak_id = leak_id or _default_leak_id(dump)
     facts = summary_facts(result, leak_id=leak_id, leak_name=leak_name or Path(dump[0]).name,
                           circumstances={"published": published})

@@ -265,7 +265,10 @@ class TableDetector:
         parts = []
         in_sample = [name for name in names if name in sample.columns]
         if in_sample:
-            parts.append(sample.select(in_sample).unpivot(variable_name="name", value_name="v"))
+            # NUL-prefixed names cannot collide with a dump's columns (a column "name").
+            parts.append(sample.select(in_sample)
+                         .unpivot(variable_name="\0name", value_name="\0v")
+                         .rename({"\0name": "name", "\0v": "v"}))
         for name in names:
             if self._nonempty.get(name, 0) < MIN_VALUES and self._top_ups.get(name):
                 parts.append(pl.DataFrame({"name": name, "v": pl.concat(self._top_ups[name])}))

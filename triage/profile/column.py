@@ -224,10 +224,12 @@ class TableProfile:
                 self._settle(batch, name, candidate)
 
     def _shapes(self, sample: pl.DataFrame) -> None:
-        shapes = (sample.unpivot(variable_name="column", value_name="value")
-                  .filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
-                  .select("column", shape_expr(pl.col("value")).alias("shape"))
-                  .group_by("column", "shape").len())
+        # NUL-prefixed names cannot collide with a dump's columns (a column "value").
+        value = pl.col("\0value")
+        shapes = (sample.unpivot(variable_name="\0column", value_name="\0value")
+                  .filter(value.is_not_null() & (value != ""))
+                  .select("\0column", shape_expr(value).alias("\0shape"))
+                  .group_by("\0column", "\0shape").len())
         for name, shape, count in shapes.iter_rows():
             self.columns[name].shapes[shape] += count
         for profile in self.columns.values():

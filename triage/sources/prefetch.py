@@ -7,6 +7,7 @@ most ``depth`` chunks wait, which keeps memory bounded.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
@@ -35,7 +36,11 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
             slots.put(exc)
 
-    worker = threading.Thread(target=produce, name="triage-prefetch", daemon=True)
+    # The producer sees the caller's context (reading options live in a ContextVar);
+    # a new thread would otherwise start with none.
+    context = contextvars.copy_context()
+    worker = threading.Thread(target=context.run, args=(produce,), name="triage-prefetch",
+                              daemon=True)
     worker.start()
     try:
         while True:
