@@ -20,14 +20,14 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.archives import in_7z, in_tar_gz, in_zip
 
 REPO = Path(__file__).resolve().parent.parent
 py7zr = pytest.importorskip("py7zr")
@@ -93,29 +93,6 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-def _zip(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _tar_gz(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def _seven_zip(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with py7zr.SevenZipFile(buffer, "w") as archive:
-        archive.writestr(data, name)
-    return buffer.getvalue()
-
-
 def _broken_lines() -> bytes:
     """Canaries on the rejected and repaired paths: a short row, a long row, an open quote."""
     return (f"email;tel;nom\n{EMAIL};{MOBILE}\n{EMAIL};{MOBILE};{NAME};{NIR}\n"
@@ -135,9 +112,9 @@ INPUTS: dict[str, Callable[[], bytes]] = {
     "mysql.sql": _mysql,
     "pg.sql": _postgres,
     "leak.xlsx": _xlsx,
-    "leak.zip": lambda: _zip("export/patients.csv", _csv()),
-    "leak.tar.gz": lambda: _tar_gz("patients.sql", _mysql()),
-    "leak.7z": lambda: _seven_zip("patients.jsonl", _jsonl()),
+    "leak.zip": lambda: in_zip("export/patients.csv", _csv()),
+    "leak.tar.gz": lambda: in_tar_gz("patients.sql", _mysql()),
+    "leak.7z": lambda: in_7z("patients.jsonl", _jsonl()),
     "broken.csv": _broken_lines,
     "cut.csv.gz": _truncated,
     "bad.sql": lambda: b"INSERT INTO t VALUES ('" + EMAIL.encode() + b"',(;\n",

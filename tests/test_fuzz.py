@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.archives import in_7z, in_tar_gz, in_zip
 from tests.conftest import read_all
 from triage.errors import TriageError
 
@@ -106,29 +105,6 @@ def write_xlsx(names: list[str], rows: list[dict]) -> bytes:
         for j, name in enumerate(names):
             sheet.write_string(i, j, row[name])
     book.close()
-    return buffer.getvalue()
-
-
-def in_zip(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def in_tar_gz(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def in_7z(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with py7zr.SevenZipFile(buffer, "w") as archive:
-        archive.writestr(data, name)
     return buffer.getvalue()
 
 
