@@ -69,14 +69,31 @@ def header_end(source: DelimitedSource, head: bytes) -> int:
     return end
 
 
-def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES) -> list[ByteRange]:
+def part_targets(start: int, size: int, split_bytes: int, workers: int) -> list[int]:
+    """Nominal cut offsets: rounds of ``workers`` parts of at most ``split_bytes``, the
+    last round in parts half as large, so that workers finish close together (the
+    last task bounds the wall time)."""
+    if size - start <= split_bytes:
+        return []
+    rounds = -(-(size - start) // (split_bytes * workers))
+    part = (size - start) / (rounds * workers)
+    sizes = [part] * ((rounds - 1) * workers) + [part / 2] * (2 * workers)
+    offsets, position = [], float(start)
+    for length in sizes[:-1]:
+        position += length
+        offsets.append(int(position))
+    return offsets
+
+
+def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES,
+                workers: int = 1) -> list[ByteRange]:
     """The parts of ``source`` (one part when it is small or cannot be cut safely)."""
     path = Path(source.member.path)
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(_WINDOW)
     first = header_end(source, head)
-    targets = list(range(first + split_bytes, size - split_bytes // 4, split_bytes))
+    targets = part_targets(first, size, split_bytes, workers)
     if not targets:
         cuts: list[int] = []
     elif source.dialect.quotechar is None:

@@ -10,7 +10,7 @@ its worker is simply computed again, and each result is merged exactly once.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
 from triage.profile import TableProfile
 from triage.scan import SourcePlan, SourceScan, file_facts, scan
-from triage.sources import RowAccounting, SourceInfo, open_sources
+from triage.sources import ReadOptions, RowAccounting, SourceInfo, open_sources, reading_options
 from triage.sources.delimited import DelimitedSource
 
 
@@ -56,10 +56,11 @@ class FinishedSource:
     scan: SourceScan
 
 
-def scan_file(path: str, given: str, key_ref: KeyRef,
-              region: str) -> tuple[list[FinishedSource], dict[str, Any]]:
+def scan_file(path: str, given: str, key_ref: KeyRef, region: str,
+              options: ReadOptions) -> tuple[list[FinishedSource], dict[str, Any]]:
     """A whole input (a file, or an archive and all its members): the single-machine scan."""
-    done = scan([path], key=worker_key(key_ref), region=region)
+    with reading_options(**asdict(options)):
+        done = scan([path], key=worker_key(key_ref), region=region)
     finished = []
     for result in done.results:
         state = done.scans[result.info.name]
@@ -101,10 +102,10 @@ class SourcePart:
     parts: list[int] = field(default_factory=list)
 
 
-def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef,
-              region: str) -> SourcePart:
+def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, region: str,
+              options: ReadOptions) -> SourcePart:
     """One byte range of a split delimited file, hashed by the client's plan."""
-    opened = next(iter(open_sources(part.path)))
+    opened = next(iter(open_sources(part.path, options)))
     as_given(opened.info, part.path, given)
     if not isinstance(opened, DelimitedSource):
         raise TriageError("changed while it was being scanned", path=part.path)
