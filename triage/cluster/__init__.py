@@ -3,7 +3,7 @@
 The client plans (which inputs are split, and the identity plan of each split
 file from its first batch), submits one task per input file or per byte range of a
 large delimited file, merges the parts of each split file in a tree of
-``merge_parts`` tasks on the workers, and gathers one finished state per source.
+``merge_parts`` tasks on the workers down to two states, and finishes them itself.
 People are then linked across sources and the index is written on the client, from
 the reduced states, exactly as one pass does (see docs/cluster.md).
 
