@@ -238,3 +238,28 @@ def test_without_dask_the_cluster_option_says_how_to_install(tmp_path):
                           capture_output=True, text=True, timeout=60, env=env, check=False)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "pip install 'triage[cluster]'" in done.stderr
+
+
+def test_without_a_key_a_local_cluster_counts_people_and_a_remote_one_is_refused(tmp_path):
+    from triage.cluster import scan_on_cluster
+    from triage.errors import TriageError
+
+    path, _ = dump(tmp_path, "us_patients", 2000)
+    one = summary_facts(scan([str(path)], key=None), leak_id="x", leak_name="x")
+    # A throwaway key, handed to the local workers as they start.
+    result = scan_on_cluster([str(path)], address="local:2", key=None, key_file=None,
+                             region="FR", split_bytes=path.stat().st_size // 3)
+    assert not result.keyed
+    many = summary_facts(result, leak_id="x", leak_name="x")
+    assert many["people"] == one["people"] and many["categories"] == one["categories"]
+    with pytest.raises(TriageError, match="needs the HMAC key on every worker"):
+        scan_on_cluster([str(path)], address="tcp://127.0.0.1:9", key=None, key_file=None)
+
+
+def test_a_local_cluster_listens_on_loopback_only(client):
+    assert all(address.startswith("tcp://127.0.0.1:")
+               for address in [client.scheduler.address, *client.scheduler_info()["workers"]])
+    scheduler_http = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server
+                                             .address)
+    workers_http = client.run(lambda dask_worker: dask_worker.http_server.address)
+    assert {scheduler_http, *workers_http.values()} == {"127.0.0.1"}

@@ -73,8 +73,11 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         env = {"POLARS_MAX_THREADS": os.environ.get(
             "POLARS_MAX_THREADS", str(max(1, (os.cpu_count() or 1) // workers))),
             **(worker_env or {})}
+        # Every server on loopback: the scheduler and the workers start HTTP servers
+        # (health, metrics) even without a dashboard, on all interfaces unless told.
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None,
+                                      host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                      worker_dashboard_address="127.0.0.1:0",
                                       env=env) as cluster, \
                 distributed.Client(cluster) as client:
             yield client

@@ -99,6 +99,7 @@ class SourcePart:
     scan: SourceScan
     newlines: int = 0
     decoded_bytes: int = 0
+    #: Indexes of the byte ranges this state covers, consecutive.
     parts: list[int] = field(default_factory=list)
 
 
@@ -135,6 +136,8 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
 
 def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
     """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order)."""
+    if left.parts[-1] + 1 != right.parts[0]:
+        raise ValueError("only adjacent parts merge: positions and samples follow file order")
     accounting = RowAccounting(**{**right.accounting.__dict__,
                                   "regions": [dict(r) for r in right.accounting.regions]})
     _shift(accounting, left.newlines, left.decoded_bytes)
