@@ -199,12 +199,11 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_result_is_exact(client, tm
     victim = None
     deadline = time.monotonic() + 30
     while victim is None and time.monotonic() < deadline:
-        busy = [w for w, tasks in client.processing().items() if tasks]
-        victim = busy[0] if busy else None
-        time.sleep(0.01)
+        # (pid, tasks running) of each worker: kill one that is inside a task right now.
+        running = client.run(lambda dask_worker: (os.getpid(), len(dask_worker.state.executing)))
+        victim = next((w for w, (_, executing) in running.items() if executing), None)
     assert victim is not None, "no task started"
-    pid = client.run(os.getpid, workers=[victim])[victim]
-    os.kill(pid, signal.SIGKILL)
+    os.kill(running[victim][0], signal.SIGKILL)
     got = comparable(job.collect(), tmp_path / "cluster")
     assert got == expected
     assert victim not in client.scheduler_info()["workers"]
