@@ -27,13 +27,21 @@ import polars as pl
 
 from triage import __version__
 from triage.detect import ColumnFinding, TableDetector, findings_document
-from triage.identity.collector import (IdentifierPlan, IdentityCollector, resolve_leak,
-                                       write_leak_index)
+from triage.identity.collector import (
+    IdentifierPlan,
+    IdentityCollector,
+    resolve_leak,
+    write_leak_index,
+)
 from triage.identity.keys import HmacKey
 from triage.pipeline import SourceResult, run
 from triage.profile import TableProfile
-from triage.report.geography import (country_from_phone, fr_departement_from_nir,
-                                     fr_departement_from_postcode, us_state_from_zip)
+from triage.report.geography import (
+    country_from_phone,
+    fr_departement_from_nir,
+    fr_departement_from_postcode,
+    us_state_from_zip,
+)
 from triage.resources import categories as taxonomy
 from triage.sources import Source
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import click
 
 from triage.cli.options import allow_partial_option, warn_partial
-from triage.sources import reading_options
-
 from triage.errors import TriageError
+from triage.sources import reading_options
 
 SUMMARY_FILES = ("summary.json", "summary.html", "summary.md")  # each also as .age
 
