@@ -134,3 +134,23 @@ def test_unknown_binary_format(tmp_path):
     path = tmp_path / "blob.bin"
     path.write_bytes(b"\x00\x01\x02" * 1000)
     _one_line_error(_triage("profile", str(path)), "blob.bin", "unknown format")
+
+
+@pytest.mark.parametrize("lines", [
+    ['{"a": "x", "n": {"b": true, "c": 3}}', '{"a": "é", "n": null}', '{"z": -7}'],
+    ['{"f": 1.5}', '{"f": 1e20}'],                      # floats: the exact path's text
+    ['{"l": [1, {"k": 2}]}', '{"l": []}'],              # lists: JSON text
+    ['{"m": 1}', '{"m": "one"}'],                       # mixed types
+    ['{"a": 1}', 'not json', '{"a": 2}'],               # a bad line is one rejection
+    ['{"a.b": 1, "a": {"b": 2}}'],                      # two fields, one dotted name
+])
+def test_jsonl_fast_path_gives_exactly_the_exact_paths_rows(tmp_path, lines, monkeypatch):
+    import triage.sources.jsonl as jsonl
+
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast_rows, fast_accounting, _ = read_all(path)
+    monkeypatch.setattr(jsonl, "_fast_parse", lambda chunk: None)
+    exact_rows, exact_accounting, _ = read_all(path)
+    assert fast_rows == exact_rows
+    assert fast_accounting.to_dict() == exact_accounting.to_dict()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -67,8 +68,15 @@ class JsonLinesSource(Source):
                     return
 
     def _parse(self, chunk: bytes, first_line: int) -> pl.DataFrame:
-        # The csv-free path: Python's json is exact about numbers and nesting, and a
-        # bad line costs one rejection, not the chunk.
+        frame = _fast_parse(chunk)
+        if frame is not None:
+            self.accounting.add_parsed(frame.height)
+            return frame
+        return self._exact_parse(chunk, first_line)
+
+    def _exact_parse(self, chunk: bytes, first_line: int) -> pl.DataFrame:
+        # Python's json is exact about numbers and nesting, and a bad line costs one
+        # rejection, not the chunk.
         rows: list[dict[str, str | None]] = []
         for index, raw in enumerate(chunk.split(b"\n")):
             if not raw.strip():
@@ -88,6 +96,48 @@ class JsonLinesSource(Source):
         names = list(dict.fromkeys(name for row in rows for name in row))
         return pl.DataFrame({n: [row.get(n) for row in rows] for n in names},
                             schema=dict.fromkeys(names, pl.String))
+
+
+#: Types whose text polars writes exactly as the exact path does (json.dumps for
+#: integers, "true"/"false", strings as they are). Floats (1e+20 vs 1e20) and lists
+#: (JSON text) are not among them: such a chunk takes the exact path.
+_SAME_TEXT = (pl.String, pl.Int64, pl.Boolean, pl.Null)
+
+
+def _flat_strings(frame: pl.DataFrame, prefix: str = "") -> list[pl.Series] | None:
+    columns: list[pl.Series] = []
+    for series in frame.iter_columns():
+        name = f"{prefix}{series.name}"
+        if isinstance(series.dtype, pl.Struct):
+            if series.null_count():
+                # An explicit null object is a column of its own in the exact path, a
+                # missing key is nothing: polars does not tell them apart.
+                return None
+            inner = _flat_strings(series.struct.unnest(), f"{name}.")
+            if inner is None:
+                return None
+            columns.extend(inner)
+        elif isinstance(series.dtype, _SAME_TEXT):
+            columns.append(series.cast(pl.String).alias(name))
+        else:
+            return None
+    return columns
+
+
+def _fast_parse(chunk: bytes) -> pl.DataFrame | None:
+    """polars' NDJSON reader on a chunk, when its text is what the exact path would give.
+
+    None (take the exact path) on any parse error (a bad line, an array line, mixed
+    types), on a type whose text could differ, or on two fields flattening to one name.
+    """
+    try:
+        frame = pl.read_ndjson(io.BytesIO(chunk), infer_schema_length=None)
+    except Exception:  # noqa: BLE001 - any doubt goes to the exact, line-by-line reader
+        return None
+    columns = _flat_strings(frame)
+    if columns is None or len({c.name for c in columns}) != len(columns):
+        return None
+    return pl.DataFrame(columns)
 
 
 def open_jsonl(member: Member, info: SourceInfo, head: bytes) -> JsonLinesSource:
