@@ -262,3 +262,25 @@ def test_a_local_cluster_listens_on_loopback_only(client):
                                              .address)
     workers_http = client.run(lambda dask_worker: dask_worker.http_server.address)
     assert {scheduler_http, *workers_http.values()} == {"127.0.0.1"}
+
+
+def test_a_failing_task_is_reported_by_type_only(monkeypatch):
+    from triage.cluster.tasks import TaskFailed, _quoting_nothing
+    from triage.errors import TriageError
+
+    @_quoting_nothing
+    def parse_row():
+        raise ValueError("could not parse 'zephyrine.canarielle@example.org;0612345678'")
+
+    monkeypatch.delenv("TRIAGE_DEBUG", raising=False)
+    with pytest.raises(TaskFailed) as failure:
+        parse_row()
+    assert str(failure.value) == "ValueError in parse_row"
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+    @_quoting_nothing
+    def refuse():
+        raise TriageError("corrupt zip archive", path="leak.zip")
+
+    with pytest.raises(TriageError, match="leak.zip: corrupt zip archive"):
+        refuse()

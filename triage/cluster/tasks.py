@@ -10,6 +10,7 @@ its worker is simply computed again, and each result is merged exactly once.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,31 @@ from triage.profile import TableProfile
 from triage.scan import SourcePlan, SourceScan, file_facts, scan
 from triage.sources import ReadOptions, RowAccounting, SourceInfo, open_sources, reading_options
 from triage.sources.delimited import DelimitedSource
+
+
+class TaskFailed(Exception):
+    """A task's failure as it may be logged by Dask: its type, never its message."""
+
+
+def _quoting_nothing(task):  # type: ignore[no-untyped-def]
+    """Dask logs a failed task's exception text on the worker, and a parser's message
+    can quote row content: only TriageError (built to name positions, never content)
+    passes through; anything else is reduced to its type, unless TRIAGE_DEBUG=1 is set
+    on the worker, as on the command line."""
+
+    @functools.wraps(task)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(*args, **kwargs)
+        except TriageError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - polars panics are BaseExceptions
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) or \
+                    os.environ.get("TRIAGE_DEBUG") == "1":
+                raise
+            raise TaskFailed(f"{type(exc).__name__} in {task.__name__}") from None
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,7 @@ class FinishedSource:
     scan: SourceScan
 
 
+@_quoting_nothing
 def scan_file(path: str, given: str, key_ref: KeyRef, region: str,
               options: ReadOptions) -> tuple[list[FinishedSource], dict[str, Any]]:
     """A whole input (a file, or an archive and all its members): the single-machine scan."""
@@ -79,6 +106,7 @@ def as_given(info: SourceInfo, path: str, given: str) -> None:
         info.path = given
 
 
+@_quoting_nothing
 def file_facts_of(path: str) -> dict[str, Any]:
     """Name, size and SHA-256 of a split input (its parts are read by other tasks)."""
     return file_facts(Path(path))
@@ -103,6 +131,7 @@ class SourcePart:
     parts: list[int] = field(default_factory=list)
 
 
+@_quoting_nothing
 def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, region: str,
               options: ReadOptions) -> SourcePart:
     """One byte range of a split delimited file, hashed by the client's plan."""
@@ -134,6 +163,7 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
                       reader.newlines, reader.decoded_bytes, [part.index])
 
 
+@_quoting_nothing
 def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
     """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order)."""
     if left.parts[-1] + 1 != right.parts[0]:
@@ -153,6 +183,7 @@ def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
                       left.parts + right.parts)
 
 
+@_quoting_nothing
 def finish_part(whole: SourcePart) -> FinishedSource:
     """Final verdicts of a split source, and its digests restricted to the confirmed columns."""
     state = whole.scan
