@@ -1,15 +1,13 @@
-"""Errors a user can act on, and the redaction that keeps row content out of them.
+"""Errors a user can act on, worded so that row content never reaches them.
 
 Parsers (polars, pyarrow, the csv module) quote the offending row in their
 messages. A leak's rows are exactly what must never reach a terminal or a log,
-so every message from a third-party parser goes through :func:`redact` before
-it can be shown, and user-facing failures are :class:`TriageError`: one line,
-naming the file and the place, never the content.
+so no parser message is ever shown: readers catch parser failures and raise a
+:class:`TriageError` of their own words, one line naming the file and the line
+or byte offset. Anything else reaching the CLI is reported by its type only.
 """
 
 from __future__ import annotations
-
-import re
 
 
 class TriageError(Exception):
@@ -30,29 +28,9 @@ class TriageError(Exception):
             where.append(f"line {line}")
         if offset is not None:
             where.append(f"byte {offset}")
-        prefix = ": ".join([", ".join(where)]) + ": " if where else ""
+        prefix = ", ".join(where) + ": " if where else ""
         super().__init__(f"{prefix}{message}")
 
 
 class PartialInputError(TriageError):
     """The input ended early (a truncated archive); what was read is still counted."""
-
-
-# Anything quoted, and anything after "line:"/"row:"-style markers, may be row content.
-_QUOTED = re.compile(r"(\"[^\"]*\"|'[^']*'|`[^`]*`)")
-_AFTER_MARKER = re.compile(r"((?:line|row|record|value|field|content)s?\s*[:=]).*", re.IGNORECASE)
-
-
-def redact(message: str, limit: int = 160) -> str:
-    """Return a parser message with anything that could be row content removed.
-
-    Keeps the parser's own words (what went wrong), drops quoted fragments and
-    whatever follows a marker that introduces row text, and keeps one line.
-    """
-    first_line = message.strip().splitlines()[0] if message.strip() else ""
-    text = _QUOTED.sub("<redacted>", first_line)
-    text = _AFTER_MARKER.sub(r"\1 <redacted>", text)
-    # Digits runs long enough to be identifiers (phones, NIR, SSN) are dropped too.
-    text = re.sub(r"\d{5,}", "<redacted>", text)
-    text = re.sub(r"\S+@\S+", "<redacted>", text)
-    return text[:limit]
