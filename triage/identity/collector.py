@@ -39,7 +39,8 @@ NAME_ROLES = ("full_name", "first_name", "last_name")
 BIRTH_ROLE = "birth_date"
 COMPOSITE_SLOT = "name_birth"
 PEOPLE_METHOD = ("union-find over keyed identifier digests: rows sharing any identifier "
-                 "(email, phone, national or insurance id, name + birth date) are one person")
+                 "(email, phone, national or insurance id, name + birth date) are one person; "
+                 "rows with none of these identify nobody and are not counted as people")
 
 
 @dataclass(frozen=True)
