@@ -12,45 +12,10 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from triage.resources import seeds_dir
+from triage.resources import categories, seeds_dir
 
 #: The category ids of the taxonomy (schemas/categories.json, owned by detection).
-CATEGORY_IDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "full_name",
-        "email",
-        "phone",
-        "national_id",
-        "health_insurance_id",
-        "document_id",
-        "birth_date",
-        "age",
-        "sex",
-        "postal_address",
-        "postcode",
-        "city",
-        "geolocation",
-        "ip_address",
-        "online_id",
-        "payment",
-        "practitioner_id",
-        "practitioner",
-        "organisation_id",
-        "blood_type",
-        "diagnosis",
-        "medication",
-        "health_note",
-        "lab_result",
-        "medical_procedure",
-        "media_ref",
-        "url",
-        "ethnic_origin",
-        "event_date",
-        "record_id",
-    }
-)
+CATEGORY_IDS = frozenset(categories()["categories"])
 
 #: Header languages every scenario provides (``--locale``).
 HEADER_LOCALES = ("fr", "en", "de", "es", "it")
