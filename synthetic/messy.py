@@ -10,6 +10,7 @@ operations; structural ones (ragged rows, a repeated header line) become
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -59,6 +60,20 @@ def _phone_style(national: pl.Series, style: str) -> pl.Series:
             ]
         )
     ).to_series()
+
+
+def _other_formats(series: pl.Series, parsed: pl.Series, formats: Sequence[str],
+                   candidates: np.ndarray, rng: np.random.Generator
+                   ) -> tuple[pl.Series, np.ndarray]:
+    """Rewrite a DATE_RATE share of the candidate rows in one of ``formats`` each, as
+    exports that mix date formats in one column do; returns the column and the rows."""
+    n = len(series)
+    choice = rng.integers(0, len(formats), n)
+    mask = candidates & (rng.random(n) < DATE_RATE)
+    out = series
+    for i, fmt in enumerate(formats):
+        out = _replace(out, mask & (choice == i), parsed.dt.strftime(fmt))
+    return out, mask
 
 
 def _replace(series: pl.Series, mask: np.ndarray, new: pl.Series) -> pl.Series:
@@ -129,21 +144,11 @@ def apply(
             native = column.get("params", {}).get("format", "%d/%m/%Y")
             parsed = series.str.to_date(native, strict=False)
             formats = [f for f in DATE_FORMATS if f != native]
-            choice = rng.integers(0, len(formats), n)
-            mask = candidates & (rng.random(n) < DATE_RATE)
-            out = series
-            for i, f in enumerate(formats):
-                out = _replace(out, mask & (choice == i), parsed.dt.strftime(f))
-            updates[key] = out
+            updates[key], mask = _other_formats(series, parsed, formats, candidates, rng)
             mark("date_formats", mask)
         elif gen == "timestamp_iso":
             parsed = series.str.to_datetime("%Y-%m-%dT%H:%M:%S%.3fZ", strict=False)
-            choice = rng.integers(0, len(TIMESTAMP_FORMATS), n)
-            mask = candidates & (rng.random(n) < DATE_RATE)
-            out = series
-            for i, f in enumerate(TIMESTAMP_FORMATS):
-                out = _replace(out, mask & (choice == i), parsed.dt.strftime(f))
-            updates[key] = out
+            updates[key], mask = _other_formats(series, parsed, TIMESTAMP_FORMATS, candidates, rng)
             mark("date_formats", mask)
         elif gen == "health_comment" and fmt == "csv":
             mask = candidates & (rng.random(n) < NEWLINE_RATE)
