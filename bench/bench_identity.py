@@ -35,10 +35,10 @@ sys.path.insert(0, str(REPO))
 
 from triage.identity import index as index_store
 from triage.identity.collector import IdentifierPlan, IdentityCollector
-from triage.identity.digest import native_kernel
 from triage.identity.keys import HmacKey, generate_key_file
 from triage.identity.loadtest import run_load
 from triage.identity.lookup import LookupIndex
+from triage.native import native_kernel
 
 LAB_PLAN = {
     "c3": IdentifierPlan("email", ("email",)),

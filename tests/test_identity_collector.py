@@ -127,8 +127,9 @@ def test_merge_refuses_another_key():
 
 
 def test_native_and_python_hashing_give_the_same_people_and_digests():
-    from triage.identity.digest import KeyedHasher, native_kernel
+    from triage.identity.digest import KeyedHasher
     from triage.identity.keys import PURPOSE_IDENTIFIERS
+    from triage.native import native_kernel
     if native_kernel() is None:
         pytest.skip("no C compiler here")
     key = new_key()
@@ -152,7 +153,7 @@ def test_digests_sharing_their_first_64_bits_stay_apart():
 
 
 def test_native_union_find_equals_numpy():
-    from triage.identity.digest import native_kernel
+    from triage.native import native_kernel
     if native_kernel() is None:
         pytest.skip("no C compiler here")
     rng = np.random.default_rng(4)

@@ -174,3 +174,33 @@ def test_any_table_reads_back_identically_at_any_chunk_size(tmp_path, body, chun
     rows, accounting, _ = read_all(path, chunk_bytes=chunk)
     assert accounting.rejected == 0
     assert [[r[h] for h in header] for r in rows] == body
+
+
+def test_native_cp1252_transcoding_matches_the_codec_for_every_byte():
+    from triage.native import native_kernel, transcode_single_byte
+
+    if native_kernel() is None:
+        pytest.skip("no C compiler here")
+    data = bytes(range(256)) * 3 + "Zoë, Œuvre à 10 €".encode("cp1252")
+    expected = data.decode("cp1252", "triage-latin1").encode("utf-8")
+    assert transcode_single_byte(data, "cp1252", "triage-latin1") == expected
+
+
+def test_cp1252_file_reads_alike_with_and_without_the_native_kernel(tmp_path, monkeypatch):
+    import triage.native
+
+    # 0x81 is undefined in cp1252: it must come back as U+0081 both ways.
+    lines = [b"nom;commentaire"] + ["Zoë{0};Œdème {0} € ".format(i).encode("cp1252") + b"\x81"
+                                    for i in range(3000)]
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    native_rows, native_acc, _ = read_all(path)
+    triage.native.native_kernel.cache_clear()
+    monkeypatch.setenv("TRIAGE_NATIVE", "0")
+    try:
+        python_rows, python_acc, _ = read_all(path)
+    finally:
+        triage.native.native_kernel.cache_clear()
+    assert native_rows == python_rows
+    assert native_acc.to_dict() == python_acc.to_dict()
+    assert native_rows[5] == {"nom": "Zoë5", "commentaire": "Œdème 5 € \x81"}

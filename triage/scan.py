@@ -31,6 +31,7 @@ from triage.identity.collector import (
     IdentifierPlan,
     IdentityCollector,
     resolve_leak,
+    row_event_dates,
     write_leak_index,
 )
 from triage.identity.keys import HmacKey
@@ -44,6 +45,7 @@ from triage.report.geography import (
 )
 from triage.resources import categories as taxonomy
 from triage.sources import Source
+from triage.worker import SerialWorker
 
 #: Categories hashed one column at a time, as the identity layer's kinds.
 SINGLE_IDENTIFIERS = ("email", "phone", "national_id", "health_insurance_id")
@@ -61,8 +63,6 @@ class SourcePlan:
     events: dict[str, str | None]
     #: column -> (category, subtype) of the provisional verdicts geography derives from.
     geography: dict[str, tuple[str | None, str | None]]
-    #: event-date column -> date formats the first batch showed.
-    event_formats: dict[str, frozenset[str]]
 
     @classmethod
     def from_first_batch(cls, provisional: Mapping[str, ColumnFinding],
@@ -70,9 +70,7 @@ class SourcePlan:
         identifiers, exposures, events = identity_plan(provisional, profile)
         geography = {name: (f.category, f.subtype) for name, f in provisional.items()
                      if f.category in ("postcode", "national_id", "phone")}
-        formats = {name: profile.columns[name].type.formats for name in events
-                   if name in profile.columns}
-        return cls(identifiers, exposures, events, geography, formats)
+        return cls(identifiers, exposures, events, geography)
 
 
 @dataclass(frozen=True)
@@ -93,9 +91,7 @@ class SourceScan:
     event_columns: dict[str, str | None] = field(default_factory=dict)
     geography: dict[str, pl.Expr] = field(default_factory=dict)
     findings: list[ColumnFinding] = field(default_factory=list)
-    #: Date formats of event columns known before this state's first batch: a part of a
-    #: split source starts with those its source's first batch showed, as if it had read it.
-    event_formats: dict[str, frozenset[str]] = field(default_factory=dict)
+    region: str = "FR"
 
     def begin(self, plan: SourcePlan, key: HmacKey, region: str) -> None:
         """Start hashing and counting by ``plan``, before the first batch is fed."""
@@ -104,20 +100,20 @@ class SourceScan:
         self.identity = IdentityCollector(key, plan.identifiers, region, plan.exposures,
                                           plan.events, attributes=list(self.geography))
         self.event_columns = dict(plan.events)
+        self.region = region
 
-    def feed(self, batch: pl.DataFrame, profile: TableProfile) -> None:
+    def feed(self, batch: pl.DataFrame) -> None:
         """Identity and months for one batch the profile and the detector have consumed."""
         assert self.identity is not None
         present = [e for name, e in self.geography.items()
                    if all(c in batch.columns for c in e.meta.root_names())]
-        self.identity.update(batch.with_columns(present) if present else batch)
-        formats = {}
-        for name in self.event_columns:
-            column = profile.columns.get(name)
-            if column is not None and column.type.kind != "text":
-                # A column that turned text has no date formats, as in one pass.
-                formats[name] = self.event_formats.get(name, frozenset()) | column.type.formats
-        self.months.update(_month_counts(batch, formats))
+        # Event dates are parsed once, with the formats the plan fixed for the whole
+        # source (so every part of a split source reads them alike), for both the
+        # month histogram and each person's first and last seen.
+        first, last = row_event_dates(batch, self.event_columns, self.region)
+        self.identity.update(batch.with_columns(present) if present else batch,
+                             dates=(first, last))
+        self.months.update(_month_counts(first))
 
 
 #: Derived columns handed to the identity collector start with a NUL, so they can
@@ -181,27 +177,11 @@ def _single_format(profile: TableProfile, column: str) -> str | None:
     return fmt if "%" in fmt else None
 
 
-def _month_counts(batch: pl.DataFrame, formats_of: Mapping[str, frozenset[str]]) -> Counter[str]:
+def _month_counts(first_dates: pl.Series) -> Counter[str]:
     """Rows per month of their earliest event date (a row counts once, whatever its
     number of event-date columns: a visit with sampling, reception and validation
     dates is one event)."""
-    parsed = []
-    for column, known in formats_of.items():
-        if column not in batch.columns:
-            continue
-        formats = sorted(f for f in known if "%" in f)
-        if not formats:
-            continue
-        value = pl.col(column).str.strip_chars()
-        parsed.append(pl.coalesce([
-            value.str.to_datetime(f, strict=False, time_unit="us", cache=False)
-            .dt.replace_time_zone(None) if "%H" in f
-            else value.str.to_date(f, strict=False, cache=False).cast(pl.Datetime("us"))
-            for f in formats]))
-    if not parsed:
-        return Counter()
-    counts = (batch.select(pl.min_horizontal(parsed).dt.strftime("%Y-%m").alias("m"))
-              .drop_nulls().group_by("m").len())
+    counts = (first_dates.drop_nulls().dt.strftime("%Y-%m").value_counts())
     return Counter(dict(counts.iter_rows()))
 
 
@@ -269,9 +249,11 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         if first and state.identity is None:
             state.begin(SourcePlan.from_first_batch(state.detector.provisional(), profile),
                         key, region)
-        state.feed(batch, profile)
+        identity_stage.submit(state.feed, batch)
 
-    results = run(paths, progress=progress, on_batch=on_batch)
+    # Identity runs one batch behind the profile, on the other core.
+    with SerialWorker(name="triage-identity") as identity_stage:
+        results = run(paths, progress=progress, on_batch=on_batch)
     for name in dict.fromkeys(r.info.name for r in results):
         state = scans.setdefault(name, SourceScan())
         state.findings = state.detector.finish()

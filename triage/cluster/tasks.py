@@ -42,7 +42,7 @@ def _quoting_nothing(task):  # type: ignore[no-untyped-def]
             return task(*args, **kwargs)
         except TriageError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - polars panics are BaseExceptions
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or \
                     os.environ.get("TRIAGE_DEBUG") == "1":
                 raise
@@ -146,12 +146,10 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     profile = TableProfile()
     state = SourceScan()
     state.begin(plan, worker_key(key_ref), region)
-    # As if this part had read its source's first batch: the formats it showed.
-    state.event_formats = dict(plan.event_formats)
     for batch in source.batches():
         profile.update(batch)
         state.detector.update(batch)
-        state.feed(batch, profile)
+        state.feed(batch)
     if part.start > 0 and part.header_end:
         # The header record read before the part moved every position by its extent.
         with open(part.path, "rb") as handle:

@@ -1,12 +1,11 @@
 """The identity accumulator: batches in, keyed digests and people out.
 
-Per batch, each identifier column is canonicalised and hashed once per distinct
-value, rows become tuples of digests (one slot per identifier column, plus the
-name + birth-date composite), and the batch is reduced to its *distinct* tuples
-with, per tuple, the union of the sensitive columns exposed (a bitmask over
-columns), the first and last event date and a row count. Memory therefore grows
-with the distinct identifier combinations, not with rows; parts are compacted as
-they accumulate. People are resolved only at the end (union-find over digests),
+Per batch, each identifier column is canonicalised and hashed, and rows become
+tuples of digests (one slot per identifier column, plus the name + birth-date
+composite) with the sensitive columns the row exposes (a bitmask over columns),
+its event dates and a row count. As batches accumulate, the tuples are compacted
+to *distinct* tuples (masks OR-ed, first and last dates, rows summed), so memory
+grows with the distinct identifier combinations, not with rows. People are resolved only at the end (union-find over digests),
 after :meth:`IdentityCollector.restrict` has dropped the columns the final
 detection verdict did not confirm, which is why masks are kept per column and
 mapped to categories only when asked.
@@ -89,6 +88,21 @@ def _hi(slot: str) -> str:
 
 def _lo(slot: str) -> str:
     return f"{slot}\0lo"
+
+
+def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
+                    region: str) -> tuple[pl.Series, pl.Series]:
+    """Each row's earliest and latest event date over the ``event_dates`` columns
+    (column -> strptime format; None: ISO, then the region's day/month order)."""
+    parsed = [parse_dates(batch[column], date_formats(region, fmt))
+              for column, fmt in event_dates.items() if column in batch.columns]
+    if not parsed:
+        empty = pl.Series([None] * batch.height, dtype=pl.Date)
+        return empty, empty
+    frame = pl.DataFrame({f"d{i}": s for i, s in enumerate(parsed)})
+    bounds = frame.select(pl.min_horizontal(pl.all()).alias("first"),
+                          pl.max_horizontal(pl.all()).alias("last"))
+    return bounds["first"], bounds["last"]
 
 
 @dataclass
@@ -268,18 +282,13 @@ class IdentityCollector:
             exprs.append(total.cast(pl.UInt64).fill_null(0).alias(f"\0mask{word}"))
         return exprs
 
-    def _row_dates(self, batch: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-        parsed = [parse_dates(batch[column], date_formats(self.region, fmt))
-                  for column, fmt in self.event_dates.items() if column in batch.columns]
-        if not parsed:
-            empty = pl.Series([None] * batch.height, dtype=pl.Date)
-            return empty, empty
-        frame = pl.DataFrame({f"d{i}": s for i, s in enumerate(parsed)})
-        return (frame.select(pl.min_horizontal(pl.all()))[:, 0],
-                frame.select(pl.max_horizontal(pl.all()))[:, 0])
+    def update(self, batch: pl.DataFrame,
+               dates: tuple[pl.Series, pl.Series] | None = None) -> None:
+        """Consume one batch of String columns.
 
-    def update(self, batch: pl.DataFrame) -> None:
-        """Consume one batch of String columns."""
+        ``dates``: each row's (earliest, latest) event date, when the caller has
+        already parsed them (the scan does, for its month histogram too).
+        """
         self._counters.rows += batch.height
         if batch.height == 0 or not self._slots:
             return
@@ -291,7 +300,7 @@ class IdentityCollector:
             columns[_hi(slot)], columns[_lo(slot)] = self._digest_column(kind, canonical)
         if not columns:
             return
-        first, last = self._row_dates(batch)
+        first, last = dates or row_event_dates(batch, self.event_dates, self.region)
         carried = [batch[name].alias(f"\0attr:{name}") for name in self.attributes
                    if name in batch.columns]
         rows = (batch.select(self._row_masks(batch))
@@ -300,16 +309,22 @@ class IdentityCollector:
         has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
         rows = rows.filter(has_id)
         self._counters.rows_with_identifier += rows.height
-        self._append(self._reduce(rows.with_columns(pl.lit(1, pl.UInt64).alias("\0rows"))))
+        # Not reduced here: within a batch rows rarely repeat a tuple, so grouping each
+        # batch costs more than it saves; compaction groups many batches at once.
+        self._append(self._conform(rows.with_columns(pl.lit(1, pl.UInt64).alias("\0rows"))))
 
     # --------------------------------------------------------------- reducing
+
+    def _conform(self, tuples: pl.DataFrame) -> pl.DataFrame:
+        """``tuples`` with exactly the state's columns and types, missing ones null."""
+        return tuples.select([pl.col(name).cast(dtype) if name in tuples.columns
+                              else pl.lit(None, dtype).alias(name)
+                              for name, dtype in self._schema().items()])
 
     def _reduce(self, tuples: pl.DataFrame) -> pl.DataFrame:
         """Distinct identifier tuples, with exposures and dates aggregated over their rows."""
         schema = self._schema()
-        tuples = tuples.select([pl.col(name).cast(dtype) if name in tuples.columns
-                                else pl.lit(None, dtype).alias(name)
-                                for name, dtype in schema.items()])
+        tuples = self._conform(tuples)
         keys = [name for name in schema if name.endswith(("\0hi", "\0lo"))]
         aggs = [pl.col(m).bitwise_or() for m in self._mask_columns()]
         aggs += [pl.col("\0first").min(), pl.col("\0last").max(), pl.col("\0rows").sum()]

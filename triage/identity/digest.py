@@ -4,33 +4,28 @@ Two implementations give byte-identical digests:
 
 * pure Python: the key blocks are absorbed once (RFC 2104) and each value costs two
   ``hashlib`` state copies, about 1 us;
-* an optional C kernel (``_hmac_kernel.c``) that runs the same HMAC over a whole
-  Arrow string buffer per call, with the x86 SHA extensions when present. It is
-  compiled on first use with the system C compiler into a per-user cache; when
-  there is no compiler, or ``TRIAGE_NATIVE=0``, the Python path is used.
+* the optional native kernel (``triage/_native.c``, see :mod:`triage.native`) that
+  runs the same HMAC over a whole Arrow string buffer per call, with the x86 SHA
+  extensions when present; when there is no compiler, or ``TRIAGE_NATIVE=0``, the
+  Python path is used.
 
 Callers hash each *distinct* canonical value once per batch (see collector.py).
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
-import subprocess
-import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from triage.native import native_kernel
+
 #: 128 bits: collisions stay negligible far beyond any leak (birthday bound ~2^64 values).
 DIGEST_BYTES = 16
-_KERNEL_SOURCE = Path(__file__).with_name("_hmac_kernel.c")
 #: Below this many values a second thread costs more than it saves.
 _PARALLEL_MIN = 65_536
 
@@ -38,59 +33,6 @@ _PARALLEL_MIN = 65_536
 def hmac_prefix(kind: str, version: int) -> bytes:
     """The domain-separation prefix: digests of two kinds or versions never collide."""
     return f"{kind}:v{version}\0".encode()
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "triage"
-
-
-def _compile_kernel() -> Path | None:
-    source = _KERNEL_SOURCE.read_bytes()
-    tag = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
-    for folder in (_cache_dir(), Path(tempfile.gettempdir()) / f"triage-{os.getuid()}"):
-        target = folder / f"hmac_kernel_{tag}.so"
-        if target.exists():
-            return target
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Build beside the target and rename: concurrent first uses never see half a file.
-            with tempfile.NamedTemporaryFile(dir=folder, suffix=".so", delete=False) as tmp:
-                partial = Path(tmp.name)
-            subprocess.run([os.environ.get("CC", "cc"), "-O3", "-fPIC", "-shared", "-o",
-                            str(partial), str(_KERNEL_SOURCE)],
-                           check=True, capture_output=True, timeout=120)
-            partial.replace(target)
-            return target
-        except (OSError, subprocess.SubprocessError):
-            continue
-    return None
-
-
-@cache
-def native_kernel() -> ctypes.CDLL | None:
-    """The compiled kernel, or None (no compiler, or disabled with TRIAGE_NATIVE=0)."""
-    if os.environ.get("TRIAGE_NATIVE", "1") == "0":
-        return None
-    path = _compile_kernel()
-    if path is None:
-        return None
-    try:
-        lib = ctypes.CDLL(str(path))
-    except OSError:
-        return None
-    lib.triage_hmac_batch.restype = None
-    lib.triage_hmac_batch.argtypes = [
-        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
-        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
-        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    lib.triage_sha256_block_state.restype = None
-    lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
-    lib.triage_hmac_uses_shani.restype = ctypes.c_int
-    lib.triage_union_find.restype = None
-    lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
-                                      ctypes.c_int64, ctypes.c_void_p]
-    return lib
 
 
 class KeyedHasher:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.identity.digest import native_kernel
+from triage.native import native_kernel
 
 
 def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray, *,

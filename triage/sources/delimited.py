@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from triage.errors import TriageError
+from triage.native import native_kernel, transcode_single_byte
 from triage.sources.base import EXTRA_COLUMN, Source, SourceInfo
 from triage.sources.prefetch import prefetch
 from triage.sources.sniff import SAMPLE_BYTES, TextDialect, column_names, sniff_text_table
@@ -82,6 +83,11 @@ class DelimitedSource(Source):
                 yield block
             return
         errors = "triage-latin1" if encoding == "cp1252" else "replace"
+        if encoding == "cp1252" and native_kernel() is not None:
+            # One byte is one character: blocks transcode alone, in C, without the GIL.
+            while block := stream.read(self.chunk_bytes):
+                yield transcode_single_byte(block, encoding, errors)
+            return
         decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
         while True:
             block = stream.read(self.chunk_bytes)

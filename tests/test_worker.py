@@ -1,0 +1,46 @@
+"""SerialWorker: calls run in order, one at a time; errors come back to the submitter."""
+
+import threading
+
+import pytest
+
+from triage.worker import SerialWorker
+
+
+def test_calls_run_in_submission_order_on_one_other_thread():
+    seen: list[tuple[int, str]] = []
+    with SerialWorker(depth=1) as worker:
+        for i in range(200):
+            worker.submit(lambda i=i: seen.append((i, threading.current_thread().name)))
+    assert [i for i, _ in seen] == list(range(200))
+    assert {name for _, name in seen} == {"triage-worker"}
+
+
+def test_an_error_is_raised_in_the_submitting_thread_and_stops_later_calls():
+    ran: list[int] = []
+
+    def call(i: int) -> None:
+        if i == 3:
+            raise ValueError("boom")
+        ran.append(i)
+
+    with pytest.raises(ValueError, match="boom"), SerialWorker() as worker:
+        for i in range(100):
+            worker.submit(call, i)
+    assert ran == [0, 1, 2]
+
+
+def test_a_failure_of_the_submitter_cancels_what_is_queued():
+    release = threading.Event()
+    ran: list[int] = []
+
+    def call(i: int) -> None:
+        release.wait(5)
+        ran.append(i)
+
+    with pytest.raises(KeyError), SerialWorker(depth=4) as worker:
+        for i in range(3):
+            worker.submit(call, i)
+        release.set()
+        raise KeyError("submitter failed")
+    assert len(ran) <= 1  # at most the call already running when the submitter failed

@@ -1,0 +1,107 @@
+"""The optional native kernel: a few hot loops in C, compiled on first use.
+
+``triage/_native.c`` holds loops that Python runs slowly or only while holding the
+GIL: HMAC-SHA256 over an Arrow string buffer (identity), union-find (people), and
+single-byte text to UTF-8 (delimited sources). It is compiled with the system C
+compiler into a per-user cache the first time it is needed and loaded with ctypes,
+which releases the GIL during each call, so these loops run beside polars on the
+other core. Without a compiler, or with ``TRIAGE_NATIVE=0``, every caller uses its
+pure-Python twin, which gives identical results (the tests compare them).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+_SOURCE = Path(__file__).with_name("_native.c")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "triage"
+
+
+def _compile() -> Path | None:
+    source = _SOURCE.read_bytes()
+    tag = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
+    for folder in (_cache_dir(), Path(tempfile.gettempdir()) / f"triage-{os.getuid()}"):
+        target = folder / f"native_{tag}.so"
+        if target.exists():
+            return target
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Build beside the target and rename: concurrent first uses never see half a file.
+            with tempfile.NamedTemporaryFile(dir=folder, suffix=".so", delete=False) as tmp:
+                partial = Path(tmp.name)
+            subprocess.run([os.environ.get("CC", "cc"), "-O3", "-fPIC", "-shared", "-o",
+                            str(partial), str(_SOURCE)],
+                           check=True, capture_output=True, timeout=120)
+            partial.replace(target)
+            return target
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return None
+
+
+@cache
+def native_kernel() -> ctypes.CDLL | None:
+    """The compiled kernel, or None (no compiler, or disabled with TRIAGE_NATIVE=0)."""
+    if os.environ.get("TRIAGE_NATIVE", "1") == "0":
+        return None
+    path = _compile()
+    if path is None:
+        return None
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError:
+        return None
+    lib.triage_hmac_batch.restype = None
+    lib.triage_hmac_batch.argtypes = [
+        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    lib.triage_sha256_block_state.restype = None
+    lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    lib.triage_hmac_uses_shani.restype = ctypes.c_int
+    lib.triage_union_find.restype = None
+    lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_int64, ctypes.c_void_p]
+    lib.triage_transcode_single_byte.restype = ctypes.c_int64
+    lib.triage_transcode_single_byte.argtypes = [ctypes.c_char_p, ctypes.c_int64,
+                                                 ctypes.c_void_p, ctypes.c_void_p]
+    return lib
+
+
+@cache
+def _utf8_table(encoding: str, errors: str) -> np.ndarray:
+    """Per byte of a single-byte encoding: its UTF-8 length, then those bytes."""
+    table = np.zeros((256, 4), dtype=np.uint8)
+    for byte in range(256):
+        utf8 = bytes([byte]).decode(encoding, errors).encode("utf-8")
+        table[byte, 0] = len(utf8)
+        table[byte, 1:1 + len(utf8)] = np.frombuffer(utf8, dtype=np.uint8)
+    return table
+
+
+def transcode_single_byte(data: bytes, encoding: str, errors: str) -> bytes | None:
+    """``data.decode(encoding, errors).encode("utf-8")`` for a single-byte encoding,
+    without the GIL; None when the kernel is not available."""
+    lib = native_kernel()
+    if lib is None:
+        return None
+    table = _utf8_table(encoding, errors)
+    if table[:, 0].max() > 3:
+        return None
+    out = np.empty(3 * len(data), dtype=np.uint8)
+    written = lib.triage_transcode_single_byte(data, len(data), table.ctypes.data,
+                                              out.ctypes.data)
+    return out[:written].tobytes()
