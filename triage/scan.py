@@ -30,6 +30,7 @@ from triage.detect import ColumnFinding, TableDetector, findings_document
 from triage.identity.collector import (
     IdentifierPlan,
     IdentityCollector,
+    LeakPeople,
     resolve_leak,
     row_event_dates,
     write_leak_index,
@@ -217,6 +218,17 @@ class ScanResult:
     keyed: bool
     scanned_at: str
 
+    _leak_people: LeakPeople | None = field(default=None, init=False, repr=False)
+
+    def collectors(self) -> list[IdentityCollector]:
+        return [s.identity for s in self.scans.values() if s.identity is not None]
+
+    def leak_people(self) -> LeakPeople:
+        """People across every source, resolved once for the summary and the index."""
+        if self._leak_people is None:
+            self._leak_people = resolve_leak(self.collectors())
+        return self._leak_people
+
     def profile_document(self) -> dict[str, Any]:
         from triage.pipeline import profile_document
 
@@ -270,8 +282,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
 def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
                   circumstances: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The aggregated facts ``triage.report.build_summary`` turns into the summary."""
-    collectors = [s.identity for s in result.scans.values() if s.identity is not None]
-    leak_people = resolve_leak(collectors)
+    leak_people = result.leak_people()
     rows = {"read": 0, "parsed": 0, "rejected": 0}
     for source in result.results:
         for name in rows:
@@ -337,7 +348,6 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
 def write_index(result: ScanResult, index_dir: Path, *, leak_id: str, leak_name: str
                 ) -> dict[str, Any]:
     """Append the scanned leak (all its sources, people linked across them) to an index."""
-    collectors = [s.identity for s in result.scans.values() if s.identity is not None]
     rows = sum(r.accounting.parsed for r in result.results)
-    return write_leak_index(collectors, result.key.key_id, str(index_dir), leak_id, leak_name,
-                            result.files, rows)
+    return write_leak_index(result.collectors(), result.key.key_id, str(index_dir), leak_id,
+                            leak_name, result.files, rows, resolved=result.leak_people())

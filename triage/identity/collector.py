@@ -591,15 +591,18 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
 
 def write_leak_index(collectors: Sequence[IdentityCollector], key_id: str,
                      index_dir: str | Any, leak_id: str, leak_name: str,
-                     inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+                     inputs: list[dict[str, Any]], rows: int,
+                     resolved: LeakPeople | None = None) -> dict[str, Any]:
     """Append one leak, made of zero or more sources, to the index; returns the manifest.
 
     A leak with no source (nothing parsed) or no identifier is still recorded, with no
-    entries: "we indexed it and nobody is in it" is an answer too.
+    entries: "we indexed it and nobody is in it" is an answer too. ``resolved``: the
+    collectors' :func:`resolve_leak`, when the caller already has it.
     """
     if any(c.key_id != key_id for c in collectors):
         raise ValueError("cannot index identity states made with different keys")
-    resolved = resolve_leak(collectors)
+    if resolved is None:
+        resolved = resolve_leak(collectors)
     entries = resolved.nodes.select("kind", "hi", "lo", "person", "categories",
                                     "first_seen", "last_seen")
     leak = {
