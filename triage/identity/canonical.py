@@ -191,13 +191,15 @@ def _phone_fast(region: str) -> _Fast | None:
     v = pl.col("v")
     digits = v.str.replace_all(r"[ .\-]", "")
     # The three written forms (+CC, international prefix + CC, national prefix) are
-    # prefixes: cutting them off is far cheaper than a capturing regex. Whatever is
-    # left must be digits of the region's pattern, checked below.
-    nsn = (pl.when(digits.str.starts_with(f"+{cc}")).then(digits.str.slice(1 + len(cc)))
-           .when(digits.str.starts_with(f"{intl}{cc}")).then(digits.str.slice(len(intl + cc)))
-           .when(digits.str.starts_with(prefix)).then(digits.str.slice(len(prefix))))
-    ok = (nsn.str.contains(r"^[0-9]+$") & nsn.str.contains(rf"^(?:{pattern})$")
-          & nsn.str.len_bytes().is_in(lengths)
+    # prefixes: cutting them off (one slice, by a computed length) is far cheaper than
+    # a capturing regex. What is left must match the region's pattern, checked below;
+    # ``plain`` allows only ASCII digits, "+" and separators, and no national pattern
+    # matches a "+", so the pattern alone proves it is all digits.
+    cut = (pl.when(digits.str.starts_with(f"+{cc}")).then(1 + len(cc))
+           .when(digits.str.starts_with(f"{intl}{cc}")).then(len(intl + cc))
+           .when(digits.str.starts_with(prefix)).then(len(prefix)))
+    nsn = digits.str.slice(cut)
+    ok = (nsn.str.contains(rf"^(?:{pattern})$") & nsn.str.len_bytes().is_in(lengths)
           & ~nsn.str.starts_with(prefix))
     plain = v.str.contains(r"^[0-9+ .\-]*$") & ok.fill_null(False)
     return _Fast(plain, pl.lit("+" + cc) + nsn)
@@ -252,9 +254,12 @@ def parse_dates(values: pl.Series, formats: list[str]) -> pl.Series:
 
 
 def _per_distinct(values: pl.Series, transform) -> pl.Series:  # type: ignore[no-untyped-def]
-    """``transform`` applied once per distinct value: names and dates repeat a lot."""
+    """``transform`` applied once per distinct value: birth dates repeat a lot. When most
+    values are distinct (full names), mapping back would cost more than it saves."""
     values = values.cast(pl.String)
     distinct = values.drop_nulls().unique()
+    if 2 * len(distinct) > len(values):
+        return transform(values)
     mapped = transform(distinct)
     return values.replace_strict(distinct, mapped, default=None, return_dtype=mapped.dtype)
 
