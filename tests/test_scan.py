@@ -165,3 +165,31 @@ def test_scan_refuses_to_overwrite_a_summary(tmp_path, env):
     again = triage("scan", str(dump), "-o", str(out), "--plaintext", "-q", env=env, check=False)
     assert again.returncode == 2
     assert again.stderr.count("\n") == 1 and "already holds a summary" in again.stderr
+
+
+def test_identity_threads_change_nothing_but_speed(tmp_path, monkeypatch):
+    """Batches reach identity in any order on several threads; the result must not care."""
+    import pyarrow.parquet as pq
+
+    import triage.scan as scan_module
+    from triage.identity.keys import HmacKey
+    from triage.sources.delimited import DelimitedSource
+
+    path, _ = make_dump(tmp_path, "megabus", 20_000)
+    assert path.stat().st_size > 8 << 20
+    # 1 MiB chunks: a dozen batches, so that threads really take them out of order.
+    defaults = list(DelimitedSource.__init__.__defaults__)
+    defaults[0] = 1 << 20
+    monkeypatch.setattr(DelimitedSource.__init__, "__defaults__", tuple(defaults))
+    key = HmacKey(bytes(range(32)))
+    outcomes = []
+    for threads in (1, 3):
+        monkeypatch.setattr(scan_module, "IDENTITY_THREADS", threads)
+        result = scan_module.scan([path], key=key)
+        facts = scan_module.summary_facts(result, leak_id="leak", leak_name="leak")
+        facts["leak"].pop("scanned_at")
+        index_dir = tmp_path / f"index{threads}"
+        scan_module.write_index(result, index_dir, leak_id="leak", leak_name="leak")
+        entries = pq.read_table(index_dir / "leaks" / "leak" / "identifiers.parquet")
+        outcomes.append((facts, entries.to_pydict()))
+    assert outcomes[0] == outcomes[1]

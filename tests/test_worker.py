@@ -1,15 +1,15 @@
-"""SerialWorker: calls run in order, one at a time; errors come back to the submitter."""
+"""BackgroundWorker: calls run in order, one at a time; errors come back to the submitter."""
 
 import threading
 
 import pytest
 
-from triage.worker import SerialWorker
+from triage.worker import BackgroundWorker
 
 
 def test_calls_run_in_submission_order_on_one_other_thread():
     seen: list[tuple[int, str]] = []
-    with SerialWorker(depth=1) as worker:
+    with BackgroundWorker(depth=1) as worker:
         for i in range(200):
             worker.submit(lambda i=i: seen.append((i, threading.current_thread().name)))
     assert [i for i, _ in seen] == list(range(200))
@@ -24,7 +24,7 @@ def test_an_error_is_raised_in_the_submitting_thread_and_stops_later_calls():
             raise ValueError("boom")
         ran.append(i)
 
-    with pytest.raises(ValueError, match="boom"), SerialWorker() as worker:
+    with pytest.raises(ValueError, match="boom"), BackgroundWorker() as worker:
         for i in range(100):
             worker.submit(call, i)
     assert ran == [0, 1, 2]
@@ -38,9 +38,36 @@ def test_a_failure_of_the_submitter_cancels_what_is_queued():
         release.wait(5)
         ran.append(i)
 
-    with pytest.raises(KeyError), SerialWorker(depth=4) as worker:
+    with pytest.raises(KeyError), BackgroundWorker(depth=4) as worker:
         for i in range(3):
             worker.submit(call, i)
         release.set()
         raise KeyError("submitter failed")
     assert len(ran) <= 1  # at most the call already running when the submitter failed
+
+
+def test_several_threads_run_every_call_once_and_overlap():
+    seen: list[int] = []
+    lock = threading.Lock()
+    inside = threading.Barrier(3, timeout=5)
+
+    def call(i: int) -> None:
+        if i < 3:
+            inside.wait()  # three calls at once, or this times out
+        with lock:
+            seen.append(i)
+
+    with BackgroundWorker(threads=3) as worker:
+        for i in range(50):
+            worker.submit(call, i)
+    assert sorted(seen) == list(range(50))
+
+
+def test_an_error_on_one_of_several_threads_reaches_the_submitter():
+    def call(i: int) -> None:
+        if i == 7:
+            raise RuntimeError("seven")
+
+    with pytest.raises(RuntimeError, match="seven"), BackgroundWorker(threads=2) as worker:
+        for i in range(20):
+            worker.submit(call, i)

@@ -289,9 +289,17 @@ class IdentityCollector:
         ``dates``: each row's (earliest, latest) event date, when the caller has
         already parsed them (the scan does, for its month histogram too).
         """
-        self._counters.rows += batch.height
+        self.add(self.tuples_of(batch, dates), batch.height)
+
+    def tuples_of(self, batch: pl.DataFrame,
+                  dates: tuple[pl.Series, pl.Series] | None = None) -> pl.DataFrame | None:
+        """The batch's identifier tuples, one per row with an identifier, for :meth:`add`.
+
+        Reads the state's plan and key but changes nothing, so batches can be turned
+        into tuples on several threads at once; :meth:`add` must be serialised.
+        """
         if batch.height == 0 or not self._slots:
-            return
+            return None
         columns: dict[str, pl.Series] = {}
         for slot, kind in self._slots.items():
             canonical = self._canonical(slot, batch)
@@ -299,7 +307,7 @@ class IdentityCollector:
                 continue
             columns[_hi(slot)], columns[_lo(slot)] = self._digest_column(kind, canonical)
         if not columns:
-            return
+            return None
         first, last = dates or row_event_dates(batch, self.event_dates, self.region)
         carried = [batch[name].alias(f"\0attr:{name}") for name in self.attributes
                    if name in batch.columns]
@@ -307,11 +315,17 @@ class IdentityCollector:
                 .with_columns(*[s.alias(name) for name, s in columns.items()],
                               first.alias("\0first"), last.alias("\0last"), *carried))
         has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
-        rows = rows.filter(has_id)
-        self._counters.rows_with_identifier += rows.height
         # Not reduced here: within a batch rows rarely repeat a tuple, so grouping each
         # batch costs more than it saves; compaction groups many batches at once.
-        self._append(self._conform(rows.with_columns(pl.lit(1, pl.UInt64).alias("\0rows"))))
+        return self._conform(rows.filter(has_id).with_columns(pl.lit(1, pl.UInt64).alias("\0rows")))
+
+    def add(self, tuples: pl.DataFrame | None, rows: int) -> None:
+        """Take in one batch's :meth:`tuples_of` (None: no identifier), made of ``rows`` rows."""
+        self._counters.rows += rows
+        if tuples is None:
+            return
+        self._counters.rows_with_identifier += tuples.height
+        self._append(tuples)
 
     # --------------------------------------------------------------- reducing
 
