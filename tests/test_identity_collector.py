@@ -12,7 +12,7 @@ from triage.identity.people import connected_components
 
 
 def _entries(col: IdentityCollector) -> pl.DataFrame:
-    nodes = col._resolve().nodes
+    nodes = col._resolve().entries()
     return nodes.drop("node").sort("hi", "lo") if "node" in nodes.columns else nodes
 
 

@@ -117,11 +117,28 @@ class _Counters:
 
 @dataclass
 class _Resolved:
-    """Nodes (distinct digests) with their person and that person's attributes."""
+    """Nodes (distinct digests: kind, hi, lo, person) and people (numbered 0..P-1, in
+    order: their exposure masks, first and last seen, attributes)."""
 
     nodes: pl.DataFrame
+    persons: pl.DataFrame
     people: int
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def entries(self) -> pl.DataFrame:
+        """One row per node with its person's columns."""
+        return _with_person_columns(self.nodes, self.persons)
+
+
+def _with_person_columns(nodes: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    # People are numbered densely and kept in order, so a gather replaces a join.
+    return nodes.with_columns(persons.drop("person")[nodes["person"]])
+
+
+def _kind_counts(nodes: pl.DataFrame) -> dict[str, tuple[int, int]]:
+    """kind -> (distinct identifiers, people having one), in one aggregation."""
+    counts = nodes.group_by("kind").agg(pl.len(), pl.col("person").n_unique())
+    return {kind: (int(n), int(people)) for kind, n, people in sorted(counts.iter_rows())}
 
 
 class IdentityCollector:
@@ -440,12 +457,13 @@ class IdentityCollector:
         tuples = self._tuples()
         slots = list(self._slots.items())
         if not slots or tuples.height == 0:
-            empty = pl.DataFrame(schema={
-                "kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64,
-                **{m: pl.UInt64 for m in self._mask_columns()},
+            nodes = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
+                                         "person": pl.UInt64})
+            persons = pl.DataFrame(schema={
+                "person": pl.UInt64, **{m: pl.UInt64 for m in self._mask_columns()},
                 "first_seen": pl.Date, "last_seen": pl.Date,
                 **{a: pl.String for a in self._attribute_columns()}})
-            return _Resolved(empty, 0, {})
+            return _Resolved(nodes, persons, 0, {})
         n_tuples = tuples.height
         # Memberships slot by slot: the digest halves of every identifier present, and its tuple.
         rows_of = [np.flatnonzero(tuples[_hi(s)].is_not_null().to_numpy()) for s, _ in slots]
@@ -480,12 +498,10 @@ class IdentityCollector:
             "kind": kinds.gather(member_slot[first]),
             "hi": member_hi[first], "lo": member_lo[first],
             "person": person.astype(np.uint64),
-        }).with_columns(per_person.drop("person")[person])
-        by_kind = {}
-        for (kind,), group in nodes.group_by(["kind"]):
-            by_kind[kind] = {"identifiers": group.height,
-                             "people": int(group["person"].n_unique())}
-        return _Resolved(nodes, people, dict(sorted(by_kind.items())))
+        })
+        by_kind = {kind: {"identifiers": n, "people": holders}
+                   for kind, (n, holders) in _kind_counts(nodes).items()}
+        return _Resolved(nodes, per_person, people, by_kind)
 
     def people(self) -> dict[str, Any]:
         """Distinct people, with the method stated and counts per identifier kind."""
@@ -528,12 +544,14 @@ class IdentityCollector:
 class LeakPeople:
     """People of a whole leak, linked across its sources through shared digests.
 
-    ``nodes``: one row per distinct digest: kind, hi, lo, person, ``categories``
-    (bits over ``categories``), first_seen, last_seen, and one column per carried
-    attribute. ``by_category``, ``by_kind`` and ``attributes`` count people.
+    ``nodes``: one row per distinct digest: kind, hi, lo, person. ``persons``: one row
+    per person, in person order: ``categories`` (bits over ``categories``),
+    first_seen, last_seen, and one column per carried attribute. ``by_category``,
+    ``by_kind`` and ``attributes`` count people.
     """
 
     nodes: pl.DataFrame
+    persons: pl.DataFrame
     distinct: int
     categories: list[str]
     by_kind: dict[str, int]
@@ -556,22 +574,22 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
     if len(leak_categories) > 64:
         raise ValueError("more than 64 categories in one leak")
     attribute_names = sorted({a for c in collectors for a in c.attributes})
-    parts, offset = [], 0
+    node_parts, person_parts, offset = [], [], 0
     for collector in collectors:
         resolved = collector._resolve()
-        nodes = resolved.nodes.select(
-            "kind", "hi", "lo", (pl.col("person") + offset).alias("person"),
+        node_parts.append(resolved.nodes.with_columns(pl.col("person") + offset))
+        person_parts.append(resolved.persons.select(
+            pl.col("person") + offset,
             collector.category_bits(leak_categories).alias("categories"),
             "first_seen", "last_seen",
             *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
-              else pl.lit(None, pl.String).alias(a) for a in attribute_names])
-        parts.append(nodes)
+              else pl.lit(None, pl.String).alias(a) for a in attribute_names]))
         offset += resolved.people
-    if not parts:
-        parts = [pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
-                                      "person": pl.UInt64, "categories": pl.UInt64,
-                                      "first_seen": pl.Date, "last_seen": pl.Date})]
-    nodes = pl.concat(parts)
+    nodes = pl.concat(node_parts) if node_parts else pl.DataFrame(
+        schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64})
+    persons = pl.concat(person_parts) if person_parts else pl.DataFrame(
+        schema={"person": pl.UInt64, "categories": pl.UInt64, "first_seen": pl.Date,
+                "last_seen": pl.Date, **dict.fromkeys(attribute_names, pl.String)})
     if len(collectors) > 1 and nodes.height:
         # Link per-source people that share a digest, then renumber them densely.
         first = nodes.group_by("hi", "lo").agg(pl.col("person").min().alias("anchor"))
@@ -579,28 +597,26 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
         root = connected_components(offset, edges["anchor"].to_numpy().astype(np.int64),
                                     edges["person"].to_numpy().astype(np.int64))
         is_root = root == np.arange(offset)
-        person = ((np.cumsum(is_root) - 1)[root]).astype(np.uint64)
-        nodes = nodes.with_columns(pl.Series("person", person).gather(nodes["person"]))
-        per_person = nodes.group_by("person").agg(
-            pl.col("categories").bitwise_or(), pl.col("first_seen").min(),
-            pl.col("last_seen").max(), *[pl.col(a).min() for a in attribute_names])
-        nodes = nodes.select("kind", "hi", "lo", "person").unique(["hi", "lo"]).join(
-            per_person, on="person")
-    people = nodes.select("person", "categories", *attribute_names).unique("person")
-    by_category = {}
-    for index, category in enumerate(leak_categories):
-        count = people.filter((pl.col("categories") & (1 << index)) != 0).height
-        if count:
-            by_category[category] = count
-    by_kind = {kind: int(group["person"].n_unique())
-               for (kind,), group in nodes.group_by(["kind"])}
-    identifiers = {kind: group.height for (kind,), group in nodes.group_by(["kind"])}
+        renumbered = pl.Series("person", ((np.cumsum(is_root) - 1)[root]).astype(np.uint64))
+        nodes = (nodes.with_columns(renumbered.gather(nodes["person"]))
+                 .unique(["hi", "lo"], maintain_order=True))
+        persons = (persons.with_columns(renumbered.gather(persons["person"]))
+                   .group_by("person")
+                   .agg(pl.col("categories").bitwise_or(), pl.col("first_seen").min(),
+                        pl.col("last_seen").max(), *[pl.col(a).min() for a in attribute_names])
+                   .sort("person"))
+    exposed = persons.select([((pl.col("categories") & (1 << index)) != 0).sum().alias(c)
+                              for index, c in enumerate(leak_categories)])
+    by_category = {c: int(n) for c, n in zip(leak_categories, exposed.row(0), strict=True)
+                   if n} if leak_categories and persons.height else {}
+    kinds = _kind_counts(nodes)
     attributes = {}
     for name in attribute_names:
-        counts = people.drop_nulls(name).group_by(name).len()
+        counts = persons.drop_nulls(name).group_by(name).len()
         attributes[name] = dict(sorted((k, int(v)) for k, v in counts.iter_rows()))
-    return LeakPeople(nodes, people.height, leak_categories, dict(sorted(by_kind.items())),
-                      dict(sorted(identifiers.items())), by_category, attributes)
+    return LeakPeople(nodes, persons, persons.height, leak_categories,
+                      {kind: holders for kind, (_n, holders) in kinds.items()},
+                      {kind: n for kind, (n, _holders) in kinds.items()}, by_category, attributes)
 
 
 def write_leak_index(collectors: Sequence[IdentityCollector], key_id: str,
@@ -617,8 +633,8 @@ def write_leak_index(collectors: Sequence[IdentityCollector], key_id: str,
         raise ValueError("cannot index identity states made with different keys")
     if resolved is None:
         resolved = resolve_leak(collectors)
-    entries = resolved.nodes.select("kind", "hi", "lo", "person", "categories",
-                                    "first_seen", "last_seen")
+    entries = _with_person_columns(resolved.nodes, resolved.persons).select(
+        "kind", "hi", "lo", "person", "categories", "first_seen", "last_seen")
     leak = {
         "leak_id": leak_id,
         "name": leak_name,
