@@ -410,7 +410,7 @@ class IdentityCollector:
                  categories: Mapping[str, str] | None = None) -> None:
         """Keep only confirmed columns (identifier digests and exposures); relabel if given."""
         kept = set(columns_kept)
-        tuples = self._compact()
+        tuples = self._tuples()  # reduced once, below, with the unconfirmed columns gone
         dropped_slots = [slot for slot in self._slots if not self._slot_kept(slot, kept)]
         for slot in dropped_slots:
             del self._slots[slot]
