@@ -94,6 +94,13 @@ def test_name_fast_path_equals_reference(values):
     _agrees("name", values, name_reference)
 
 
+def test_name_fast_path_equals_reference_for_every_latin_character():
+    # Alone and between letters and separators: the fast path maps letters one by one.
+    characters = [chr(c) for c in range(0x20, 0x250)] + ["\u0301", "\u2019", "\u00a0"]
+    _agrees("name", [*characters, *(f"Jo{c}-l'É. {c}{c}" for c in characters)],
+            name_reference)
+
+
 _REGIONS = ["FR", "US", "GB", "DE", "BE", "ES", "IT", "CH", "NL", "CA"]
 
 

@@ -154,13 +154,26 @@ def _fast_expr(kind: str, region: str) -> _Fast | None:
     if kind == "phone":
         return _phone_fast(region)
     if kind == "name":
-        # Latin-1 letters and Latin Extended-A: if NFKD minus marks is ASCII, casefold is lower().
-        latin = v.str.contains(r"^[\x20-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f]*$")
-        stripped = v.str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-        plain = latin & stripped.str.contains(r"^[\x20-\x7e]*$")
-        text = stripped.str.to_lowercase().str.replace_all(r"[\s\-'.]", "")
+        # Printable ASCII and the Latin letters whose form is ASCII: the reference is then
+        # the same letter by letter (NFKD, casefold and dropping marks act per character),
+        # so a table lookup replaces Unicode normalisation, 3x cheaper. On these values
+        # the only separators left are the four ASCII ones.
+        latin = _latin_letters_to_ascii()
+        plain = v.str.contains("^[\\x20-\\x7e" + "".join(latin) + "]*$")
+        text = (v.str.replace_many(list(latin), list(latin.values())).str.to_lowercase()
+                .str.replace_many([" ", "-", "'", "."], [""] * 4))
         return _Fast(plain, pl.when(text.str.len_bytes() > 0).then(text))
     return None
+
+
+@cache
+def _latin_letters_to_ascii() -> dict[str, str]:
+    """Latin-1 and Latin Extended-A letters whose name form is ASCII -> that form
+    (``é`` -> ``e``, ``ß`` -> ``ss``); the others (``Ø``, ``Ł``, ``Œ``...) are left to
+    the reference."""
+    letters = [chr(c) for c in (*range(0xC0, 0xD7), *range(0xD8, 0xF7), *range(0xF8, 0x180))]
+    forms = {letter: name_reference(letter) for letter in letters}
+    return {letter: form for letter, form in forms.items() if form and form.isascii()}
 
 
 @cache
