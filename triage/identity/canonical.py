@@ -130,10 +130,23 @@ def _reference(kind: str, region: str):  # type: ignore[no-untyped-def]
 
 @dataclass(frozen=True)
 class _Fast:
-    """A polars expression over ``pl.col("v")``: ``plain`` says which rows it is exact for."""
+    """A polars expression over ``pl.col("v")``: ``plain`` says which rows it is exact for.
+
+    ``steps``: intermediate columns computed first, in order, that ``plain`` and
+    ``value`` refer to by name: polars does not always share a sub-expression used
+    in several places, and each use would recompute it.
+    """
 
     plain: pl.Expr
     value: pl.Expr
+    steps: tuple[dict[str, pl.Expr], ...] = ()
+
+    def apply(self, values: pl.Series) -> pl.DataFrame:
+        """Columns ``plain`` (bool) and ``out`` (the form where plain, else null)."""
+        staged = pl.DataFrame({"v": values}).lazy()
+        for step in (*self.steps, {"plain": self.plain.fill_null(False)}):
+            staged = staged.with_columns(**step)
+        return staged.select("plain", pl.when("plain").then(self.value).alias("out")).collect()
 
 
 def _fast_expr(kind: str, region: str) -> _Fast | None:
@@ -201,34 +214,29 @@ def _phone_fast(region: str) -> _Fast | None:
     lengths = list(meta.general_desc.possible_length)
     pattern = meta.general_desc.national_number_pattern
     intl = meta.international_prefix
-    v = pl.col("v")
-    digits = v.str.replace_all(r"[ .\-]", "")
+    v, digits, nsn = pl.col("v"), pl.col("digits"), pl.col("nsn")
     # The three written forms (+CC, international prefix + CC, national prefix) are
-    # prefixes: cutting them off (one slice, by a computed length) is far cheaper than
-    # a capturing regex. What is left must match the region's pattern, checked below;
+    # prefixes, cut off by one anchored regex (its alternatives are tried in this
+    # order, as phonenumbers does). What is left must match the region's pattern;
     # ``plain`` allows only ASCII digits, "+" and separators, and no national pattern
     # matches a "+", so the pattern alone proves it is all digits.
-    cut = (pl.when(digits.str.starts_with(f"+{cc}")).then(1 + len(cc))
-           .when(digits.str.starts_with(f"{intl}{cc}")).then(len(intl + cc))
-           .when(digits.str.starts_with(prefix)).then(len(prefix)))
-    nsn = digits.str.slice(cut)
+    written = rf"^(?:\+{cc}|{intl}{cc}|{prefix})"
+    steps = ({"digits": v.str.replace_all(r"[ .\-]", "")},
+             {"nsn": pl.when(digits.str.contains(written)).then(digits.str.replace(written, ""))})
     ok = (nsn.str.contains(rf"^(?:{pattern})$") & nsn.str.len_bytes().is_in(lengths)
           & ~nsn.str.starts_with(prefix))
     plain = v.str.contains(r"^[0-9+ .\-]*$") & ok.fill_null(False)
-    return _Fast(plain, pl.lit("+" + cc) + nsn)
+    return _Fast(plain, pl.lit("+" + cc) + nsn, steps)
 
 
 def _with_fallback(values: pl.Series, fast: _Fast | None, reference) -> pl.Series:  # type: ignore[no-untyped-def]
     """Canonicalise: the fast path where it is exact, the reference on the distinct rest."""
     values = values.cast(pl.String)
-    frame = pl.DataFrame({"v": values})
     if fast is None:
         plain = pl.Series("plain", [False] * len(values), dtype=pl.Boolean)
         out = pl.Series("out", [None] * len(values), dtype=pl.String)
     else:
-        # Lazy, so the sub-expressions shared by the test and the value run once.
-        both = frame.lazy().select(fast.plain.fill_null(False).alias("plain"),
-                                   pl.when(fast.plain).then(fast.value).alias("out")).collect()
+        both = fast.apply(values)
         plain, out = both["plain"], both["out"]
     needs_reference = ~plain & values.is_not_null()
     if needs_reference.any():
