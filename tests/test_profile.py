@@ -104,6 +104,25 @@ def test_type_is_exact_even_when_the_sample_misses_the_odd_value():
     assert doc["columns"][0]["type"]["kind"] == "text"
 
 
+@pytest.mark.parametrize(("later", "kind", "low", "high"), [
+    (["2,5", "", None, "1,5"], "decimal", -3.0, 12.25),        # blanks are not misfits
+    (["2,5", "", None, "1,5", "-40"], "decimal", -40.0, 12.25),  # an integer joins
+    (["2,5", " 7,5 "], "decimal", -3.0, 12.25),                 # trimmed by the exact path
+    (["2,5", "n/a"], "text", None, None),
+    (["", None, "n/a"], "text", None, None),                   # blanks do not hide a misfit
+    (["", None], "decimal", -3.0, 12.25),
+])
+def test_decimals_checked_per_distinct_value_in_later_batches(later, kind, low, high):
+    profile = TableProfile()
+    profile.update(pl.DataFrame({"v": ["1,5", "12,25", "-3,0", "1,5"] * 50}))
+    assert profile.columns["v"].type.kind == "decimal"
+    profile.update(pl.DataFrame({"v": (later * 50)[:200]}, schema={"v": pl.String}))
+    column = profile.columns["v"]
+    assert column.type.kind == kind
+    if low is not None:
+        assert (column.number_min, column.number_max) == (low, high)
+
+
 def test_join_is_commutative_and_text_absorbs():
     a, b = InferredType("integer"), InferredType("date", frozenset({"%Y-%m-%d"}))
     assert a.join(b) == b.join(a) == TEXT

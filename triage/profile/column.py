@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from triage.profile.hll import HyperLogLog, hash_expr
-from triage.profile.types import NULL, TEXT, InferredType, classify, fit_exprs, verify
+from triage.profile.types import NULL, TEXT, InferredType, classify, fit_exprs, fits, verify
 
 #: Rows per batch (four slices: slicing is free, gathering is not) whose values
 #: propose a type; the whole batch then verifies it, vectorised.
@@ -173,13 +173,13 @@ class TableProfile:
                 self.columns[name] = ColumnProfile(name, rows=self.rows)
         for profile in self.columns.values():
             profile.rows += height
-        non_blank = self._count(batch)
+        counts = self._count(batch)
         self._sketch(batch)
-        self._type_and_shape(batch, non_blank)
+        self._type_and_shape(batch, counts)
         self.rows += height
 
-    def _count(self, batch: pl.DataFrame) -> dict[str, int]:
-        """Counts and lengths for every column in one query; returns non-blank counts."""
+    def _count(self, batch: pl.DataFrame) -> dict[str, tuple[int, int]]:
+        """Counts and lengths for every column in one query; returns (present, empty)."""
         exprs = []
         for j, name in enumerate(batch.columns):
             col = pl.col(name)
@@ -199,7 +199,7 @@ class TableProfile:
             profile.length_min = _opt(min, profile.length_min, row[f"lmin{j}"])
             profile.length_max = _opt(max, profile.length_max, row[f"lmax{j}"])
             profile.length_sum += row[f"lsum{j}"] or 0
-        return {name: row[f"p{j}"] - (row[f"e{j}"] or 0) for j, name in enumerate(batch.columns)}
+        return {name: (row[f"p{j}"], row[f"e{j}"] or 0) for j, name in enumerate(batch.columns)}
 
     def _sketch(self, batch: pl.DataFrame) -> None:
         # Blanks (null, "") are hashed like any value, which is cheaper than masking
@@ -208,7 +208,7 @@ class TableProfile:
         for name in batch.columns:
             self.columns[name].hll.add_hashes(hashes[name].to_numpy())
 
-    def _type_and_shape(self, batch: pl.DataFrame, non_blank: dict[str, int]) -> None:
+    def _type_and_shape(self, batch: pl.DataFrame, counts: dict[str, tuple[int, int]]) -> None:
         height = batch.height
         starts = sorted({0, height // 4, height // 2, 3 * height // 4})
         sample = pl.concat([batch.slice(s, SAMPLE_SLICE) for s in starts])
@@ -217,7 +217,7 @@ class TableProfile:
                        if self.columns[n].type not in (NULL, TEXT)]
         unknown = [n for n in batch.columns if self.columns[n].type == NULL]
         if established:
-            self._verify_established(batch, established, non_blank)
+            self._verify_established(batch, established, counts)
         if unknown:
             stripped = sample.select(pl.col(unknown).str.strip_chars())
             for name in unknown:
@@ -238,14 +238,14 @@ class TableProfile:
             profile._prune_shapes()
 
     def _verify_established(self, batch: pl.DataFrame, names: list[str],
-                            batch_counts: dict[str, int]) -> None:
+                            counts: dict[str, tuple[int, int]]) -> None:
         """One query checks every typed column: the common case costs no Python per column."""
         exprs = [e for j, n in enumerate(names) for e in fit_exprs(n, self.columns[n].type, f"c{j}")]
         row = batch.select(exprs).row(0, named=True)
         for j, name in enumerate(names):
             profile = self.columns[name]
-            non_blank = int(batch_counts[name])
-            if row[f"c{j}f"] == non_blank:
+            present, empty = counts[name]
+            if fits(row, f"c{j}", present - empty, present < batch.height, empty > 0):
                 low, high = row.get(f"c{j}lo"), row.get(f"c{j}hi")
                 if profile.type.kind in ("integer", "decimal"):
                     profile.number_min = _opt(min, profile.number_min, low)

@@ -139,16 +139,24 @@ def verify(values: pl.Series, candidate: InferredType) -> tuple[InferredType, di
 
 
 def fit_exprs(name: str, inferred: InferredType, key: str) -> list[pl.Expr]:
-    """Expressions over the whole column: how many values fit ``inferred`` as they
-    are (no trimming), and the min/max of those. One query checks every column.
+    """Expressions over the whole column that check it still fits ``inferred``, with the
+    min/max of the values as they are (no trimming). One query checks every column.
 
-    This is the fast path of a column whose type is already known. A batch where
-    fewer values fit than there are non-blank values goes to :func:`verify`,
-    which trims and classifies the misfits exactly, so the result is the same.
+    Either ``{key}f``, how many values fit, or ``{key}u``, how many *distinct* values
+    (blanks included) fail to parse, for decimals, which repeat a lot, so parsing each
+    distinct value once is cheaper (a null or an empty string fails once each; see
+    :func:`fits`). This is the fast path of a column whose type is already known. A
+    batch where some value does not fit goes to :func:`verify`, which trims and
+    classifies the misfits exactly, so the result is the same.
     """
     value = pl.col(name)
     if inferred.kind == "boolean":
         return [value.str.to_lowercase().is_in(BOOLEAN_WORDS).sum().alias(f"{key}f")]
+    # Decimals (lab results, amounts) repeat a lot; dates too, but there parsing every
+    # value costs about as much as finding the distinct ones (measured on megabus).
+    per_distinct = inferred.kind == "decimal"
+    if per_distinct:
+        value = value.unique()
     if inferred.kind == "integer":
         typed = value.cast(pl.Int64, strict=False)
         # Casting accepts a leading "+", as the lattice does; nothing else differs.
@@ -166,5 +174,14 @@ def fit_exprs(name: str, inferred: InferredType, key: str) -> list[pl.Expr]:
                 parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
                                                     cache=False).dt.replace_time_zone(None))
         typed = pl.coalesce(parses) if len(parses) > 1 else parses[0]
-    return [typed.count().alias(f"{key}f"), typed.min().alias(f"{key}lo"),
-            typed.max().alias(f"{key}hi")]
+    fitting = (typed.null_count().alias(f"{key}u") if per_distinct
+               else typed.count().alias(f"{key}f"))
+    return [fitting, typed.min().alias(f"{key}lo"), typed.max().alias(f"{key}hi")]
+
+
+def fits(row: dict[str, object], key: str, non_blank: int, has_null: bool,
+         has_empty: bool) -> bool:
+    """Whether every non-blank value fitted, from the results of :func:`fit_exprs`."""
+    if f"{key}u" in row:
+        return row[f"{key}u"] == int(has_null) + int(has_empty)
+    return row[f"{key}f"] == non_blank
