@@ -71,3 +71,19 @@ def test_an_error_on_one_of_several_threads_reaches_the_submitter():
     with pytest.raises(RuntimeError, match="seven"), BackgroundWorker(threads=2) as worker:
         for i in range(20):
             worker.submit(call, i)
+
+
+def test_a_failing_stage_stops_the_reading_thread_at_once(tmp_path):
+    """A stage's error must not leave the prefetch thread reading until interpreter exit
+    (a daemon thread inside a read at shutdown aborts Python with a fatal error)."""
+    from triage.pipeline import run
+
+    path = tmp_path / "big.csv"
+    path.write_text("a;b\n" + "x;y\n" * 25_000_000)  # 100 MB: several chunks still to read
+
+    def failing(source, batch, profile, first):  # noqa: ANN001
+        raise KeyError("stage failed")
+
+    with pytest.raises(KeyError):
+        run([path], on_batch=failing)
+    assert not [t for t in threading.enumerate() if t.name == "triage-prefetch"]
