@@ -5,9 +5,9 @@
     python bench/bench_identity.py http     [--requests 20000 --connections 32]
 
 overhead: the profile pass alone, then the same pass with the identity collector
-riding along (4 identifier columns of the lab file: two email columns and two
-10-digit id columns as national ids), timing the collector's own work inside the
-pass, then people and the index write.
+riding along as in `triage scan` (on its own threads; 4 identifier columns of the
+lab file: two email columns and two 10-digit id columns as national ids), then
+people and the index write; ``overhead_with_index`` is the share they add.
 lookup: an index of N synthetic digests (random bytes: no Faker, no HMAC needed),
 bytes per identifier on disk, and in-process lookup latency for hits and misses.
 http: the real server on 127.0.0.1 under a bounded load from a raw asyncio client
@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from triage.identity.keys import HmacKey, generate_key_file
 from triage.identity.loadtest import run_load
 from triage.identity.lookup import LookupIndex
 from triage.native import native_kernel
+from triage.scan import IDENTITY_THREADS
+from triage.worker import BackgroundWorker
 
 LAB_PLAN = {
     "c3": IdentifierPlan("email", ("email",)),
@@ -67,14 +70,22 @@ def bench_overhead(path: Path, with_name_birth: bool) -> dict:
     collector = IdentityCollector(key, plan, region="FR",
                                   row_categories={"c5": "health_note"})
     spent = [0.0]
+    adding = threading.Lock()
 
-    def hook(_source, batch, _first):  # type: ignore[no-untyped-def]
+    def prepare_and_add(batch: pl.DataFrame) -> None:
         t = time.perf_counter()
-        collector.update(batch)
-        spent[0] += time.perf_counter() - t
+        tuples = collector.tuples_of(batch)
+        with adding:
+            collector.add(tuples, batch.height)
+            spent[0] += time.perf_counter() - t
 
-    started = time.perf_counter()
-    results = run([path], on_batch=hook)
+    # As in `triage scan`: identity rides the pass on IDENTITY_THREADS threads.
+    with BackgroundWorker(threads=IDENTITY_THREADS) as identity_stage:
+        def hook(_source, batch, _profile, _first):  # type: ignore[no-untyped-def]
+            identity_stage.submit(prepare_and_add, batch)
+
+        started = time.perf_counter()
+        results = run([path], on_batch=hook)
     with_identity = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         t = time.perf_counter()
@@ -82,17 +93,18 @@ def bench_overhead(path: Path, with_name_birth: bool) -> dict:
         manifest = collector.write_index(folder, "lab", "lab", [], results[0].accounting.parsed)
         write_s = time.perf_counter() - t
     leak = manifest["leaks"][0]
-    identity_s = spent[0] + write_s
     return {
         "part": "overhead", "input": str(path), "bytes": path.stat().st_size,
         "rows": results[0].accounting.parsed, "identifier_slots": len(collector._slots),
         "hmac": "native" if native_kernel() else "python",
         "profile_pass_s": round(profile_only, 2),
         "profile_plus_identity_pass_s": round(with_identity, 2),
-        "identity_update_s": round(spent[0], 2),
+        # Summed over the identity threads, so it can exceed the wall-clock overhead.
+        "identity_thread_s": round(spent[0], 2),
         "people_and_index_write_s": round(write_s, 2),
-        "identity_share_of_profile": round(identity_s / profile_only, 3),
-        "wall_overhead": round(with_identity / profile_only - 1, 3),
+        "pass_overhead": round(with_identity / profile_only - 1, 3),
+        # The figure: hashing and indexing on top of the profile pass.
+        "overhead_with_index": round((with_identity + write_s) / profile_only - 1, 3),
         "identifiers": leak["identifiers"], "people": people["distinct"],
         "index_bytes_per_identifier": round(leak["bytes"] / max(1, leak["identifiers"]), 1),
     }
