@@ -267,9 +267,11 @@ def date_formats(region: str, explicit: str | None = None) -> list[str]:
 def parse_dates(values: pl.Series, formats: list[str]) -> pl.Series:
     """Dates from strings (vectorised); an ISO timestamp keeps its date part."""
     frame = pl.DataFrame({"v": values.cast(pl.String).str.strip_chars(_ASCII_WS)})
-    frame = frame.with_columns(
-        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}[T ]"))
-        .then(pl.col("v").str.slice(0, 10)).otherwise(pl.col("v")).alias("v"))
+    if "%Y-%m-%d" in formats:
+        # Only the ISO date format can read the date part of an ISO timestamp.
+        frame = frame.with_columns(
+            pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}[T ]"))
+            .then(pl.col("v").str.slice(0, 10)).otherwise(pl.col("v")).alias("v"))
     parsed = pl.coalesce([pl.col("v").str.strptime(pl.Date, f, strict=False) for f in formats])
     return frame.select(parsed.alias(values.name or "date"))[values.name or "date"]
 
