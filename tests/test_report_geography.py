@@ -43,6 +43,7 @@ def test_expr_and_series_agree() -> None:
 NIRS = [
     ("185055600608436", "56"),             # born in Morbihan
     ("2 85 05 2A 006 084 36", "2A"),       # Corse-du-Sud, written with spaces
+    ("2 85 05 2a 006 084 36", "2A"),       # the letter in lower case
     ("1850520B00608436", None),            # 16 characters: not a NIR
     ("18505 2B 006 084", "2B"),            # without its key
     ("1 72 03 20 006 084", "20"),          # Corsica before 1976
