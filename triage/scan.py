@@ -17,7 +17,8 @@ import hashlib
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,10 +108,6 @@ class SourceScan:
                                           plan.events, attributes=list(self.geography))
         self.event_columns = dict(plan.events)
         self.region = region
-
-    def feed(self, batch: pl.DataFrame) -> None:
-        """Identity and months for one batch the profile and the detector have consumed."""
-        self.commit(self.prepare(batch))
 
     def prepare(self, batch: pl.DataFrame) -> _Prepared:
         """The batch's share of identity and months; changes nothing, so several
@@ -265,6 +262,25 @@ class ScanResult:
         return {"triage_version": __version__, "sources": docs}
 
 
+@contextmanager
+def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame], None]]:
+    """``feed(state, batch)``: identity and months for a batch, behind the profile.
+
+    Batches are prepared on IDENTITY_THREADS threads of their own (their polars and
+    HMAC work releases the GIL) and committed under one lock; the order they are
+    taken in does not matter to the state. Leaving the block waits for all of them.
+    """
+    committing = threading.Lock()
+
+    def prepare_and_commit(state: SourceScan, batch: pl.DataFrame) -> None:
+        prepared = state.prepare(batch)
+        with committing:
+            state.commit(prepared)
+
+    with BackgroundWorker(threads=IDENTITY_THREADS, name="triage-identity") as stage:
+        yield lambda state, batch: stage.submit(prepare_and_commit, state, batch)
+
+
 def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR",
          progress: bool = False) -> ScanResult:
     paths = [Path(p) for p in paths]
@@ -284,18 +300,9 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         if first and state.identity is None:
             state.begin(SourcePlan.from_first_batch(state.detector.provisional(), profile),
                         key, region)
-        identity_stage.submit(feed, state, batch)
+        feed(state, batch)
 
-    committing = threading.Lock()
-
-    def feed(state: SourceScan, batch: pl.DataFrame) -> None:
-        prepared = state.prepare(batch)
-        with committing:
-            state.commit(prepared)
-
-    # Identity runs behind the profile, on threads of its own: its polars and HMAC
-    # work releases the GIL, and the order batches are taken in does not matter.
-    with BackgroundWorker(threads=IDENTITY_THREADS, name="triage-identity") as identity_stage:
+    with identity_feeder() as feed:
         results = run(paths, progress=progress, on_batch=on_batch)
     for name in dict.fromkeys(r.info.name for r in results):
         state = scans.setdefault(name, SourceScan())

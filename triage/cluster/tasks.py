@@ -21,7 +21,7 @@ from triage.errors import TriageError
 from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
 from triage.profile import TableProfile
-from triage.scan import SourcePlan, SourceScan, file_facts, scan
+from triage.scan import SourcePlan, SourceScan, file_facts, identity_feeder, scan
 from triage.sources import ReadOptions, RowAccounting, SourceInfo, open_sources, reading_options
 from triage.sources.delimited import DelimitedSource
 
@@ -146,10 +146,11 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     profile = TableProfile()
     state = SourceScan()
     state.begin(plan, worker_key(key_ref), region)
-    for batch in source.batches():
-        profile.update(batch)
-        state.detector.update(batch)
-        state.feed(batch)
+    with identity_feeder() as feed:
+        for batch in source.batches():
+            profile.update(batch)
+            state.detector.update(batch)
+            feed(state, batch)
     if part.start > 0 and part.header_end:
         # The header record read before the part moved every position by its extent.
         with open(part.path, "rb") as handle:

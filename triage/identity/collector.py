@@ -5,10 +5,11 @@ tuples of digests (one slot per identifier column, plus the name + birth-date
 composite) with the sensitive columns the row exposes (a bitmask over columns),
 its event dates and a row count. As batches accumulate, the tuples are compacted
 to *distinct* tuples (masks OR-ed, first and last dates, rows summed), so memory
-grows with the distinct identifier combinations, not with rows. People are resolved only at the end (union-find over digests),
-after :meth:`IdentityCollector.restrict` has dropped the columns the final
-detection verdict did not confirm, which is why masks are kept per column and
-mapped to categories only when asked.
+grows with the distinct identifier combinations, not with rows. People are
+resolved only at the end (union-find over digests), after
+:meth:`IdentityCollector.restrict` has dropped the columns the final detection
+verdict did not confirm, which is why masks are kept per column and mapped to
+categories only when asked.
 """
 
 from __future__ import annotations
