@@ -174,3 +174,17 @@ def test_a_leak_without_valid_identifiers_still_makes_an_index(tmp_path):
     for preload in (False, True):
         assert LookupIndex(tmp_path, key, preload=preload).lookup("email", "a@b.fr") == {
             "found": False, "leaks": []}
+
+
+def test_filled_matches_stripping_on_every_kind_of_blank():
+    from triage.identity.collector import filled
+
+    spaces = ["\t", "\n", "\x0b", "\x0c", "\r", " ", "\x85", "\xa0", "\u1680", "\u2000",
+              "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+    values = [None, "", "x", " x", "x ", "é", "\u2003é", "\u200b", "\x1c", *spaces,
+              *(s * 3 for s in spaces), *(s + "a" + s for s in spaces), "a" * 40, " " * 40]
+    series = pl.Series(values * 3, dtype=pl.String)
+    expected = series.str.strip_chars().str.len_bytes().fill_null(0) > 0
+    assert filled(series).tolist() == expected.to_list()
+    # A slice starts its offsets past the buffer's start.
+    assert filled(series[5:40]).tolist() == expected[5:40].to_list()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from triage.identity import index as index_store
 from triage.identity.canonical import (
@@ -89,6 +90,38 @@ def _hi(slot: str) -> str:
 
 def _lo(slot: str) -> str:
     return f"{slot}\0lo"
+
+
+#: First bytes of the UTF-8 encodings of the characters polars' strip_chars() removes
+#: (Unicode White_Space): the only values that can be blank without being empty.
+_SPACE_LEADS = np.zeros(256, dtype=bool)
+_SPACE_LEADS[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def filled(values: pl.Series) -> np.ndarray:
+    """True where a String value holds more than whitespace (polars' strip_chars()).
+
+    Stripping every value of every flagged column cost ~30 ms per 28k-row batch;
+    instead the first byte of each value is read off the Arrow buffer, and only the
+    values that start with a whitespace byte are stripped.
+    """
+    array = values.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_string())
+    _validity, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset:array.offset + len(array) + 1]
+    result = (np.diff(offsets) > 0) & ~values.is_null().to_numpy()
+    if data_buffer is None or not result.any():
+        return result
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    starts = np.flatnonzero(result)
+    suspects = starts[_SPACE_LEADS[data[offsets[starts]]]]
+    if len(suspects):
+        blank = (values.gather(suspects).str.strip_chars().str.len_bytes() == 0).to_numpy()
+        result[suspects[blank]] = False
+    return result
 
 
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
@@ -288,17 +321,15 @@ class IdentityCollector:
         return name_birth_series(names, batch[birth], self.region,
                                  self.plan[birth].date_format)
 
-    def _row_masks(self, batch: pl.DataFrame) -> list[pl.Expr]:
-        exprs = []
-        for word in range(self._words):
-            terms = [pl.when(pl.col(column).str.strip_chars().str.len_bytes() > 0)
-                     .then(pl.lit(1 << (bit % 64), pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
-                     for bit, column in enumerate(self.flag_columns)
-                     if bit // 64 == word and column in batch.columns]
-            # Bits are distinct, so their sum is their OR.
-            total = pl.sum_horizontal(terms) if terms else pl.zeros(batch.height, pl.UInt64)
-            exprs.append(total.cast(pl.UInt64).fill_null(0).alias(f"\0mask{word}"))
-        return exprs
+    def _row_masks(self, batch: pl.DataFrame) -> dict[str, np.ndarray]:
+        """Per row, one bit per flagged column that holds something (see :func:`filled`)."""
+        words = {name: np.zeros(batch.height, dtype=np.uint64) for name in self._mask_columns()}
+        names = list(words)
+        for bit, column in enumerate(self.flag_columns):
+            if column in batch.columns:
+                words[names[bit // 64]] |= filled(batch[column]).astype(np.uint64) << np.uint64(
+                    bit % 64)
+        return words
 
     def update(self, batch: pl.DataFrame,
                dates: tuple[pl.Series, pl.Series] | None = None) -> None:
@@ -329,7 +360,7 @@ class IdentityCollector:
         first, last = dates or row_event_dates(batch, self.event_dates, self.region)
         carried = [batch[name].alias(f"\0attr:{name}") for name in self.attributes
                    if name in batch.columns]
-        rows = (batch.select(self._row_masks(batch))
+        rows = (pl.DataFrame(self._row_masks(batch))
                 .with_columns(*[s.alias(name) for name, s in columns.items()],
                               first.alias("\0first"), last.alias("\0last"), *carried))
         has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
