@@ -138,50 +138,65 @@ def verify(values: pl.Series, candidate: InferredType) -> tuple[InferredType, di
     return candidate.join(other), parsed
 
 
-def fit_exprs(name: str, inferred: InferredType, key: str) -> list[pl.Expr]:
-    """Expressions over the whole column that check it still fits ``inferred``, with the
-    min/max of the values as they are (no trimming). One query checks every column.
+def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
+    """(expression, per distinct) reading column ``name`` as ``inferred``, null where a
+    value does not fit as it is (no trimming); booleans as true/false.
 
-    Either ``{key}f``, how many values fit, or ``{key}u``, how many *distinct* values
-    (blanks included) fail to parse, for decimals, which repeat a lot, so parsing each
-    distinct value once is cheaper (a null or an empty string fails once each; see
-    :func:`fits`). This is the fast path of a column whose type is already known. A
-    batch where some value does not fit goes to :func:`verify`, which trims and
-    classifies the misfits exactly, so the result is the same.
+    Per distinct: the expression reads the column's *distinct* values (blanks
+    included), for decimals, which repeat a lot (lab results, amounts), so parsing
+    each once is cheaper; dates repeat too, but there finding the distinct values
+    costs about as much as parsing them all (measured on megabus).
     """
     value = pl.col(name)
     if inferred.kind == "boolean":
-        return [value.str.to_lowercase().is_in(BOOLEAN_WORDS).sum().alias(f"{key}f")]
-    # Decimals (lab results, amounts) repeat a lot; dates too, but there parsing every
-    # value costs about as much as finding the distinct ones (measured on megabus).
+        return value.str.to_lowercase().is_in(BOOLEAN_WORDS).replace(False, None), False
     per_distinct = inferred.kind == "decimal"
     if per_distinct:
         value = value.unique()
     if inferred.kind == "integer":
-        typed = value.cast(pl.Int64, strict=False)
         # Casting accepts a leading "+", as the lattice does; nothing else differs.
-    elif inferred.kind == "decimal":
+        return value.cast(pl.Int64, strict=False), False
+    if inferred.kind == "decimal":
         if "," in inferred.formats:
             value = value.str.replace(",", ".", literal=True)
-        typed = value.cast(pl.Float64, strict=False)
-    else:
-        parses = []
-        for fmt in sorted(inferred.formats):
-            if fmt in DATE_FORMATS:
-                parses.append(value.str.to_date(fmt, strict=False, cache=False)
-                              .cast(pl.Datetime("us")))
-            else:
-                parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
-                                                    cache=False).dt.replace_time_zone(None))
-        typed = pl.coalesce(parses) if len(parses) > 1 else parses[0]
-    fitting = (typed.null_count().alias(f"{key}u") if per_distinct
-               else typed.count().alias(f"{key}f"))
-    return [fitting, typed.min().alias(f"{key}lo"), typed.max().alias(f"{key}hi")]
+        return value.cast(pl.Float64, strict=False), per_distinct
+    parses = []
+    for fmt in sorted(inferred.formats):
+        if fmt in DATE_FORMATS:
+            parses.append(value.str.to_date(fmt, strict=False, cache=False)
+                          .cast(pl.Datetime("us")))
+        else:
+            parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
+                                                cache=False).dt.replace_time_zone(None))
+    return (pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
-def fits(row: dict[str, object], key: str, non_blank: int, has_null: bool,
-         has_empty: bool) -> bool:
-    """Whether every non-blank value fitted, from the results of :func:`fit_exprs`."""
-    if f"{key}u" in row:
-        return row[f"{key}u"] == int(has_null) + int(has_empty)
-    return row[f"{key}f"] == non_blank
+def check_fits(batch: pl.DataFrame, columns: dict[str, InferredType],
+               counts: dict[str, tuple[int, int]]) -> dict[str, tuple[bool, object, object]]:
+    """Per column: (every non-blank value fits its type as it is, min, max of the values).
+
+    This is the fast path of columns whose type is already known: each column is
+    read once (polars would parse a column once per aggregate over it), then
+    aggregated. A column where some value does not fit goes to :func:`verify`,
+    which trims and classifies the misfits exactly, so the result is the same.
+    """
+    row_wise, distinct = {}, {}
+    for j, (name, inferred) in enumerate(columns.items()):
+        typed, per_distinct = typed_values(name, inferred)
+        (distinct if per_distinct else row_wise)[name] = typed.alias(f"c{j}")
+    results: dict[str, tuple[bool, object, object]] = {}
+    if row_wise:
+        read = batch.select(list(row_wise.values()))
+        row = read.select(e for c in read.columns for e in (
+            pl.col(c).count().alias(f"{c}n"), pl.col(c).min().alias(f"{c}lo"),
+            pl.col(c).max().alias(f"{c}hi"))).row(0)
+        for k, name in enumerate(row_wise):
+            present, empty = counts[name]
+            results[name] = (row[3 * k] == present - empty, row[3 * k + 1], row[3 * k + 2])
+    for name, typed in distinct.items():
+        values = batch.select(typed).to_series()
+        present, empty = counts[name]
+        # A null and an empty string are distinct values that fail once each.
+        expected = int(present < batch.height) + int(empty > 0)
+        results[name] = (values.null_count() == expected, values.min(), values.max())
+    return results
