@@ -150,20 +150,24 @@ class _Fast:
 
 
 def _fast_expr(kind: str, region: str) -> _Fast | None:
-    v = pl.col("v")
+    # The candidate form is a step of its own ("text"): the value tests it and returns
+    # it, which would otherwise compute it twice.
+    v, text = pl.col("v"), pl.col("text")
     if kind == "email":
         # Printable ASCII (plus tab/CR/LF) and Latin-1 letters, with an ASCII domain: NFKC
         # is the identity on them and both lower-casings map them alike (no IDNA needed).
         plain = (v.str.contains(r"^[\x20-\x7e\t\n\r\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]*$")
                  & ~v.str.contains(r"@.*[^\x00-\x7f]"))
-        text = v.str.strip_chars(_ASCII_WS).str.to_lowercase()
-        return _Fast(plain, pl.when(text.str.contains(_EMAIL_SHAPE_POLARS)).then(text))
+        form = v.str.strip_chars(_ASCII_WS).str.to_lowercase()
+        return _Fast(plain, pl.when(text.str.contains(_EMAIL_SHAPE_POLARS)).then(text),
+                     ({"text": form},))
     if kind in ("national_id", "health_insurance_id"):
         # stdnum's character map is the identity on ASCII except '`', which is invalid anyway.
         plain = v.str.contains(r"^[\x20-\x7e\t\n\r]*$")
-        text = (v.str.replace_all(r"[ \-./:]", "").str.strip_chars(_ASCII_WS)
+        form = (v.str.replace_all(r"[ \-./:]", "").str.strip_chars(_ASCII_WS)
                 .str.to_uppercase())
-        return _Fast(plain, pl.when(text.str.contains(r"^[0-9A-Z]{5,}$")).then(text))
+        return _Fast(plain, pl.when(text.str.contains(r"^[0-9A-Z]{5,}$")).then(text),
+                     ({"text": form},))
     if kind == "phone":
         return _phone_fast(region)
     if kind == "name":
@@ -173,9 +177,9 @@ def _fast_expr(kind: str, region: str) -> _Fast | None:
         # the only separators left are the four ASCII ones.
         latin = _latin_letters_to_ascii()
         plain = v.str.contains("^[\\x20-\\x7e" + "".join(latin) + "]*$")
-        text = (v.str.replace_many(list(latin), list(latin.values())).str.to_lowercase()
+        form = (v.str.replace_many(list(latin), list(latin.values())).str.to_lowercase()
                 .str.replace_many([" ", "-", "'", "."], [""] * 4))
-        return _Fast(plain, pl.when(text.str.len_bytes() > 0).then(text))
+        return _Fast(plain, pl.when(text.str.len_bytes() > 0).then(text), ({"text": form},))
     return None
 
 
