@@ -213,3 +213,212 @@ int64_t triage_transcode_single_byte(const uint8_t *in, int64_t n, const uint8_t
     }
     return (int64_t)(out - start);
 }
+
+/* MySQL/MariaDB INSERT value lists to CSV for triage.sources.sql, in one pass.
+ *
+ * Reads in[pos..n), the value lists of one INSERT statement (from its first
+ * tuple, or from a tuple boundary), and appends each tuple to out[used..cap) as
+ * one CSV record that polars reads with its defaults (quote '"', an empty
+ * unquoted field is null): quoted strings fully decoded and written between '"'
+ * (a '"' doubled), bare tokens written as they are (quoted when they start with
+ * a non-ASCII byte, so that a leading BOM is kept), NULL as an empty field.
+ *
+ * The grammar is that of the exact tokenizer in sql.py (SqlDump._tokenize and
+ * _decode_token), on the subset read here:
+ *   between tuples  [ \t\r\n,]*
+ *   tuple           '(' value (',' value)* ')' with exactly `width` values
+ *   value           \s* (prefix? quoted | bare) \s*
+ *   quoted          '...' with '' and, when backslash, \x escapes
+ *                   (\0 \b \n \r \t \Z decoded, \% \_ kept, any other \x -> x)
+ *   prefix          _[A-Za-z0-9]+\s* or one of xXbBnNeE (E only when backslash)
+ *   bare            [^,()'"\s]+ ; NULL in any case is a null
+ *   end             ';' followed by '\n' or "\r\n" (what the scanner takes for
+ *                   the end of an INSERT; only reached outside quotes here)
+ * Anything else (double-quoted strings, expressions, ragged tuples, invalid
+ * UTF-8, a ';' elsewhere) returns TRIAGE_SQL_BAIL and the caller re-reads the
+ * statement with the exact tokenizer.
+ *
+ * Returns TRIAGE_SQL_END (res[0] = index of the ';'), TRIAGE_SQL_MORE (the input
+ * ends inside the statement), TRIAGE_SQL_FULL (out is full) or TRIAGE_SQL_BAIL.
+ * In every case res[1..4] describe the tuples completed by this call:
+ * res[1] = index where the next one starts (its '(', or the ';' at the end),
+ * res[2] = out used after them, res[3] = their count, res[4] = how many of
+ * them hold U+FFFD (the exact path counts those as undecodable), and
+ * stats[0..width) / stats[width..2*width) = per column, the bytes of their
+ * values and their nulls (for the caller's check of what polars parsed).
+ * stats must hold 4 * width; its second half is scratch.
+ */
+#define TRIAGE_SQL_END 0
+#define TRIAGE_SQL_MORE 1
+#define TRIAGE_SQL_FULL 2
+#define TRIAGE_SQL_BAIL 3
+
+static int sql_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+static int sql_bare(uint8_t c) {
+    return !(sql_space(c) || c == ',' || c == '(' || c == ')' || c == '\'' || c == '"');
+}
+
+/* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid, -1 if
+ * the input ends inside it. */
+static int sql_utf8(const uint8_t *p, int64_t avail) {
+    uint8_t c = p[0], lo = 0x80, hi = 0xBF;
+    int len;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; }
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    else return 0;
+    for (int k = 1; k < len; k++) {
+        if (k >= avail) return -1;
+        uint8_t d = p[k];
+        if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return 0;
+    }
+    return len;
+}
+
+int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t width,
+                            int backslash, uint8_t *out, int64_t used, int64_t cap,
+                            int64_t *res, int64_t *stats) {
+    int64_t i = pos, o = used, tuples = 0, bad = 0;
+    int64_t *col_bytes = stats, *col_nulls = stats + width;
+    int64_t *tuple_bytes = stats + 2 * width, *tuple_nulls = stats + 3 * width;
+    int status;
+    for (int64_t j = 0; j < 2 * width; j++) stats[j] = 0;
+#define SQL_STOP(s) do { status = (s); goto stop; } while (0)
+#define SQL_PUT(b) do { if (o >= cap) SQL_STOP(TRIAGE_SQL_FULL); out[o++] = (uint8_t)(b); } while (0)
+    for (;;) {
+        while (i < n && (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n'
+                         || in[i] == ','))
+            i++;
+        res[1] = i; res[2] = o; res[3] = tuples; res[4] = bad;
+        if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
+        if (in[i] == ';') {
+            if (i + 1 >= n || (in[i + 1] == '\r' && i + 2 >= n)) SQL_STOP(TRIAGE_SQL_MORE);
+            if (in[i + 1] == '\n' || (in[i + 1] == '\r' && in[i + 2] == '\n')) {
+                res[0] = i;
+                return TRIAGE_SQL_END;
+            }
+            SQL_STOP(TRIAGE_SQL_BAIL);
+        }
+        if (in[i] != '(') SQL_STOP(TRIAGE_SQL_BAIL);
+        i++;
+        int64_t field = 0;
+        int row_bad = 0;
+        for (;;) {
+            while (i < n && sql_space(in[i])) i++;
+            if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
+            if (field >= width) SQL_STOP(TRIAGE_SQL_BAIL);
+            if (field) SQL_PUT(',');
+            int64_t length = 0, start = i;
+            int null = 0, quoted = 0;
+            uint8_t c = in[i];
+            if (c == '"' || c == ',' || c == '(' || c == ')') SQL_STOP(TRIAGE_SQL_BAIL);
+            if (c != '\'') {
+                while (i < n && sql_bare(in[i])) {
+                    if (in[i] < 0x80) { i++; continue; }
+                    int len = sql_utf8(in + i, n - i);
+                    if (len < 0) SQL_STOP(TRIAGE_SQL_MORE);
+                    if (len == 0) SQL_STOP(TRIAGE_SQL_BAIL);
+                    if (len == 3 && in[i] == 0xEF && in[i + 1] == 0xBF && in[i + 2] == 0xBD) row_bad = 1;
+                    i += len;
+                }
+                if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
+                int64_t bare = i - start;
+                int underscore = in[start] == '_' && bare > 1;
+                for (int64_t k = start + 1; underscore && k < i; k++) {
+                    uint8_t d = in[k];
+                    underscore = (d >= '0' && d <= '9') || (d >= 'A' && d <= 'Z') || (d >= 'a' && d <= 'z');
+                }
+                int64_t after = i;
+                while (underscore && after < n && sql_space(in[after])) after++;
+                if (after >= n) SQL_STOP(TRIAGE_SQL_MORE);
+                if (in[after] == '\'') {
+                    uint8_t p = in[start];
+                    int letter = bare == 1 && (p == 'x' || p == 'X' || p == 'b' || p == 'B' || p == 'n'
+                                               || p == 'N' || ((p == 'e' || p == 'E') && backslash));
+                    if (!letter && !underscore) SQL_STOP(TRIAGE_SQL_BAIL);
+                    i = after;
+                    quoted = 1;
+                } else if (bare == 4 && (in[start] | 0x20) == 'n' && (in[start + 1] | 0x20) == 'u'
+                           && (in[start + 2] | 0x20) == 'l' && (in[start + 3] | 0x20) == 'l') {
+                    null = 1;
+                } else {
+                    int wrap = in[start] >= 0x80;
+                    if (wrap) SQL_PUT('"');
+                    for (int64_t k = start; k < i; k++) SQL_PUT(in[k]);
+                    if (wrap) SQL_PUT('"');
+                    length = bare;
+                }
+            } else {
+                quoted = 1;
+            }
+            if (quoted) {
+                i++; /* the opening quote */
+                SQL_PUT('"');
+                for (;;) {
+                    if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
+                    uint8_t d = in[i];
+                    if (d == '\'') {
+                        if (i + 1 >= n) SQL_STOP(TRIAGE_SQL_MORE);
+                        if (in[i + 1] != '\'') { i++; break; }
+                        SQL_PUT('\''); length++; i += 2;
+                    } else if (d == '\\' && backslash) {
+                        if (i + 1 >= n) SQL_STOP(TRIAGE_SQL_MORE);
+                        uint8_t e = in[i + 1];
+                        i += 2;
+                        switch (e) {
+                        case '0': SQL_PUT(0); length++; break;
+                        case 'b': SQL_PUT('\b'); length++; break;
+                        case 'n': SQL_PUT('\n'); length++; break;
+                        case 'r': SQL_PUT('\r'); length++; break;
+                        case 't': SQL_PUT('\t'); length++; break;
+                        case 'Z': SQL_PUT(0x1a); length++; break;
+                        case '%': case '_': SQL_PUT('\\'); SQL_PUT(e); length += 2; break;
+                        case '"': SQL_PUT('"'); SQL_PUT('"'); length++; break;
+                        default:
+                            if (e < 0x80) { SQL_PUT(e); length++; break; }
+                            i -= 1; /* a multi-byte character: itself, validated below */
+                        }
+                    } else if (d == '"') {
+                        SQL_PUT('"'); SQL_PUT('"'); length++; i++;
+                    } else if (d < 0x80) {
+                        SQL_PUT(d); length++; i++;
+                    } else {
+                        int len = sql_utf8(in + i, n - i);
+                        if (len < 0) SQL_STOP(TRIAGE_SQL_MORE);
+                        if (len == 0) SQL_STOP(TRIAGE_SQL_BAIL);
+                        if (len == 3 && d == 0xEF && in[i + 1] == 0xBF && in[i + 2] == 0xBD) row_bad = 1;
+                        for (int k = 0; k < len; k++) SQL_PUT(in[i + k]);
+                        length += len; i += len;
+                    }
+                }
+                SQL_PUT('"');
+            }
+            tuple_bytes[field] = length;
+            tuple_nulls[field] = null;
+            field++;
+            while (i < n && sql_space(in[i])) i++;
+            if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
+            if (in[i] == ',') { i++; continue; }
+            if (in[i] == ')') { i++; break; }
+            SQL_STOP(TRIAGE_SQL_BAIL);
+        }
+        if (field != width) SQL_STOP(TRIAGE_SQL_BAIL);
+        SQL_PUT('\n');
+        for (int64_t j = 0; j < width; j++) {
+            col_bytes[j] += tuple_bytes[j];
+            col_nulls[j] += tuple_nulls[j];
+        }
+        tuples++;
+        bad += row_bad;
+    }
+stop:
+    res[0] = i;
+    return status;
+#undef SQL_PUT
+#undef SQL_STOP
+}

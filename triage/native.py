@@ -105,3 +105,49 @@ def transcode_single_byte(data: bytes, encoding: str, errors: str) -> bytes | No
     written = lib.triage_transcode_single_byte(data, len(data), table.ctypes.data,
                                               out.ctypes.data)
     return out[:written].tobytes()
+
+
+#: ``mysql_values`` outcomes (``TRIAGE_SQL_*`` in _native.c).
+SQL_END, SQL_MORE, SQL_FULL, SQL_BAIL = 0, 1, 2, 3
+
+
+@cache
+def _mysql_values_kernel() -> ctypes._CFuncPtr | None:
+    lib = native_kernel()
+    if lib is None:
+        return None
+    function = lib.triage_mysql_values
+    function.restype = ctypes.c_int64
+    function.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                         ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                         ctypes.c_void_p, ctypes.c_void_p]
+    return function
+
+
+def mysql_values_available() -> bool:
+    return _mysql_values_kernel() is not None
+
+
+def mysql_values(data: bytes, start: int, width: int, backslash: bool, out: np.ndarray,
+                 used: int, stats: np.ndarray) -> tuple[int, int, int, int, int, int]:
+    """One INSERT statement's value lists, from ``data[start]``, appended to ``out`` as CSV
+    (``triage_mysql_values`` in _native.c says how), without the GIL.
+
+    Returns (status, stop, next, used, tuples, bad): ``status`` one of ``SQL_*``; ``stop``
+    the index of the ending ``;`` (``SQL_END``) or where reading stopped; then, for the
+    tuples completed: where the next one starts, ``out`` used after them, their count,
+    and how many hold U+FFFD. ``stats`` (int64, ``4 * width``) gets their per-column
+    value bytes and nulls in its first half. Only with the kernel
+    (``mysql_values_available()``); without it, ``triage.sources.sql`` reads the same
+    rows with polars and its exact tokenizer, and the tests compare the two.
+    """
+    function = _mysql_values_kernel()
+    if function is None:
+        raise RuntimeError("the native kernel is not available")
+    if out.dtype != np.uint8 or stats.dtype != np.int64 or len(stats) < 4 * width:
+        raise ValueError("out must be uint8 and stats int64 of 4 * width")
+    result = np.zeros(5, dtype=np.int64)
+    status = function(data, start, len(data), width, int(backslash), out.ctypes.data, used,
+                      len(out), result.ctypes.data, stats.ctypes.data)
+    stop, following, used_after, tuples, bad = (int(v) for v in result)
+    return int(status), stop, following, used_after, tuples, bad

@@ -19,14 +19,18 @@ between tokens, expressions), is re-read by an exact tokenizer, tuple by tuple.
 
 from __future__ import annotations
 
+import codecs
 import copy
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from triage import native
 from triage.errors import TriageError
 from triage.sources.base import EXTRA_COLUMN, RowAccounting, Source, SourceInfo
 from triage.sources.delimited import count_byte
@@ -88,6 +92,8 @@ _STRAY_QUOTE = re.compile(rb"'(?<![,\n']')(?=[^,\n'])")
 _NEXT_STATEMENT = re.compile(rb"\)\s*;\s*(?:INSERT|REPLACE|CREATE|DROP|COPY|SET|LOCK|UNLOCK|"
                              rb"ALTER|DELETE|UPDATE|COMMIT|BEGIN|--|/\*|#)", re.IGNORECASE)
 
+#: NULL as the exact tokenizer takes it (any case) but for "NULL", which the fast path maps.
+_OTHER_NULLS = [n for n in map("".join, itertools.product("Nn", "Uu", "Ll", "Ll")) if n != "NULL"]
 _MYSQL_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -98,6 +104,34 @@ def _unescape(text: str, table: dict[str, str], keep: str = "") -> str:
         return text
     return _ESCAPE.sub(lambda m: ("\\" + m.group(1)) if m.group(1) in keep
                        else table.get(m.group(1), m.group(1)), text)
+
+
+def _suspects(chars: bytes) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(chars)] = True
+    return table
+
+
+#: Bytes that the fast path must not meet outside quotes, where the exact tokenizer reads
+#: them otherwise (spaces around a value, an expression, a double-quoted string) or keeps
+#: them (a backslash in a bare token, which the fast path would decode, or the placeholder
+#: that stands for two); by ``backslash``.
+_SUSPECTS = {False: _suspects(b' \t\r\x0b\x0c()"'),
+             True: _suspects(b' \t\r\x0b\x0c()"\\' + _PLACEHOLDER_BYTES[:1])}
+
+
+def _outside_quotes(text: bytes, suspects: np.ndarray) -> bool:
+    """Whether one of ``suspects`` is outside quotes in a prepared value list.
+
+    Every quote of a prepared list opens, closes or doubles (doubled ones count twice), so
+    a byte is outside quotes when an even number of quotes precede it.
+    """
+    array = np.frombuffer(text, dtype=np.uint8)
+    found = np.flatnonzero(suspects[array])
+    if not len(found):
+        return False
+    quotes = np.flatnonzero(array == ord("'"))
+    return bool((np.searchsorted(quotes, found) % 2 == 0).any())
 
 
 def _unquote_name(raw: bytes) -> str:
@@ -167,6 +201,45 @@ class _Event:
 
 
 @dataclass
+class _NativeRun:
+    """Value lists of one table, already turned into CSV by the native kernel.
+
+    ``raw`` keeps views of the statements' value lists (no copy) so that, should what
+    polars parses not match what the kernel counted, the exact tokenizer re-reads them.
+    """
+
+    table: str
+    columns: list[str] | None
+    header: list[str]
+    line: int
+    offset: int
+    out: np.ndarray = field(init=False)
+    used: int = 0
+    tuples: int = 0
+    bad: int = 0
+    raw: list[memoryview] = field(default_factory=list)
+    col_bytes: np.ndarray = field(init=False)
+    col_nulls: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Runs are flushed past RUN_BYTES of CSV; the rest is room for the statement
+        # being read (a longer one is cut between tuples when this is full).
+        self.out = np.empty(2 * RUN_BYTES + 65536, dtype=np.uint8)
+        self.col_bytes = np.zeros(len(self.header), dtype=np.int64)
+        self.col_nulls = np.zeros(len(self.header), dtype=np.int64)
+
+    def add(self, buffer: bytes, start: int, stop: int, used: int, tuples: int, bad: int,
+            stats: np.ndarray) -> None:
+        width = len(self.header)
+        self.raw.append(memoryview(buffer)[start:stop])
+        self.used = used
+        self.tuples += tuples
+        self.bad += bad
+        self.col_bytes += stats[:width]
+        self.col_nulls += stats[width:2 * width]
+
+
+@dataclass
 class _Run:
     """Value lists of one table waiting to be parsed together."""
 
@@ -194,6 +267,26 @@ class SqlDump:
         self.created: dict[str, list[str]] = {}
         self.current: Source | None = None
         self.last_table = "(unknown table)"
+        self._native: bool | None = None  # the kernel's tokenizer, known at the first INSERT
+        self._stats = np.zeros(0, dtype=np.int64)
+
+    def native_header(self, table: str, columns: list[str] | None) -> list[str] | None:
+        """The columns of an INSERT the native kernel can read, or None for the other paths."""
+        if self._native is None:
+            self._native = native.mysql_values_available()
+        header = columns or self.created.get(table)
+        if not self._native or not header:
+            return None
+        names = column_names(header, len(header))
+        return names if len(set(names)) == len(names) else None
+
+    def native_values(self, buffer: bytes, start: int, run: _NativeRun,
+                      ) -> tuple[int, int, int, int, int, int, np.ndarray]:
+        width = len(run.header)
+        if len(self._stats) < 4 * width:
+            self._stats = np.zeros(4 * width, dtype=np.int64)
+        return (*native.mysql_values(buffer, start, width, self.backslash, run.out, run.used,
+                                     self._stats), self._stats)
 
     # -- reading ------------------------------------------------------------------
 
@@ -243,8 +336,8 @@ class SqlDump:
     def _prepare_fast(self, run: _Run, columns: list[str]) -> tuple[bytes, int] | None:
         """The value lists as CSV text and their tuple count, or None for the exact path."""
         text = b"\n".join(body[1:-1] for body in run.bodies)
-        if _PLACEHOLDER_BYTES in text or b"'NULL'" in text:
-            return None
+        if _PLACEHOLDER_BYTES in text or b"'NULL'" in text or text.startswith(codecs.BOM_UTF8):
+            return None  # (polars would drop a leading byte-order mark)
         tuples = text.count(b"),(") + len(run.bodies)
         if self.backslash:
             if b"\\\\" in text:
@@ -253,6 +346,8 @@ class SqlDump:
         text = text.replace(b"),(", b"\n")
         if _STRAY_QUOTE.search(text, 1):
             return None  # a quote that neither opens nor closes a value: _binary '…', x'…'
+        if _outside_quotes(text, _SUSPECTS[self.backslash]):
+            return None  # spaces, parentheses, '"' (or a backslash) outside quotes
         return text, tuples
 
     def _finish_fast(self, run: _Run, columns: list[str], text: bytes,
@@ -281,8 +376,40 @@ class SqlDump:
             pl.col(c).str.count_matches(",", literal=True).sum() for c in names)).item()
         if count_byte(text, ord(",")) - int(inside or 0) != frame.height * (width - 1):
             return None
+        if frame.select(pl.any_horizontal(pl.col(c).is_in(_OTHER_NULLS).any()
+                                          for c in names)).item():
+            return None  # a null in lower case, or the same text quoted: the exact path tells
         frame = frame.select(self._decode_mysql(pl.col(c)).alias(c) for c in names)
+        # The exact path counts rows holding U+FFFD, decoded from bad bytes or written so.
+        undecodable = undecodable or b"\xef\xbf\xbd" in text
         return _Event(run.table, frame, self._note_parsed(frame, undecodable, run))
+
+    def finish_native(self, run: _NativeRun) -> list[_Event]:
+        """Parse a native run's CSV (on the consumer's thread) and check it against what
+        the kernel counted: rows, and per column nulls and value bytes."""
+        try:
+            frame = pl.read_csv(run.out[:run.used].tobytes(), has_header=False, separator=",",
+                                quote_char='"', schema=dict.fromkeys(run.header, pl.String),
+                                raise_if_empty=False)
+        except Exception:  # noqa: BLE001 - the exact path decides
+            frame = None
+        if frame is not None and frame.height == run.tuples and frame.width == len(run.header):
+            nulls = frame.null_count().row(0)
+            sizes = frame.select(pl.col(c).str.len_bytes().sum() for c in run.header).row(0)
+            if (list(nulls) == run.col_nulls.tolist()
+                    and [int(v or 0) for v in sizes] == run.col_bytes.tolist()):
+                return [_Event(run.table, frame, self._note_native(frame, run))]
+        exact = _Run(run.table, run.columns, [bytes(view) for view in run.raw], run.used,
+                     run.line, run.offset)
+        return list(self._exact_values(exact, run.columns or self.created.get(run.table)))
+
+    @staticmethod
+    def _note_native(frame: pl.DataFrame, run: _NativeRun) -> Callable[[RowAccounting], None]:
+        def note(accounting: RowAccounting) -> None:
+            accounting.add_parsed(frame.height)
+            accounting.repair("undecodable_bytes", run.bad, line=run.line, offset=run.offset)
+
+        return note
 
     @staticmethod
     def _read_csv(text: bytes, names: list[str], separator: str, quote: str | None,
@@ -465,8 +592,8 @@ class _Scanner:
         self._line_number = 1
         self.eof = False
         self._final_semicolon = -1  # a last statement ending the file without a newline
-        self._crlf = False  # the buffer holds Windows line ends
-        self.run: _Run | None = None
+        self._crlf = False  # the buffer has held Windows line ends
+        self.run: _Run | _NativeRun | None = None
 
     # -- buffer ------------------------------------------------------------------------
 
@@ -487,9 +614,11 @@ class _Scanner:
         self._line_at(self.position)
         self._line_index -= self.position
         self.base += self.position
+        # Once true, _crlf stays so: it only widens the search for a statement's end.
+        self._crlf = self._crlf or (b"\r" in block and (
+            b"\r\n" in block or self.buffer[-1:] == b"\r" and block[:1] == b"\n"))
         self.buffer = self.buffer[self.position:] + block
         self.position = 0
-        self._crlf = b"\r\n" in self.buffer
         return True
 
     def _line_at(self, index: int) -> int:
@@ -526,9 +655,12 @@ class _Scanner:
         yield from self._flush()
 
     def _flush(self) -> Iterator[_Event]:
-        if self.run is not None and self.run.bodies:
-            yield from self.dump.parse_run(self.run)
-        self.run = None
+        run, self.run = self.run, None
+        if isinstance(run, _NativeRun):
+            if run.tuples:
+                yield _Event(run.table, deferred=lambda: self.dump.finish_native(run))
+        elif run is not None and run.bodies:
+            yield from self.dump.parse_run(run)
 
     def _statement_end(self, start: int, at_line_end: bool = False) -> int:
         """Index of the ``;`` ending the statement that starts at ``start``, or -1.
@@ -614,6 +746,12 @@ class _Scanner:
             yield from self._flush()
         line, offset = self._where(self.position)
         self.position += found.end()
+        header = self.dump.native_header(table, columns)
+        if header is not None:
+            rest = yield from self._native_insert(table, columns, header, line, offset)
+            if rest is None:
+                return
+            line, offset = rest
         while True:
             end = self._statement_end(self.position, at_line_end=True)
             if end >= 0:
@@ -646,6 +784,50 @@ class _Scanner:
                     "unterminated_statement", line=ln, offset=off, kept=True))
                 return
 
+    def _native_insert(self, table: str, columns: list[str] | None, header: list[str],
+                       line: int, offset: int) -> Iterator[_Event]:
+        """Read one INSERT's value lists with the native kernel, straight into a native run.
+
+        Returns (as the generator's value) None when the statement is read, else the line
+        and offset with which the exact path reads on from ``self.position``: the statement
+        start, or the tuple after the last one read when a huge statement was cut.
+        """
+        cut = False
+        while True:
+            run = self.run
+            if not isinstance(run, _NativeRun):
+                yield from self._flush()
+                run_line, run_offset = self._where(self.position) if cut else (line, offset)
+                run = self.run = _NativeRun(table, columns, header, run_line, run_offset)
+            start = self.position
+            status, stop, following, used, tuples, bad, stats = self.dump.native_values(
+                self.buffer, start, run)
+            if status == native.SQL_END:
+                run.add(self.buffer, start, stop, used, tuples, bad, stats)
+                self.position = stop + 1
+                if run.used >= RUN_BYTES:
+                    yield from self._flush()
+                return None
+            huge = (status == native.SQL_MORE and not self.eof
+                    and len(self.buffer) - start > RUN_BYTES)
+            if status == native.SQL_FULL or huge:
+                if tuples:
+                    # Keep the tuples read, in a run of their own; go on after them.
+                    run.add(self.buffer, start, following, used, tuples, bad, stats)
+                    self.position = following
+                    cut = True
+                    yield from self._flush()
+                    if huge and not self._fill():
+                        break
+                    continue
+                if status == native.SQL_FULL and run.tuples:
+                    yield from self._flush()
+                    continue
+            elif status == native.SQL_MORE and self._fill():
+                continue  # the statement goes on in the next block: read it again, whole
+            break  # not for the kernel, or the file ends inside the statement: exact path
+        return self._where(self.position) if cut else (line, offset)
+
     def _tuple_cut(self, start: int) -> int:
         """Index just past the last complete tuple (outside quotes) after ``start``, or -1."""
         candidate = self.buffer.rfind(b"),", start)
@@ -659,6 +841,8 @@ class _Scanner:
                   offset: int) -> Iterator[_Event]:
         if not body:
             return
+        if isinstance(self.run, _NativeRun):
+            yield from self._flush()
         canonical = (body[:1] == b"(" and body[-1:] == b")"
                      and self.dump.canonical.match(body[:65536]) is not None)
         if not canonical:
