@@ -12,15 +12,24 @@ two kinds of evidence, which :class:`~triage.detect.table.TableDetector` combine
   values looks like the category (version strings are valid IPv4 one by one,
   but not as a column).
 
+A few detectors also read a column's *context* (:meth:`Detector.in_context`): how
+its values go with the other columns of the same sampled rows, once every column
+has a first verdict. A column's shape alone cannot tell an insurer's member number
+from the table's own record key, nor a bare 4-digit act code from any number; what
+they depend on, and what depends on them, can (``triage/detect/context.py``).
+
 A detector never keeps, logs or returns raw values: it returns booleans and
 numbers, and :meth:`Detector.evidence` adds shares, never examples.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from triage.detect.context import TableContext
 
 
 class Detector:
@@ -54,6 +63,12 @@ class Detector:
     #: True when :meth:`validate` loops in Python (python-stdnum, phonenumbers): the
     #: table then validates a bounded number of candidates and extrapolates the rate.
     costly: ClassVar[bool] = False
+    #: First verdicts (category ids, None for no category) that :meth:`in_context` may
+    #: take over, on columns whose header matched nothing; empty: no context claim.
+    context_takes: ClassVar[frozenset[str | None]] = frozenset()
+    #: The share a context claim's relations must reach (``context_share``); scaled to
+    #: a strength the way a valid share is scaled against ``min_value_share``.
+    context_min_share: ClassVar[float] = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         """A vectorised, cheap shape test over (stripped) values: True = candidate."""
@@ -77,6 +92,17 @@ class Detector:
     def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
         """Extra column-level evidence: shares and counts only, never values."""
         return {}
+
+    def in_context(self, column: str, table: TableContext) -> dict[str, Any] | None:
+        """Claim ``column`` from its relations to the other columns of its table.
+
+        Asked only for columns without a header match whose first verdict is in
+        :attr:`context_takes`. Returns None, or the claim's evidence: shares and
+        counts only, among them ``context_share``, the weakest of the relations the
+        claim rests on (at least :attr:`context_min_share`), which sets its confidence.
+        A claim replaces the first verdict, which stays as an alternative.
+        """
+        return None
 
 
 def regex_validator(values: pl.Series, pattern: str) -> pl.Series:

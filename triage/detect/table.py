@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from triage.detect.base import Detector
+from triage.detect.context import TableContext
 from triage.detect.findings import ColumnFinding
 from triage.detect.headers import HeaderMatch, match_header
 from triage.detect.registry import detectors as registered_detectors
@@ -253,6 +254,37 @@ class TableDetector:
             n, distinct = stats.get(i, (0, 0))
             findings.append(self._judge(name, n, n >= MIN_VALUES and distinct == 1,
                                         evidence.get(i, {})))
+        return self._in_context(findings)
+
+    def _in_context(self, findings: list[ColumnFinding]) -> list[ColumnFinding]:
+        """Second look at the columns a detector may claim from the rest of the table.
+
+        Only columns whose header matched nothing, and whose first verdict a detector's
+        :attr:`~triage.detect.base.Detector.context_takes` names, are asked about; the
+        context (the row sample's relations) is built only if there are any.
+        """
+        claimants = [d for d in self._detectors if d.context_takes]
+        asked = [i for i, f in enumerate(findings)
+                 if f.name != EXTRA_COLUMN and f.evidence.get("header") is None
+                 and any(f.category in d.context_takes for d in claimants)]
+        if not asked:
+            return findings
+        context = TableContext(self._sample_frame(),
+                               [f for f in findings if f.name != EXTRA_COLUMN],
+                               [findings[i].name for i in asked])
+        for i in asked:
+            first = findings[i]
+            claims = []
+            for detector in claimants:
+                if first.category in detector.context_takes:
+                    claim = detector.in_context(first.name, context)
+                    if claim is not None:
+                        strength = _value_strength(claim["context_share"],
+                                                   detector.context_min_share)
+                        claims.append((strength, detector.priority, detector, claim))
+            if claims:
+                strength, _, detector, claim = max(claims, key=lambda c: (c[0], c[1]))
+                findings[i] = _context_finding(first, detector, claim, strength)
         return findings
 
     def _long_values(self, names: list[str], max_values: int) -> pl.DataFrame:
@@ -457,6 +489,24 @@ def _value_evidence(score: _Score) -> dict[str, Any]:
     }
     evidence.update(score.extra)
     return evidence
+
+
+def _context_finding(first: ColumnFinding, detector: Detector, claim: dict[str, Any],
+                     strength: float) -> ColumnFinding:
+    """The verdict of a context claim; the first verdict becomes its alternative."""
+    evidence = dict(first.evidence)
+    values = dict(first.evidence.get("values") or {})
+    values.update({key: value for key, value in claim.items() if key != "context_share"})
+    values["context_share"] = round(claim["context_share"], 4)
+    evidence["values"] = values
+    if first.category is not None:
+        evidence["alternatives"] = [
+            {"detector": first.detector, "category": first.category,
+             "confidence": round(first.confidence, 3)},
+            *first.evidence.get("alternatives", [])][:2]
+    special = categories()["categories"][detector.category]["special_category"]
+    return ColumnFinding(first.name, detector.category, detector.subtype,
+                         VALUE_WEIGHT * strength, bool(special), evidence, detector.id)
 
 
 def _alternatives(scores: list[_Score]) -> list[dict[str, Any]]:
