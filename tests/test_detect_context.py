@@ -9,10 +9,132 @@ the look-alikes that must not be claimed.
 
 from __future__ import annotations
 
+import json
+import random
+
+import jsonschema
 import polars as pl
 
+from triage.detect import TableDetector, findings_document
 from triage.detect.context import TableContext
 from triage.detect.findings import ColumnFinding
+from triage.resources import load_schema
+
+LASTS = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
+         "Moreau", "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David"]
+ICD10 = ["E11", "I10", "J45", "F32", "O80", "B20", "H91", "C50", "K21", "M54"]
+
+
+def _nir(rng: random.Random) -> str:
+    body = f"{rng.choice('12')}{rng.randint(40, 99):02d}{rng.randint(1, 12):02d}" \
+           f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def _visits(people: int, visits: int, *, seed: int = 3, health: bool = True,
+            member_missing: float = 0.2) -> pl.DataFrame:
+    """A lab export: one row per visit, each person coming ``visits`` times."""
+    rng = random.Random(seed)
+    persons = []
+    for _ in range(people):
+        persons.append({
+            "patient": f"{rng.randint(10 ** 7, 10 ** 8 - 1)}",
+            "nir": _nir(rng),
+            "born": f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1930, 2015)}",
+            "last": rng.choice(LASTS),
+            "member": "" if rng.random() < member_missing
+            else f"MU{rng.randint(10 ** 8, 10 ** 9 - 1)}",
+            "doctor": f"MED{rng.randint(0, 11):06d}",  # the treating doctor's code
+        })
+    rows = [p for p in persons for _ in range(visits)]
+    rng.shuffle(rows)
+    frame = {
+        "C1": [p["patient"] for p in rows],  # the table's own keys lead it
+        "C2": [f"D{rng.randint(10 ** 9, 10 ** 10 - 1)}" for _ in rows],
+        "C3": [p["last"] for p in rows],
+        "C4": [p["born"] for p in rows],
+        "C5": [p["nir"] for p in rows],
+        "C6": [p["member"] for p in rows],
+        "C7": [p["doctor"] for p in rows],
+        "C8": [f"F{rng.randint(10 ** 8, 10 ** 9 - 1)}" for _ in rows],  # invoice, per visit
+    }
+    if health:
+        frame["C9"] = [rng.choice(ICD10) for _ in rows]
+    return pl.DataFrame(frame)
+
+
+def _judge(frame: pl.DataFrame, batch: int = 200) -> dict[str, ColumnFinding]:
+    det = TableDetector()
+    for start in range(0, frame.height, batch):
+        det.update(frame.slice(start, batch))
+    return {f.name: f for f in det.finish()}
+
+
+def test_member_number_follows_the_person_and_the_keys_stay_keys() -> None:
+    found = _judge(_visits(150, 4))
+    assert found["C9"].category == "diagnosis"
+    assert found["C6"].category == "health_insurance_id"
+    assert found["C6"].special_category is True
+    values = found["C6"].evidence["values"]
+    assert values["context"] == "follows_the_person"
+    assert values["context_share"] >= 0.9 and values["context_groups"] >= 5
+    assert found["C6"].evidence["alternatives"][0]["category"] == "record_id"
+    # The leading keys (a person's, a visit's), the per-visit invoice number and the
+    # doctor's code shared by many patients are no member numbers.
+    assert found["C1"].category == found["C2"].category == "record_id"
+    assert found["C8"].category == "record_id"
+    assert found["C7"].category != "health_insurance_id"
+
+
+def test_without_health_data_a_person_number_stays_a_record_key() -> None:
+    found = _judge(_visits(150, 4, health=False))
+    assert found["C6"].category == "record_id"
+
+
+def test_a_number_of_the_visit_is_not_one_of_the_person() -> None:
+    # Two rows per visit (two analyses), several visits per person: the invoice number
+    # repeats and points to one person, but changes between a person's visits.
+    rng = random.Random(9)
+    frame = _visits(120, 3, member_missing=0.0)
+    frame = pl.concat([frame, frame]).sample(fraction=1.0, shuffle=True, seed=rng.randint(0, 99))
+    found = _judge(frame)
+    assert found["C8"].category == "record_id"
+    assert found["C6"].category == "health_insurance_id"
+
+
+def test_in_a_large_file_an_often_empty_key_beside_health_data_is_a_member_number() -> None:
+    # People do not come back in the sample (one row each here): only what a key never
+    # is, often empty, tells the member number apart, at a modest confidence.
+    found = _judge(_visits(600, 1))
+    assert found["C6"].category == "health_insurance_id"
+    assert found["C6"].evidence["values"]["context"] == "optional_beside_person_data"
+    assert found["C6"].confidence < 0.7
+    assert found["C8"].category == "record_id"  # always filled: a key
+    full = _judge(_visits(600, 1, member_missing=0.0))
+    assert full["C6"].category == "record_id"
+
+
+def test_context_claims_hold_no_values_and_fit_the_findings_schema() -> None:
+    frame = _visits(150, 4)
+    det = TableDetector()
+    det.update(frame)
+    document = findings_document("dump.csv", det.finish(), rows=det.rows)
+    jsonschema.validate(document, load_schema("findings.schema.json"))
+    text = json.dumps(document)
+    for column in ("C1", "C5", "C6"):
+        for value in frame[column].unique().to_list():
+            if value:
+                assert value not in text
+
+
+def test_provisional_and_final_agree_on_context_claims() -> None:
+    frame = _visits(150, 4)
+    det = TableDetector()
+    det.update(frame.head(300))
+    provisional = det.provisional()
+    det.update(frame.slice(300))
+    final = {f.name: f.category for f in det.finish()}
+    assert provisional["C6"].category == final["C6"] == "health_insurance_id"
 
 
 def test_dependencies_need_repeated_values() -> None:

@@ -5,7 +5,8 @@ will do. Without a header, only the common key shape counts: an optional short
 upper-case prefix and 6 to 12 digits (``IPP 27427004``, ``RDV539867317``,
 ``INV-0814715``), taking many distinct values; a product SKU with two letter
 groups, a 13-digit EAN or a 15-digit batch number does not have it. Insurance
-member numbers share that shape, so without headers they read as keys.
+member numbers share that shape: the table around them tells them apart
+(``health_insurance_id``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import polars as pl
 
 from triage.detect.base import Detector
 
-_KEY = r"^[A-Z]{0,4}[-_]?\d{6,12}$"
+#: The common key shape (also what a member number looks like: health_insurance_id).
+KEY = r"^[A-Z]{0,4}[-_]?\d{6,12}$"
 
 
 class RecordId(Detector):
@@ -30,7 +32,7 @@ class RecordId(Detector):
         return col.str.contains(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:#]{0,63}$") & col.str.contains(r"\d")
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(_KEY)
+        return values.str.contains(KEY)
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Keys identify records or people: many distinct values.
