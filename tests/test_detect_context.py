@@ -23,6 +23,12 @@ from triage.resources import load_schema
 LASTS = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
          "Moreau", "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David"]
 ICD10 = ["E11", "I10", "J45", "F32", "O80", "B20", "H91", "C50", "K21", "M54"]
+#: (analysis code, NABM act code, tariff): lab software codes with their acts.
+ANALYSES = [("GLY", "0552", "300"), ("HBA1C", "1577", "1100"), ("NFS", "1104", "800"),
+            ("PLQ", "1104", "800"), ("CRP", "1804", "500"), ("TSH", "1208", "1400"),
+            ("FERR", "1617", "1200"), ("VITD", "1139", "2000"), ("INR", "0126", "400"),
+            ("PSA", "7318", "1600"), ("ASAT", "0516", "200"), ("ALAT", "0522", "200"),
+            ("GGT", "0519", "200"), ("K", "1610", "600")]
 
 
 def _nir(rng: random.Random) -> str:
@@ -112,6 +118,32 @@ def test_in_a_large_file_an_often_empty_key_beside_health_data_is_a_member_numbe
     assert found["C8"].category == "record_id"  # always filled: a key
     full = _judge(_visits(600, 1, member_missing=0.0))
     assert full["C6"].category == "record_id"
+
+
+def _lab(rows: int, seed: int = 5) -> pl.DataFrame:
+    rng = random.Random(seed)
+    picked = [rng.choice(ANALYSES) for _ in range(rows)]
+    return pl.DataFrame({
+        "C1": [f"E{rng.randint(10 ** 8, 10 ** 9 - 1)}" for _ in picked],
+        "C2": [code for code, _, _ in picked],
+        "C3": [nabm for _, nabm, _ in picked],
+        "C4": [tariff.rjust(4, "0") for _, _, tariff in picked],  # round amounts
+        "C5": [f"{rng.randint(0, 9999):04d}" for _ in picked],  # any 4 digits
+        "C6": [f"{rng.randint(1950, 2023)}" for _ in picked],  # years
+    })
+
+
+def test_nabm_codes_are_typed_by_the_analysis_beside_them() -> None:
+    found = _judge(_lab(400))
+    assert found["C2"].category == "medical_procedure"
+    assert found["C3"].category == "medical_procedure"
+    assert found["C3"].evidence["values"]["context"] == "codes_the_procedure"
+    assert found["C3"].special_category is True
+    assert found["C4"].category is None  # a tariff the act determines: round amounts
+    assert found["C5"].category is None
+    assert found["C6"].category is None
+    without = _judge(_lab(400).drop("C2"))
+    assert without["C3"].category is None  # nothing to code: only a header types them
 
 
 def test_context_claims_hold_no_values_and_fit_the_findings_schema() -> None:
