@@ -287,6 +287,13 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
     int64_t *col_bytes = stats, *col_nulls = stats + width;
     int64_t *tuple_bytes = stats + 2 * width, *tuple_nulls = stats + 3 * width;
     int status;
+    /* Bytes copied as they are: ASCII bare-token bytes; ASCII string bytes but the
+     * quote, '"' and (with backslash escapes) the backslash. */
+    uint8_t bare_plain[256], string_plain[256];
+    for (int c = 0; c < 256; c++) {
+        bare_plain[c] = c < 0x80 && sql_bare((uint8_t)c);
+        string_plain[c] = c < 0x80 && c != '\'' && c != '"' && !(c == '\\' && backslash);
+    }
     for (int64_t j = 0; j < 2 * width; j++) stats[j] = 0;
 #define SQL_STOP(s) do { status = (s); goto stop; } while (0)
 #define SQL_PUT(b) do { if (o >= cap) SQL_STOP(TRIAGE_SQL_FULL); out[o++] = (uint8_t)(b); } while (0)
@@ -319,7 +326,8 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
             if (c == '"' || c == ',' || c == '(' || c == ')') SQL_STOP(TRIAGE_SQL_BAIL);
             if (c != '\'') {
                 while (i < n && sql_bare(in[i])) {
-                    if (in[i] < 0x80) { i++; continue; }
+                    while (i < n && bare_plain[in[i]]) i++;
+                    if (i >= n || in[i] < 0x80) continue;
                     int len = sql_utf8(in + i, n - i);
                     if (len < 0) SQL_STOP(TRIAGE_SQL_MORE);
                     if (len == 0) SQL_STOP(TRIAGE_SQL_BAIL);
@@ -348,9 +356,11 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
                     null = 1;
                 } else {
                     int wrap = in[start] >= 0x80;
-                    if (wrap) SQL_PUT('"');
-                    for (int64_t k = start; k < i; k++) SQL_PUT(in[k]);
-                    if (wrap) SQL_PUT('"');
+                    if (o + bare + 2 > cap) SQL_STOP(TRIAGE_SQL_FULL);
+                    if (wrap) out[o++] = '"';
+                    memcpy(out + o, in + start, (size_t)bare);
+                    o += bare;
+                    if (wrap) out[o++] = '"';
                     length = bare;
                 }
             } else {
@@ -360,6 +370,14 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
                 i++; /* the opening quote */
                 SQL_PUT('"');
                 for (;;) {
+                    int64_t plain = i;
+                    while (i < n && string_plain[in[i]]) i++;
+                    if (i > plain) {
+                        if (o + (i - plain) > cap) SQL_STOP(TRIAGE_SQL_FULL);
+                        memcpy(out + o, in + plain, (size_t)(i - plain));
+                        o += i - plain;
+                        length += i - plain;
+                    }
                     if (i >= n) SQL_STOP(TRIAGE_SQL_MORE);
                     uint8_t d = in[i];
                     if (d == '\'') {
