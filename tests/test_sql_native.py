@@ -286,11 +286,14 @@ def test_dump_read_in_a_process_without_the_kernel(tmp_path, monkeypatch):
 # -- the kernel's contract -----------------------------------------------------------------
 
 
-def _call(data: bytes, width: int, cap: int = 4096, start: int = 0, backslash: bool = True):
+def _call(data: bytes, width: int, cap: int = 4096, start: int = 0, backslash: bool = True,
+          prefix: bytes = b"", soft: int = 4096, ends: int = 8):
     out = np.zeros(cap, dtype=np.uint8)
-    stats = np.full(4 * width, -1, dtype=np.int64)
-    status, stop, following, used, tuples, bad = native.mysql_values(
-        data, start, width, backslash, out, 0, stats)
+    stats = np.full(6 * width, -1, dtype=np.int64)
+    ended = np.zeros(ends, dtype=np.int64)
+    status, stop, following, used, tuples, bad, statements = native.mysql_values(
+        data, start, width, backslash, prefix, out, 0, soft, stats, ended)
+    assert statements == (status == native.SQL_END) * len(ended[:statements])
     return status, stop, following, out[:used].tobytes(), tuples, bad, stats[:2 * width].tolist()
 
 
@@ -335,3 +338,55 @@ def test_kernel_full_stops_between_tuples():
                                   b"(1,e'a');\n"])
 def test_kernel_declines_what_it_does_not_read(data):
     assert _call(data, 2, backslash=not data.startswith(b"(1,e"))[0] == native.SQL_BAIL
+
+
+@needs_kernel
+def test_kernel_reads_on_through_inserts_with_the_same_prefix():
+    prefix = b"INSERT INTO `t` VALUES "
+    data = (b"(1,'a');\n" + prefix + b"(2,NULL),(3,'c');\r\n" + prefix + b"(4,'d');\n"
+            + prefix + b" (5,'e');\n" + prefix + b"(6,\"f\");\n")
+    out = np.zeros(4096, dtype=np.uint8)
+    stats = np.zeros(12, dtype=np.int64)
+    ends = np.zeros(8, dtype=np.int64)
+    status, stop, _, used, tuples, _, statements = native.mysql_values(
+        data, 0, 2, True, prefix, out, 0, 4096, stats, ends)
+    # The fourth INSERT has a space before its tuple: the scanner reads it.
+    assert (status, tuples, statements) == (native.SQL_END, 4, 3)
+    assert stop == data.index(b";\n" + prefix + b" (5") and ends[:3].tolist()[-1] == stop
+    assert out[:used].tobytes() == b'1,"a"\n2,\n3,"c"\n4,"d"\n'
+    assert stats[:4].tolist() == [4, 3, 0, 1]
+    # Stopping inside a later statement ends with the ones before it.
+    status, stop, _, used, tuples, _, statements = native.mysql_values(
+        data, data.index(b"(5"), 2, True, prefix, out, 0, 4096, stats, ends)
+    assert (status, tuples, statements) == (native.SQL_END, 1, 1)
+    # No more than ends can hold, nor past the soft limit.
+    assert native.mysql_values(data, 0, 2, True, prefix, out, 0, 4096, stats, ends[:1])[6] == 1
+    assert native.mysql_values(data, 0, 2, True, prefix, out, 0, 5, stats, ends)[6] == 1
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_one_row_per_insert_read_alike(tmp_path, monkeypatch, crlf):
+    """mysqldump --skip-extended-insert and pg_dump --inserts write a row per statement."""
+    end = b";\r\n" if crlf else b";\n"
+    rows = [b"(%d,'n\\'%d',%s)" % (i, i, b"NULL" if i % 4 else b"'x;\\n'") for i in range(3000)]
+    rows[700] = b"(700,\"dq\",NULL)"                     # declined: read by the scanner
+    rows[1400] = b"(1400, 'spaced' ,'ok')"
+    statements = [b"INSERT INTO `t` VALUES " + r + end for r in rows]
+    statements[2000] = b"INSERT INTO `t` VALUES  " + rows[2000] + end  # another prefix
+    statements[2100] += b"-- a comment\n"
+    statements[2200] += b"INSERT INTO `u` VALUES (1);\n"
+    path = tmp_path / "one.sql"
+    path.write_bytes(b"CREATE TABLE t (a int, b text, c text);\n" + b"".join(statements))
+    got, summary, calls = _agree(path, monkeypatch)
+    assert len(got) == 3001 and summary["rejected"] == 0
+    assert calls["native_runs"] >= 2 or not KERNEL
+
+
+def test_one_row_per_insert_across_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(sql, "RUN_BYTES", 8192)
+    monkeypatch.setattr(sql, "BLOCK_BYTES", 5000)
+    path = tmp_path / "one.sql"
+    path.write_bytes(b"CREATE TABLE t (a int, b text);\n" + b"".join(
+        b"INSERT INTO t VALUES (%d,'%s');\n" % (i, b"x" * (i % 97)) for i in range(5000)))
+    got, _, _ = _agree(path, monkeypatch)
+    assert [int(r["a"]) for r in got] == list(range(5000))

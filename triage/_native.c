@@ -238,15 +238,23 @@ int64_t triage_transcode_single_byte(const uint8_t *in, int64_t n, const uint8_t
  * UTF-8, a ';' elsewhere) returns TRIAGE_SQL_BAIL and the caller re-reads the
  * statement with the exact tokenizer.
  *
- * Returns TRIAGE_SQL_END (res[0] = index of the ';'), TRIAGE_SQL_MORE (the input
- * ends inside the statement), TRIAGE_SQL_FULL (out is full) or TRIAGE_SQL_BAIL.
- * In every case res[1..4] describe the tuples completed by this call:
- * res[1] = index where the next one starts (its '(', or the ';' at the end),
+ * When a statement ends and the next one starts with the same `header` (the
+ * bytes from INSERT to the first tuple, as the scanner matched them) directly
+ * followed by '(', its tuples are read on in the same call, up to ends_cap
+ * statements and while less than `soft` bytes of out are used: dumps with one
+ * row per INSERT cost one call per block, not one per row. ends[] gets the
+ * index of each statement's ';' and res[5] their count.
+ *
+ * Returns TRIAGE_SQL_END (res[0] = index of the last ';' read), TRIAGE_SQL_MORE
+ * (the input ends inside the first statement), TRIAGE_SQL_FULL (out is full) or
+ * TRIAGE_SQL_BAIL. Stopping inside a later statement returns TRIAGE_SQL_END for
+ * those before it. In every case res[1..4] describe the tuples completed:
+ * res[1] = index where the next one starts (its '(', or the last ';' read),
  * res[2] = out used after them, res[3] = their count, res[4] = how many of
  * them hold U+FFFD (the exact path counts those as undecodable), and
  * stats[0..width) / stats[width..2*width) = per column, the bytes of their
  * values and their nulls (for the caller's check of what polars parsed).
- * stats must hold 4 * width; its second half is scratch.
+ * stats must hold 6 * width; the rest is scratch.
  */
 #define TRIAGE_SQL_END 0
 #define TRIAGE_SQL_MORE 1
@@ -281,11 +289,13 @@ static int sql_utf8(const uint8_t *p, int64_t avail) {
 }
 
 int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t width,
-                            int backslash, uint8_t *out, int64_t used, int64_t cap,
-                            int64_t *res, int64_t *stats) {
-    int64_t i = pos, o = used, tuples = 0, bad = 0;
-    int64_t *col_bytes = stats, *col_nulls = stats + width;
+                            int backslash, const uint8_t *header, int64_t header_len,
+                            uint8_t *out, int64_t used, int64_t soft, int64_t cap,
+                            int64_t *res, int64_t *stats, int64_t *ends, int64_t ends_cap) {
+    int64_t i = pos, o = used, tuples = 0, bad = 0, statements = 0;
+    int64_t statement_used = used, statement_tuples = 0, statement_bad = 0;
     int64_t *tuple_bytes = stats + 2 * width, *tuple_nulls = stats + 3 * width;
+    int64_t *col_bytes = stats + 4 * width, *col_nulls = stats + 5 * width;
     int status;
     /* Bytes copied as they are: ASCII bare-token bytes; ASCII string bytes but the
      * quote, '"' and (with backslash escapes) the backslash. */
@@ -294,7 +304,7 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
         bare_plain[c] = c < 0x80 && sql_bare((uint8_t)c);
         string_plain[c] = c < 0x80 && c != '\'' && c != '"' && !(c == '\\' && backslash);
     }
-    for (int64_t j = 0; j < 2 * width; j++) stats[j] = 0;
+    for (int64_t j = 0; j < 2 * width; j++) col_bytes[j] = 0; /* and col_nulls */
 #define SQL_STOP(s) do { status = (s); goto stop; } while (0)
 #define SQL_PUT(b) do { if (o >= cap) SQL_STOP(TRIAGE_SQL_FULL); out[o++] = (uint8_t)(b); } while (0)
     for (;;) {
@@ -306,7 +316,17 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
         if (in[i] == ';') {
             if (i + 1 >= n || (in[i + 1] == '\r' && i + 2 >= n)) SQL_STOP(TRIAGE_SQL_MORE);
             if (in[i + 1] == '\n' || (in[i + 1] == '\r' && in[i + 2] == '\n')) {
-                res[0] = i;
+                ends[statements++] = i;
+                statement_used = o; statement_tuples = tuples; statement_bad = bad;
+                memcpy(stats, col_bytes, 2 * (size_t)width * sizeof(int64_t));
+                int64_t next = i + (in[i + 1] == '\r' ? 3 : 2);
+                if (statements < ends_cap && o < soft && header_len > 0
+                    && next + header_len < n && memcmp(in + next, header, (size_t)header_len) == 0
+                    && in[next + header_len] == '(') {
+                    i = next + header_len; /* the same INSERT again: read on */
+                    continue;
+                }
+                res[0] = i; res[5] = statements;
                 return TRIAGE_SQL_END;
             }
             SQL_STOP(TRIAGE_SQL_BAIL);
@@ -435,7 +455,15 @@ int64_t triage_mysql_values(const uint8_t *in, int64_t pos, int64_t n, int64_t w
         bad += row_bad;
     }
 stop:
-    res[0] = i;
+    if (statements) {
+        /* Stopped in a statement after the first: end with the last one read whole. */
+        res[0] = res[1] = ends[statements - 1];
+        res[2] = statement_used; res[3] = statement_tuples; res[4] = statement_bad;
+        res[5] = statements;
+        return TRIAGE_SQL_END;
+    }
+    memcpy(stats, col_bytes, 2 * (size_t)width * sizeof(int64_t));
+    res[0] = i; res[5] = 0;
     return status;
 #undef SQL_PUT
 #undef SQL_STOP

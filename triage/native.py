@@ -119,8 +119,9 @@ def _mysql_values_kernel() -> ctypes._CFuncPtr | None:
     function = lib.triage_mysql_values
     function.restype = ctypes.c_int64
     function.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
-                         ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
-                         ctypes.c_void_p, ctypes.c_void_p]
+                         ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.c_void_p,
+                         ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
+                         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
     return function
 
 
@@ -128,26 +129,31 @@ def mysql_values_available() -> bool:
     return _mysql_values_kernel() is not None
 
 
-def mysql_values(data: bytes, start: int, width: int, backslash: bool, out: np.ndarray,
-                 used: int, stats: np.ndarray) -> tuple[int, int, int, int, int, int]:
-    """One INSERT statement's value lists, from ``data[start]``, appended to ``out`` as CSV
-    (``triage_mysql_values`` in _native.c says how), without the GIL.
+def mysql_values(data: bytes, start: int, width: int, backslash: bool, header: bytes,
+                 out: np.ndarray, used: int, soft: int, stats: np.ndarray, ends: np.ndarray,
+                 ) -> tuple[int, int, int, int, int, int, int]:
+    """INSERT value lists from ``data[start]`` appended to ``out`` as CSV, without the GIL
+    (``triage_mysql_values`` in _native.c says how); the following statements too while
+    they start with ``header`` and ``out`` holds less than ``soft`` bytes.
 
-    Returns (status, stop, next, used, tuples, bad): ``status`` one of ``SQL_*``; ``stop``
-    the index of the ending ``;`` (``SQL_END``) or where reading stopped; then, for the
-    tuples completed: where the next one starts, ``out`` used after them, their count,
-    and how many hold U+FFFD. ``stats`` (int64, ``4 * width``) gets their per-column
-    value bytes and nulls in its first half. Only with the kernel
+    Returns (status, stop, next, used, tuples, bad, statements): ``status`` one of
+    ``SQL_*``; ``stop`` the index of the last ``;`` read (``SQL_END``) or where reading
+    stopped; then, for the tuples completed: where the next one starts, ``out`` used after
+    them, their count and how many hold U+FFFD; and the statements ended, whose ``;``
+    indexes are in ``ends``. ``stats`` (int64, ``6 * width``) gets the tuples' per-column
+    value bytes and nulls in its first ``2 * width``. Only with the kernel
     (``mysql_values_available()``); without it, ``triage.sources.sql`` reads the same
     rows with polars and its exact tokenizer, and the tests compare the two.
     """
     function = _mysql_values_kernel()
     if function is None:
         raise RuntimeError("the native kernel is not available")
-    if out.dtype != np.uint8 or stats.dtype != np.int64 or len(stats) < 4 * width:
-        raise ValueError("out must be uint8 and stats int64 of 4 * width")
-    result = np.zeros(5, dtype=np.int64)
-    status = function(data, start, len(data), width, int(backslash), out.ctypes.data, used,
-                      len(out), result.ctypes.data, stats.ctypes.data)
-    stop, following, used_after, tuples, bad = (int(v) for v in result)
-    return int(status), stop, following, used_after, tuples, bad
+    if out.dtype != np.uint8 or stats.dtype != np.int64 or len(stats) < 6 * width \
+            or ends.dtype != np.int64 or not len(ends):
+        raise ValueError("out must be uint8, stats int64 of 6 * width, ends int64")
+    result = np.zeros(6, dtype=np.int64)
+    status = function(data, start, len(data), width, int(backslash), header, len(header),
+                      out.ctypes.data, used, soft, len(out), result.ctypes.data,
+                      stats.ctypes.data, ends.ctypes.data, len(ends))
+    stop, following, used_after, tuples, bad, statements = result.tolist()
+    return int(status), stop, following, used_after, tuples, bad, statements

@@ -222,20 +222,23 @@ class _NativeRun:
     raw: list[memoryview] = field(default_factory=list)
     col_bytes: np.ndarray = field(init=False)
     col_nulls: np.ndarray = field(init=False)
+    #: The kernel's last per-column counts (value bytes, then nulls), added by ``add``.
+    stats: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.col_bytes = np.zeros(len(self.header), dtype=np.int64)
         self.col_nulls = np.zeros(len(self.header), dtype=np.int64)
 
-    def add(self, buffer: bytes, start: int, stop: int, used: int, tuples: int, bad: int,
-            stats: np.ndarray) -> None:
+    def add(self, buffer: bytes, spans: list[tuple[int, int]], used: int, tuples: int,
+            bad: int) -> None:
         width = len(self.header)
-        self.raw.append(memoryview(buffer)[start:stop])
+        view = memoryview(buffer)
+        self.raw.extend(view[start:stop] for start, stop in spans)
         self.used = used
         self.tuples += tuples
         self.bad += bad
-        self.col_bytes += stats[:width]
-        self.col_nulls += stats[width:2 * width]
+        self.col_bytes += self.stats[:width]
+        self.col_nulls += self.stats[width:2 * width]
 
 
 @dataclass
@@ -268,6 +271,7 @@ class SqlDump:
         self.last_table = "(unknown table)"
         self._native: bool | None = None  # the kernel's tokenizer, known at the first INSERT
         self._stats = np.zeros(0, dtype=np.int64)
+        self._ends = np.zeros(4096, dtype=np.int64)  # statements read in one kernel call
         #: CSV buffers of parsed native runs, reused: a fresh one costs its page faults.
         self._spare: list[np.ndarray] = []
 
@@ -292,13 +296,22 @@ class SqlDump:
         names = column_names(header, len(header))
         return names if len(set(names)) == len(names) else None
 
-    def native_values(self, buffer: bytes, start: int, run: _NativeRun,
-                      ) -> tuple[int, int, int, int, int, int, np.ndarray]:
+    def native_values(self, buffer: bytes, start: int, prefix: bytes, run: _NativeRun,
+                      ) -> tuple[int, int, int, int, int, int, list[tuple[int, int]]]:
+        """The kernel over ``buffer[start:]``: (status, stop, next, used, tuples, bad, and
+        the value lists of the statements it ended, as (start, stop) spans)."""
         width = len(run.header)
-        if len(self._stats) < 4 * width:
-            self._stats = np.zeros(4 * width, dtype=np.int64)
-        return (*native.mysql_values(buffer, start, width, self.backslash, run.out, run.used,
-                                     self._stats), self._stats)
+        if len(self._stats) < 6 * width:
+            self._stats = np.zeros(6 * width, dtype=np.int64)
+        status, stop, following, used, tuples, bad, statements = native.mysql_values(
+            buffer, start, width, self.backslash, prefix, run.out, run.used, RUN_BYTES,
+            self._stats, self._ends)
+        spans = []
+        for end in self._ends[:statements].tolist():
+            spans.append((start, end))
+            start = end + (3 if buffer[end + 1:end + 2] == b"\r" else 2) + len(prefix)
+        run.stats = self._stats[:2 * width]
+        return status, stop, following, used, tuples, bad, spans
 
     # -- reading ------------------------------------------------------------------
 
@@ -767,7 +780,8 @@ class _Scanner:
         self.position += found.end()
         header = self.dump.native_header(table, columns)
         if header is not None:
-            rest = yield from self._native_insert(table, columns, header, line, offset)
+            rest = yield from self._native_insert(table, columns, header, found.group(0), line,
+                                                  offset)
             if rest is None:
                 return
             line, offset = rest
@@ -804,8 +818,9 @@ class _Scanner:
                 return
 
     def _native_insert(self, table: str, columns: list[str] | None, header: list[str],
-                       line: int, offset: int) -> Iterator[_Event]:
-        """Read one INSERT's value lists with the native kernel, straight into a native run.
+                       prefix: bytes, line: int, offset: int) -> Iterator[_Event]:
+        """Read one INSERT's value lists with the native kernel, straight into a native run,
+        and those of the INSERTs right after it that start with the same ``prefix``.
 
         Returns (as the generator's value) None when the statement is read, else the line
         and offset with which the exact path reads on from ``self.position``: the statement
@@ -820,10 +835,10 @@ class _Scanner:
                 run = self.run = self.dump.native_run(table, columns, header, run_line,
                                                       run_offset)
             start = self.position
-            status, stop, following, used, tuples, bad, stats = self.dump.native_values(
-                self.buffer, start, run)
+            status, stop, following, used, tuples, bad, spans = self.dump.native_values(
+                self.buffer, start, prefix, run)
             if status == native.SQL_END:
-                run.add(self.buffer, start, stop, used, tuples, bad, stats)
+                run.add(self.buffer, spans, used, tuples, bad)
                 self.position = stop + 1
                 if run.used >= RUN_BYTES:
                     yield from self._flush()
@@ -833,7 +848,7 @@ class _Scanner:
             if status == native.SQL_FULL or huge:
                 if tuples:
                     # Keep the tuples read, in a run of their own; go on after them.
-                    run.add(self.buffer, start, following, used, tuples, bad, stats)
+                    run.add(self.buffer, [(start, following)], used, tuples, bad)
                     self.position = following
                     cut = True
                     yield from self._flush()
