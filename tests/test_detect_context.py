@@ -1,8 +1,8 @@
 """Detection by context: what a column's neighbours say when its own values cannot.
 
-An insurer's member number has the shape of a record key, and a NABM act code is
-four bare digits: without headers only the table around them types them
-(triage/detect/context.py). These tests build small tables shaped like real
+An insurer's member number has the shape of a record key, a NABM act code is four
+bare digits, and a US ZIP code that no longer repeats in the sample is five: without
+headers only the table around them types them (triage/detect/context.py). These tests build small tables shaped like real
 exports (one row per lab visit, people coming back) and check both the claims and
 the look-alikes that must not be claimed.
 """
@@ -144,6 +144,32 @@ def test_nabm_codes_are_typed_by_the_analysis_beside_them() -> None:
     assert found["C6"].category is None
     without = _judge(_lab(400).drop("C2"))
     assert without["C3"].category is None  # nothing to code: only a header types them
+
+
+#: A few states with the first digit of their ZIP codes (USPS national areas); none in
+#: New England, whose leading zeros would tell ZIP codes by their values alone.
+STATES = {"PA": "1", "NC": "2", "FL": "3", "OH": "4", "MN": "5", "IL": "6",
+          "TX": "7", "AZ": "8", "CA": "9"}
+
+
+def _us_addresses(rows: int, seed: int = 8) -> pl.DataFrame:
+    rng = random.Random(seed)
+    states = [rng.choice(sorted(STATES)) for _ in range(rows)]
+    return pl.DataFrame({
+        "C1": [f"MRN{rng.randint(10 ** 7, 10 ** 8 - 1)}" for _ in states],
+        "C2": [f"{STATES[s]}{rng.randint(1000, 9999)}" for s in states],  # no two alike
+        "C3": states,
+        "C4": [f"{rng.randint(10000, 99999)}" for _ in states],  # any five digits
+    })
+
+
+def test_zip_codes_agree_with_the_state_beside_them() -> None:
+    found = _judge(_us_addresses(600))
+    assert found["C2"].category == "postcode"
+    assert found["C2"].evidence["values"]["context"] == "zip_matches_state"
+    assert found["C4"].category is None  # agrees about one time in ten
+    alone = _judge(_us_addresses(600).drop("C3"))
+    assert alone["C2"].category is None  # unique, no leading zero: nothing to tell by
 
 
 def test_context_claims_hold_no_values_and_fit_the_findings_schema() -> None:

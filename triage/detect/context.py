@@ -77,6 +77,11 @@ class TableContext:
                         if f.special_category and f.category != "ethnic_origin"]
 
     @property
+    def asked(self) -> list[str]:
+        """The columns rules are asked about (in the sample), in column order."""
+        return list(self._asked)
+
+    @property
     def rows(self) -> int:
         """Sampled rows."""
         return self._sample.height

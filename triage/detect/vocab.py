@@ -76,6 +76,17 @@ def word_list(name: str) -> pl.Series:
 
 
 @cache
+def us_zip_areas() -> dict[str, str]:
+    """US state code -> the first ZIP digits (USPS national areas) it may take."""
+    areas: dict[str, str] = {}
+    for digit, states in _json("us_zip_areas.json").items():
+        if not digit.startswith("$"):
+            for state in states:
+                areas[state] = areas.get(state, "") + digit
+    return areas
+
+
+@cache
 def health_pattern() -> str:
     """Whole-word health vocabulary of every language, as one regex."""
     terms = [t for lang, words in _json("health_terms.json").items()

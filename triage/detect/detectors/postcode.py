@@ -3,14 +3,23 @@
 Five bare digits are also quantities or codes: values alone decide only when the
 column has a distinctly postal shape, or its five-digit values keep leading zeros,
 end in 0 the French way, or repeat the way neighbours' postcodes do; otherwise the
-header must say so.
+header must say so, or the table (:meth:`Postcode.in_context`): US ZIP codes agree
+with the state beside them, their first digit being the state's USPS national area
+(0 for New England, 9 for the West Coast; ``lexicons/us_zip_areas.json``). Random
+five-digit numbers agree about one time in ten, and no sample size is needed: a
+large file's ZIP codes, which no longer repeat in the sample, are still typed.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import polars as pl
 
 from triage.detect.base import Detector
+from triage.detect.context import TableContext
+from triage.detect.vocab import us_zip_areas
 
 _DISTINCT = (r"^(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[1-9]\d{3} ?[A-Za-z]{2}|\d{4}-\d{3}"
              r"|\d{5}-\d{4})$")
@@ -18,6 +27,17 @@ _DISTINCT = (r"^(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[1-9]\d{3} ?[A-Za-z
 
 #: Distinct share under which five-digit values repeat like neighbours' postcodes.
 REPEATED = 0.85
+_ZIP = r"^\d{5}(?:-\d{4})?$"
+#: Share of values with a ZIP shape, and of a column's values that are US state codes.
+ZIP_SHARE = 0.9
+STATE_SHARE = 0.9
+#: Fewest sampled rows holding both a ZIP code and a state to compare them.
+MIN_PAIRS = 20
+
+
+@cache
+def _state_code() -> str:
+    return "^(?:" + "|".join(sorted(us_zip_areas())) + ")$"
 
 
 class Postcode(Detector):
@@ -25,6 +45,8 @@ class Postcode(Detector):
     category = "postcode"
     headers = "postcode"
     priority = 45
+    context_takes = frozenset({None})
+    context_min_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^\d{5}$") | col.str.contains(_DISTINCT)
@@ -43,5 +65,31 @@ class Postcode(Detector):
         french = float(digits.str.ends_with("0").mean() or 0.0)
         repeated = digits.n_unique() <= REPEATED * len(digits)
         return 1.0 if leading_zero >= 0.02 or french >= 0.5 or repeated else 0.5
+
+    def in_context(self, column: str, table: TableContext) -> dict[str, Any] | None:
+        n, zips = table.shape_share(_ZIP, column)
+        if n < MIN_PAIRS or zips < ZIP_SHARE:
+            return None
+        best: dict[str, Any] | None = None
+        for state in table.asked:
+            counted, share = table.shape_share(_state_code(), state)
+            if state == column or counted < MIN_PAIRS or share < STATE_SHARE:
+                continue
+            pairs = pl.DataFrame({"zip": table.values(column), "state": table.values(state)})
+            agree = (pairs.drop_nulls()
+                     .filter(pl.col("zip").str.contains(_ZIP))
+                     .select(pl.col("state").replace_strict(us_zip_areas(), default=None)
+                             .str.contains(pl.col("zip").str.slice(0, 1), literal=True)
+                             .alias("agree"))
+                     .drop_nulls()["agree"])
+            if len(agree) < MIN_PAIRS:
+                continue
+            share = float(agree.mean() or 0.0)
+            if share >= self.context_min_share and (best is None or share > best["context_share"]):
+                best = {"sample_size": n, "shape_share": round(zips, 4),
+                        "valid_share": round(zips, 4), "context": "zip_matches_state",
+                        "context_share": share, "context_rows": len(agree)}
+        return best
+
 
 DETECTOR = Postcode()
