@@ -204,8 +204,9 @@ class _Event:
 class _NativeRun:
     """Value lists of one table, already turned into CSV by the native kernel.
 
-    ``raw`` keeps views of the statements' value lists (no copy) so that, should what
-    polars parses not match what the kernel counted, the exact tokenizer re-reads them.
+    ``raw`` keeps where the statements' value lists are in the scanner's buffers (rows of
+    start and stop indexes, no copy) so that, should what polars parses not match what the
+    kernel counted, the exact tokenizer re-reads them.
     """
 
     table: str
@@ -219,7 +220,7 @@ class _NativeRun:
     used: int = 0
     tuples: int = 0
     bad: int = 0
-    raw: list[memoryview] = field(default_factory=list)
+    raw: list[tuple[bytes, np.ndarray]] = field(default_factory=list)
     col_bytes: np.ndarray = field(init=False)
     col_nulls: np.ndarray = field(init=False)
     #: The kernel's last per-column counts (value bytes, then nulls), added by ``add``.
@@ -229,11 +230,9 @@ class _NativeRun:
         self.col_bytes = np.zeros(len(self.header), dtype=np.int64)
         self.col_nulls = np.zeros(len(self.header), dtype=np.int64)
 
-    def add(self, buffer: bytes, spans: list[tuple[int, int]], used: int, tuples: int,
-            bad: int) -> None:
+    def add(self, buffer: bytes, spans: np.ndarray, used: int, tuples: int, bad: int) -> None:
         width = len(self.header)
-        view = memoryview(buffer)
-        self.raw.extend(view[start:stop] for start, stop in spans)
+        self.raw.append((buffer, spans))
         self.used = used
         self.tuples += tuples
         self.bad += bad
@@ -297,19 +296,23 @@ class SqlDump:
         return names if len(set(names)) == len(names) else None
 
     def native_values(self, buffer: bytes, start: int, prefix: bytes, run: _NativeRun,
-                      ) -> tuple[int, int, int, int, int, int, list[tuple[int, int]]]:
+                      ) -> tuple[int, int, int, int, int, int, np.ndarray]:
         """The kernel over ``buffer[start:]``: (status, stop, next, used, tuples, bad, and
-        the value lists of the statements it ended, as (start, stop) spans)."""
+        the value lists of the statements it ended as rows of (start, stop) indexes)."""
         width = len(run.header)
         if len(self._stats) < 6 * width:
             self._stats = np.zeros(6 * width, dtype=np.int64)
         status, stop, following, used, tuples, bad, statements = native.mysql_values(
             buffer, start, width, self.backslash, prefix, run.out, run.used, RUN_BYTES,
             self._stats, self._ends)
-        spans = []
-        for end in self._ends[:statements].tolist():
-            spans.append((start, end))
-            start = end + (3 if buffer[end + 1:end + 2] == b"\r" else 2) + len(prefix)
+        spans = np.empty((statements, 2), dtype=np.int64)
+        if statements:
+            ends = self._ends[:statements]
+            # The next statement's tuples start after ";\n" (or ";\r\n") and the prefix.
+            crlf = np.frombuffer(buffer, dtype=np.uint8)[ends[:-1] + 1] == ord("\r")
+            spans[0, 0] = start
+            spans[1:, 0] = ends[:-1] + 2 + crlf + len(prefix)
+            spans[:, 1] = ends
         run.stats = self._stats[:2 * width]
         return status, stop, following, used, tuples, bad, spans
 
@@ -426,8 +429,8 @@ class SqlDump:
             if (list(nulls) == run.col_nulls.tolist()
                     and [int(v or 0) for v in sizes] == run.col_bytes.tolist()):
                 return [_Event(run.table, frame, self._note_native(frame, run))]
-        exact = _Run(run.table, run.columns, [bytes(view) for view in run.raw], run.used,
-                     run.line, run.offset)
+        bodies = [buffer[start:stop] for buffer, spans in run.raw for start, stop in spans.tolist()]
+        exact = _Run(run.table, run.columns, bodies, run.used, run.line, run.offset)
         return list(self._exact_values(exact, run.columns or self.created.get(run.table)))
 
     @staticmethod
@@ -848,7 +851,7 @@ class _Scanner:
             if status == native.SQL_FULL or huge:
                 if tuples:
                     # Keep the tuples read, in a run of their own; go on after them.
-                    run.add(self.buffer, [(start, following)], used, tuples, bad)
+                    run.add(self.buffer, np.array([[start, following]]), used, tuples, bad)
                     self.position = following
                     cut = True
                     yield from self._flush()
