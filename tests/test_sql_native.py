@@ -396,3 +396,20 @@ def test_one_row_per_insert_across_blocks(tmp_path, monkeypatch):
         b"INSERT INTO t VALUES (%d,'%s');\n" % (i, b"x" * (i % 97)) for i in range(5000)))
     got, _, _ = _agree(path, monkeypatch)
     assert [int(r["a"]) for r in got] == list(range(5000))
+
+
+@QUICK
+@given(st.lists(st.sampled_from([b"'", b"''", b",", b"\n", b"a", b" ", b"\t", b"(", b")", b'"',
+                                 b"\\", b"\x1a", b"\x0c"]), max_size=40).map(b"".join),
+       st.booleans())
+def test_fast_path_check_matches_its_definition(text, backslash):
+    """The numpy check of the polars path: a stray quote, or a suspect byte outside quotes."""
+    stray = sql._STRAY_QUOTE.search(text, 1) is not None
+    suspects = b' \t\r\x0b\x0c()"' + (b"\\\x1a" if backslash else b"")
+    inside = outside = False
+    for byte in text:
+        if byte == ord("'"):
+            inside = not inside
+        elif not inside and byte in suspects:
+            outside = True
+    assert sql._not_canonical(text, backslash) == (stray or outside)

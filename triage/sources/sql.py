@@ -86,7 +86,8 @@ def _canonical_tuple(backslash: bool) -> re.Pattern[bytes]:
 # one (before a comma or a newline), or is doubled inside one.
 # A quote beside another is half of a doubled quote; searched from index 1, so that the
 # opening quote of the first value is not taken for a stray one. (Written to start with
-# the quote: Python's re then skips ahead by literal search.)
+# the quote: Python's re then skips ahead by literal search.) _not_canonical does the same
+# with numpy; the tests compare the two.
 _STRAY_QUOTE = re.compile(rb"'(?<![,\n']')(?=[^,\n'])")
 # Another statement on the same line as an INSERT: rare, so looked for only then.
 _NEXT_STATEMENT = re.compile(rb"\)\s*;\s*(?:INSERT|REPLACE|CREATE|DROP|COPY|SET|LOCK|UNLOCK|"
@@ -115,23 +116,32 @@ def _suspects(chars: bytes) -> np.ndarray:
 #: Bytes that the fast path must not meet outside quotes, where the exact tokenizer reads
 #: them otherwise (spaces around a value, an expression, a double-quoted string) or keeps
 #: them (a backslash in a bare token, which the fast path would decode, or the placeholder
-#: that stands for two); by ``backslash``.
+#: that stands for two); by ``backslash``. All but the backslash are below "*" (42).
 _SUSPECTS = {False: _suspects(b' \t\r\x0b\x0c()"'),
-             True: _suspects(b' \t\r\x0b\x0c()"\\' + _PLACEHOLDER_BYTES[:1])}
+             True: _suspects(b' \t\r\x0b\x0c()"' + _PLACEHOLDER_BYTES[:1])}
+_BESIDE_QUOTE = _suspects(b",\n'")
 
 
-def _outside_quotes(text: bytes, suspects: np.ndarray) -> bool:
-    """Whether one of ``suspects`` is outside quotes in a prepared value list.
+def _not_canonical(text: bytes, backslash: bool) -> bool:
+    """Whether a prepared value list holds what the fast path would read otherwise than
+    the exact tokenizer: a stray quote (``_STRAY_QUOTE``: one that neither opens, closes
+    nor doubles, as in ``_binary '…'`` or ``x'…'``), or one of ``_SUSPECTS`` (or, with
+    ``backslash``, a backslash) outside quotes.
 
-    Every quote of a prepared list opens, closes or doubles (doubled ones count twice), so
-    a byte is outside quotes when an even number of quotes precede it.
+    Once no quote is stray, every quote opens, closes or doubles (doubled ones count
+    twice), so a byte is outside quotes when an even number of quotes precede it.
     """
     array = np.frombuffer(text, dtype=np.uint8)
-    found = np.flatnonzero(suspects[array])
-    if not len(found):
-        return False
-    quotes = np.flatnonzero(array == ord("'"))
-    return bool((np.searchsorted(quotes, found) % 2 == 0).any())
+    low = np.flatnonzero(array < 42)  # quotes, spaces, controls, parentheses, '"'
+    kinds = array[low]
+    quotes = low[kinds == ord("'")]
+    inner = quotes[(quotes >= 1) & (quotes < len(array) - 1)]
+    if (~_BESIDE_QUOTE[array[inner - 1]] & ~_BESIDE_QUOTE[array[inner + 1]]).any():
+        return True
+    found = low[_SUSPECTS[backslash][kinds]]
+    if backslash:
+        found = np.concatenate([found, np.flatnonzero(array == ord("\\"))])
+    return bool(len(found) and (np.searchsorted(quotes, found) % 2 == 0).any())
 
 
 def _unquote_name(raw: bytes) -> str:
@@ -372,10 +382,8 @@ class SqlDump:
                 text = text.replace(b"\\\\", _PLACEHOLDER_BYTES)
             text = text.replace(b"\\'", b"''")
         text = text.replace(b"),(", b"\n")
-        if _STRAY_QUOTE.search(text, 1):
-            return None  # a quote that neither opens nor closes a value: _binary '…', x'…'
-        if _outside_quotes(text, _SUSPECTS[self.backslash]):
-            return None  # spaces, parentheses, '"' (or a backslash) outside quotes
+        if _not_canonical(text, self.backslash):
+            return None  # _binary '…', x'…', spaces or expressions: the exact path
         return text, tuples
 
     def _finish_fast(self, run: _Run, columns: list[str], text: bytes,
