@@ -205,3 +205,20 @@ def test_dependencies_need_repeated_values() -> None:
     assert a_b.holds
     assert not context.dependency("b", "a").holds  # x, y, z: three groups only
     assert context.filled_share("b") == 10 / 11
+
+
+def test_dependencies_match_a_plain_group_by() -> None:
+    rng = random.Random(2)
+    for _ in range(30):
+        rows = rng.randint(0, 60)
+        a = [rng.choice(["", " ", "1", "2", "3", "4", " 4", "5"]) for _ in range(rows)]
+        b = [rng.choice(["", "x", "y", "x "]) for _ in range(rows)]
+        frame = pl.DataFrame({"a": a, "b": b}, schema={"a": pl.String, "b": pl.String})
+        context = TableContext(frame, [ColumnFinding(n, None, None, 0.0, False)
+                                       for n in frame.columns])
+        stripped = frame.select(pl.all().str.strip_chars().replace("", None)).drop_nulls()
+        groups = stripped.group_by("a").agg(pl.len(), pl.col("b").n_unique()).filter(
+            pl.col("len") >= 2)
+        share = float((groups["b"] == 1).mean()) if groups.height else 0.0
+        found = context.dependency("a", "b")
+        assert (found.groups, round(found.share, 9)) == (groups.height, round(share, 9))

@@ -30,6 +30,8 @@ from triage.detect.findings import ColumnFinding
 
 #: Groups (values seen on two or more sampled rows) needed to judge a dependency.
 MIN_GROUPS = 5
+#: Sampled rows (evenly spread) that shape shares are measured on, as values are.
+SHAPE_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class TableContext:
         self._shapes: dict[str, dict[str, tuple[int, float]]] = {}
         self._columns: dict[str, pl.Series] = {}
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._runs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._dependencies: dict[tuple[str, str], Dependency] = {}
         self._of: dict[str | None, list[str]] = {}
         for name in self.order:
@@ -128,27 +131,34 @@ class TableContext:
         return self._columns[name]
 
     def shape_share(self, pattern: str, name: str) -> tuple[int, float]:
-        """(non-empty sampled values of ``name``, share of them matching ``pattern``).
+        """(non-empty values of ``name``, share of them matching ``pattern``) among
+        :data:`SHAPE_ROWS` rows spread over the sample.
 
         Measured for every asked column at once, on the first call per pattern: on a
-        few thousand rows, one query per column would cost more than the values.
+        few hundred rows, one query per column would cost more than the values.
         """
         if pattern not in self._shapes:
             shares = self._asked_values.group_by("name").agg(
                 pl.len(), pl.col("v").str.contains(pattern).mean())
             self._shapes[pattern] = {column: (n, share) for column, n, share in shares.iter_rows()}
         if name not in self._asked:
-            values = self.values(name).drop_nulls()
+            values = self.values(name).gather_every(self._shape_step).drop_nulls()
             return len(values), float(values.str.contains(pattern).mean() or 0.0)
         return self._shapes[pattern].get(name, (0, 0.0))
+
+    @property
+    def _shape_step(self) -> int:
+        return max(1, -(-self.rows // SHAPE_ROWS))
 
     @cached_property
     def _asked_values(self) -> pl.DataFrame:
         """The asked columns' non-empty values, stripped, in one long frame (name, v)."""
         if not self._asked:
             return pl.DataFrame(schema={"name": pl.String, "v": pl.String})
+        # Shapes are shares: rows spread evenly over the sample, SHAPE_ROWS of them, do.
+        step = self._shape_step
         # NUL-prefixed names cannot collide with a dump's columns (a column "name").
-        return (self._sample.select(self._asked)
+        return (self._sample.select(self._asked).gather_every(step)
                 .unpivot(variable_name="\0name", value_name="\0v")
                 .rename({"\0name": "name", "\0v": "v"})
                 .with_columns(pl.col("v").str.strip_chars())
@@ -163,24 +173,40 @@ class TableContext:
         sampled rows (with ``b`` present), the share that always go with one ``b``."""
         key = (a, b)
         if key not in self._dependencies:
-            (xa, present_a), (xb, present_b) = self._coded(a), self._coded(b)
-            both = present_a & present_b
-            x, y = xa[both], xb[both]
-            # Sort by (a, b): a's groups are runs, and b varies in a group where it
-            # changes inside the run. Hashes stand for values (64 bits: no collisions
-            # in a few thousand rows that could matter).
-            order = np.lexsort((y, x))
-            x, y = x[order], y[order]
-            same_a = x[1:] == x[:-1]
-            group = np.concatenate(([0], np.cumsum(~same_a)))
-            sizes = np.bincount(group)
-            varies = np.bincount(group[1:], weights=same_a & (y[1:] != y[:-1]),
-                                 minlength=len(sizes)) > 0
-            repeated = sizes >= 2
+            order, starts = self._groups(a)
+            hashes, present = self._coded(b)
+            both = present[order]  # rows holding a (order) and b
+            counts = np.add.reduceat(both, starts) if len(order) else np.zeros(0, np.int64)
+            # b is one value in a group where its least and greatest hashes meet (rows
+            # without b count for neither). Hashes stand for values: 64 bits, no
+            # collision in a few thousand rows that could matter.
+            y = hashes[order]
+            least = np.minimum.reduceat(np.where(both, y, np.iinfo(np.uint64).max), starts) \
+                if len(order) else counts
+            most = np.maximum.reduceat(np.where(both, y, 0), starts) if len(order) else counts
+            repeated = counts >= 2
             groups = int(repeated.sum())
             self._dependencies[key] = Dependency(
-                float((~varies[repeated]).mean()) if groups else 0.0, groups)
+                float((least[repeated] == most[repeated]).mean()) if groups else 0.0, groups)
         return self._dependencies[key]
+
+    def _groups(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows holding ``name``, ordered so that equal values are runs, and where
+        each run starts: computed once per column, reused by every dependency on it."""
+        if name not in self._runs:
+            hashes, present = self._coded(name)
+            rows = np.flatnonzero(present)
+            order = rows[np.argsort(hashes[rows], kind="stable")]
+            sorted_hashes = hashes[order]
+            starts = np.flatnonzero(np.concatenate(
+                ([True], sorted_hashes[1:] != sorted_hashes[:-1]))) if len(order) else rows
+            self._runs[name] = (order, starts)
+        return self._runs[name]
+
+    def repeated_values(self, name: str) -> int:
+        """How many of ``name``'s values are seen on two or more sampled rows."""
+        order, starts = self._groups(name)
+        return int((np.diff(np.append(starts, len(order))) >= 2).sum())
 
     def _coded(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A column's values as 64-bit hashes, and where it has a value."""
@@ -197,6 +223,8 @@ class TableContext:
         (pairs of a column with itself left out); :data:`NO_DEPENDENCY` if none is."""
         best = NO_DEPENDENCY
         for a in determining:
+            if self.repeated_values(a) < MIN_GROUPS:
+                continue  # too few repeated values for any dependency on it to hold
             for b in determined:
                 if a == b:
                     continue

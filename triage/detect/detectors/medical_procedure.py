@@ -66,15 +66,17 @@ class MedicalProcedure(Detector):
         share = max(four, table.shape_share(r"^\d{5}$", column)[1])
         if n < 20 or share < CODE_SHARE:
             return None
-        codes = table.values(column).drop_nulls().unique()
+        values = table.values(column).drop_nulls()
+        codes = values.unique()
         # A nomenclature: a few codes, repeated over patients; not amounts (round).
         round_share = float(codes.str.ends_with("0").mean() or 0.0)
-        if not 3 <= len(codes) <= 0.5 * n or round_share > ROUND_SHARE:
+        if not 3 <= len(codes) <= 0.5 * len(values) or round_share > ROUND_SHARE:
             return None
         coded = table.supported_dependency(procedures, [column], self.context_min_share)
         if not coded.holds or coded.share < self.context_min_share:
             return None
-        return {"sample_size": n, "shape_share": round(share, 4), "valid_share": round(share, 4),
+        return {"sample_size": len(values), "shape_share": round(share, 4),
+                "valid_share": round(share, 4),
                 "context": "codes_the_procedure", "context_share": coded.share,
                 "context_groups": coded.groups}
 
