@@ -7,14 +7,23 @@ scanner is inside that table's statements. Tables come out in dump order; a
 table whose rows resume after another table's (never the case in mysqldump or
 pg_dump output) becomes a further source of the same name.
 
-Speed comes from polars' CSV reader: a run of ``INSERT`` value lists in the
-canonical form that dump tools write (``(1,'a\\'b',NULL),(2,…)``) is turned into
-CSV with a few byte replacements (escaped backslashes to a placeholder, ``\\'`` to
-``''``, ``),(`` to a newline) and parsed in one call, then checked exactly: the
-row count must equal the tuple count and the structural commas must equal
-``rows × (width − 1)``. A run that fails a check, or is not canonical (spaces
-between tokens, expressions), is re-read by an exact tokenizer, tuple by tuple.
-``COPY`` blocks are tab-separated text and take the same road with tabs.
+Speed comes from polars' CSV reader. With the native kernel (``triage/_native.c``,
+``triage_mysql_values``), an ``INSERT``'s value lists are tokenized in C, without the
+GIL, and written as CSV with every escape decoded (``NULL`` as an empty field, strings
+quoted), finding the statement's end in the same pass; the INSERTs that follow with
+the same prefix (one row per statement) are read in the same call.
+Polars parses about 16 MiB of it at a time on the consumer's thread, and the frame is
+checked against the kernel's counts (rows, and per column nulls and value bytes).
+Without the kernel, a run of value lists in the canonical form that dump tools write
+(``(1,'a\\'b',NULL),(2,…)``) is turned into CSV with a few byte replacements (escaped
+backslashes to a placeholder, ``\\'`` to ``''``, ``),(`` to a newline), parsed in one
+call and checked: the row count must equal the tuple count, the structural commas must
+equal ``rows × (width − 1)``, and no quote may be stray nor space, parenthesis or
+backslash be outside quotes. Whatever either path declines (double-quoted strings,
+expressions, ragged tuples, a failed check; for the kernel, bytes that are not UTF-8)
+is re-read by an exact tokenizer, tuple by tuple, which both paths equal value for
+value (``tests/test_sql_native.py``). ``COPY`` blocks are tab-separated text and take
+polars' road with tabs.
 """
 
 from __future__ import annotations
