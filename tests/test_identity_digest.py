@@ -80,6 +80,28 @@ def test_native_kernel_on_a_sliced_parallel_batch():
     assert native[:1000].tobytes() == python.tobytes()
 
 
+@needs_native
+@pytest.mark.parametrize("mode", [True, "portable"])
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.none() | st.text(max_size=40), max_size=60),
+       cut=st.integers(min_value=0, max_value=5))
+def test_native_words_skip_nulls_and_read_views_in_place(values, cut, mode):
+    # Values of 12 bytes or fewer sit inside the view, longer ones in data buffers;
+    # a slice starts at an offset into the views and the validity bitmap.
+    key = hashlib.sha256(b"fixed test key").digest()
+    series = pl.Series(values, dtype=pl.String)[cut:]
+    native = KeyedHasher(key, native=mode).digest_words(b"email:v1\0", series)
+    python = KeyedHasher(key, native=False).digest_words(b"email:v1\0", series)
+    assert native[0].tobytes() == python[0].tobytes()
+    assert native[1].tobytes() == python[1].tobytes()
+    for value, hi, lo in zip(series.to_list(), *python, strict=True):
+        if value is None:
+            assert (hi, lo) == (0, 0)
+            continue
+        digest = hmac.new(key, b"email:v1\0" + value.encode(), "sha256").digest()
+        assert (int(hi), int(lo)) == (int.from_bytes(digest[:8]), int.from_bytes(digest[8:16]))
+
+
 def test_kinds_and_versions_never_collide():
     hasher = KeyedHasher(b"k" * 32, native=False)
     digests = {hasher.digest_one(hmac_prefix(kind, version), "123456789")

@@ -143,26 +143,58 @@ int triage_hmac_uses_shani(void) {
 #endif
 }
 
-/* For rows [start, end) of an Arrow (large) string array: out[row] = the first
- * out_len bytes of HMAC(key, prefix || value[row]). inner/outer are the SHA-256
- * states after the key XOR ipad / opad block. */
-void triage_hmac_batch(const uint32_t inner[8], const uint32_t outer[8],
+/* HMAC(key, prefix || message) with inner/outer, the SHA-256 states after the key
+ * XOR ipad / opad block; the first 16 bytes of the digest as two big-endian words. */
+static void hmac_words(const uint32_t inner[8], const uint32_t outer[8], compress_fn f,
                        const uint8_t *prefix, size_t prefix_len,
-                       const int64_t *offsets, const uint8_t *data,
-                       int64_t start, int64_t end, uint8_t *out, size_t out_len,
+                       const uint8_t *message, size_t length, uint64_t *hi, uint64_t *lo) {
+    uint8_t digest[32];
+    ctx_t c;
+    memcpy(c.s, inner, 32); c.used = 0; c.total = 64;
+    update(&c, f, prefix, prefix_len);
+    update(&c, f, message, length);
+    finish(&c, f, digest);
+    memcpy(c.s, outer, 32); c.used = 0; c.total = 64;
+    update(&c, f, digest, 32);
+    finish(&c, f, digest);
+    uint64_t h = 0, l = 0;
+    for (int i = 0; i < 8; i++) {
+        h = (h << 8) | digest[i];
+        l = (l << 8) | digest[8 + i];
+    }
+    *hi = h; *lo = l;
+}
+
+/* For rows [start, end) of an Arrow string_view array (polars' own layout, so no
+ * copy is made to reach it): hi[row], lo[row] = the first 128 bits of
+ * HMAC(key, prefix || value[row]), or 0 for a null row (validity bit clear;
+ * validity may be NULL). A view is 16 bytes: the length, then either the value
+ * itself (12 bytes or fewer) or its first 4 bytes, the data buffer's index and the
+ * offset in it. `offset` is the array's offset into its views and validity. */
+void triage_hmac_views(const uint32_t inner[8], const uint32_t outer[8],
+                       const uint8_t *prefix, size_t prefix_len,
+                       const uint8_t *views, const uint8_t *const *buffers,
+                       const uint8_t *validity, int64_t offset,
+                       int64_t start, int64_t end, uint64_t *hi, uint64_t *lo,
                        int allow_shani) {
     compress_fn f = pick_compress(allow_shani);
-    uint8_t digest[32];
     for (int64_t row = start; row < end; row++) {
-        ctx_t c;
-        memcpy(c.s, inner, 32); c.used = 0; c.total = 64;
-        update(&c, f, prefix, prefix_len);
-        update(&c, f, data + offsets[row], (size_t)(offsets[row + 1] - offsets[row]));
-        finish(&c, f, digest);
-        memcpy(c.s, outer, 32); c.used = 0; c.total = 64;
-        update(&c, f, digest, 32);
-        finish(&c, f, digest);
-        memcpy(out + (size_t)row * out_len, digest, out_len);
+        int64_t at = offset + row;
+        if (validity && !((validity[at >> 3] >> (at & 7)) & 1)) {
+            hi[row] = 0; lo[row] = 0;
+            continue;
+        }
+        const uint8_t *view = views + 16 * at;
+        int32_t length, buffer, position;
+        memcpy(&length, view, 4);
+        const uint8_t *message = view + 4;
+        if (length > 12) {
+            memcpy(&buffer, view + 8, 4);
+            memcpy(&position, view + 12, 4);
+            message = buffers[buffer] + position;
+        }
+        hmac_words(inner, outer, f, prefix, prefix_len, message, (size_t)length,
+                   hi + row, lo + row);
     }
 }
 

@@ -1,7 +1,7 @@
 """The optional native kernel: a few hot loops in C, compiled on first use.
 
 ``triage/_native.c`` holds loops that Python runs slowly or only while holding the
-GIL: HMAC-SHA256 over an Arrow string buffer (identity), union-find (people), and
+GIL: HMAC-SHA256 over an Arrow string-view array (identity), union-find (people), and
 single-byte text to UTF-8 (delimited sources). It is compiled with the system C
 compiler into a per-user cache the first time it is needed and loaded with ctypes,
 which releases the GIL during each call, so these loops run beside polars on the
@@ -64,11 +64,11 @@ def native_kernel() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(str(path))
     except OSError:
         return None
-    lib.triage_hmac_batch.restype = None
-    lib.triage_hmac_batch.argtypes = [
+    lib.triage_hmac_views.restype = None
+    lib.triage_hmac_views.argtypes = [
         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
-        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
-        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+        ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
     lib.triage_sha256_block_state.restype = None
     lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     lib.triage_hmac_uses_shani.restype = ctypes.c_int

@@ -14,6 +14,7 @@ Callers hash each *distinct* canonical value once per batch (see collector.py).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -90,27 +91,31 @@ class KeyedHasher:
             at += DIGEST_BYTES
         return np.frombuffer(bytes(out), dtype=np.uint8).reshape(len(values), DIGEST_BYTES)
 
-    def digest_series(self, prefix: bytes, values: pl.Series) -> np.ndarray:
-        """Digests of a String series without nulls, as an (n, 16) uint8 array."""
-        if self._lib is None or len(values) == 0:
-            return self.digest_python(prefix, values.to_list())
-        array = values.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
+    def digest_words(self, prefix: bytes, values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """The first 128 bits of each value's digest, as big-endian (hi, lo) uint64
+        words; (0, 0) where the value is null."""
+        values = values.cast(pl.String)
+        n = len(values)
+        if self._lib is None or n == 0:
+            return self._words_python(prefix, values)
+        # polars keeps strings as Arrow string views: the kernel reads them in place.
+        array = values.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
-        array = array.cast(pa.large_string())
-        _validity, offsets_buffer, data_buffer = array.buffers()
-        n = len(array)
-        # Offsets of a sliced array start at its offset; step past them.
-        offsets = offsets_buffer.address + 8 * array.offset
-        data = data_buffer.address if data_buffer is not None else 0
-        out = np.empty((n, DIGEST_BYTES), dtype=np.uint8)
+        if array.type != pa.string_view():
+            array = array.cast(pa.string_view())
+        validity, views, *data = array.buffers()
+        buffers = (ctypes.c_void_p * max(1, len(data)))(
+            *[buffer.address if buffer is not None else 0 for buffer in data])
+        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
 
         def run(start: int, end: int) -> None:
             # ctypes releases the GIL for the call, so two halves run on two cores.
-            self._lib.triage_hmac_batch(self._inner_state.ctypes.data,
-                                        self._outer_state.ctypes.data, prefix, len(prefix),
-                                        offsets, data, start, end, out.ctypes.data,
-                                        DIGEST_BYTES, self._allow_shani)
+            self._lib.triage_hmac_views(
+                self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
+                len(prefix), views.address, buffers,
+                validity.address if validity is not None else None, array.offset,
+                start, end, hi.ctypes.data, lo.ctypes.data, self._allow_shani)
 
         workers = min(os.cpu_count() or 1, 4) if n >= _PARALLEL_MIN else 1
         if workers == 1:
@@ -119,4 +124,17 @@ class KeyedHasher:
             bounds = np.linspace(0, n, workers + 1, dtype=np.int64)
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, bounds[:-1], bounds[1:]))
-        return out
+        return hi, lo
+
+    def _words_python(self, prefix: bytes, values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        hi, lo = np.zeros(len(values), dtype=np.uint64), np.zeros(len(values), dtype=np.uint64)
+        present = values.is_not_null().to_numpy()
+        raw = self.digest_python(prefix, values.drop_nulls().to_list())
+        words = raw.view(">u8").astype(np.uint64).reshape(-1, 2)
+        hi[present], lo[present] = words[:, 0], words[:, 1]
+        return hi, lo
+
+    def digest_series(self, prefix: bytes, values: pl.Series) -> np.ndarray:
+        """Digests of a String series without nulls, as an (n, DIGEST_BYTES) uint8 array."""
+        hi, lo = self.digest_words(prefix, values)
+        return np.stack([hi, lo], axis=1).astype(">u8").view(np.uint8)
