@@ -2,8 +2,9 @@
 
 Detection reads the same batches as the profile, once. It does not look at every
 value: it keeps every ``stride``-th row of the whole stream (a systematic sample
-whose stride doubles whenever the sample outgrows :data:`SAMPLE_ROWS`, so it
-stays spread over the whole file in bounded memory), plus, for sparse columns,
+whose stride doubles whenever the sample would outgrow twice :data:`SAMPLE_ROWS`,
+so it stays spread over the whole file in bounded memory, and is the same rows
+however the file is cut into batches), plus, for sparse columns,
 up to :data:`MAX_VALUES` non-empty values taken from the first batches that have
 any. Value evidence is a *share* of valid values, and a share measured on a few
 hundred values is within a few points of the share over millions, for a fraction
@@ -25,10 +26,8 @@ from triage.detect.registry import detectors as registered_detectors
 from triage.resources import categories
 from triage.sources.base import EXTRA_COLUMN
 
-#: Rows kept in the systematic sample (between this and twice this).
+#: Rows kept in the systematic sample (between this and twice this, once the file has them).
 SAMPLE_ROWS = 2048
-#: Most rows one batch adds to the sample.
-BATCH_ROWS = 256
 #: Most non-empty values of one column that evidence is computed on.
 MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
@@ -103,9 +102,10 @@ class TableDetector:
     def update(self, batch: pl.DataFrame) -> None:
         """Consume one batch (all columns ``pl.String``).
 
-        Costs a null count (Arrow metadata) and one gather of at most BATCH_ROWS rows;
-        only columns short of sampled values cost more (a count, a top-up): nothing
-        reads every value of the batch.
+        Costs a null count (Arrow metadata) and one gather of at most 2 × SAMPLE_ROWS
+        rows (fewer once the stride has grown: ``height / stride``), plus, when the
+        stride doubles, one gather of the sample; only columns short of sampled
+        values cost more (a count, a top-up): nothing reads every value of the batch.
         """
         height = batch.height
         for name in batch.columns:
@@ -127,11 +127,12 @@ class TableDetector:
     def _sample_rows_of(self, batch: pl.DataFrame) -> None:
         """Keep the batch's rows whose global index is a multiple of the stride."""
         height = batch.height
-        # The final sample keeps only multiples of the final stride: rows taken at a
-        # finer stride early on would be decimated away, so a batch gives at most
-        # BATCH_ROWS rows (what evidence uses per column anyway) and gathers stay cheap.
-        while (self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS
-               or _multiples(self._rows, height, self._stride) > BATCH_ROWS):
+        # The stride is the least power of two that keeps every multiple of it among
+        # the rows so far within 2 × SAMPLE_ROWS: a function of the row count alone,
+        # so a file read as one batch is sampled as densely as the same file read in
+        # many. (A cap per batch would leave a file of one or a few large batches
+        # with a few hundred rows, too few for people or towns to repeat in.)
+        while self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS:
             self._decimate()
         offset = (-self._rows) % self._stride
         if offset >= height:
