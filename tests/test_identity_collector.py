@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_identity_support import collector, new_key, patients
 
 from triage.identity.collector import IdentifierPlan, IdentityCollector
 from triage.identity.people import connected_components
+from triage.native import native_kernel
 
 
 def _entries(col: IdentityCollector) -> pl.DataFrame:
@@ -188,3 +191,30 @@ def test_filled_matches_stripping_on_every_kind_of_blank():
     assert filled(series).tolist() == expected.to_list()
     # A slice starts its offsets past the buffer's start.
     assert filled(series[5:40]).tolist() == expected[5:40].to_list()
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.none() | st.text(alphabet=st.sampled_from(
+           ["a", "é", " ", "\t", "\x85", "\xa0", "\u2003", "\u3000", "\u200b", "\x1c"]),
+           max_size=20), min_size=1, max_size=40),
+       bits=st.lists(st.integers(min_value=0, max_value=127), min_size=1, max_size=6,
+                     unique=True),
+       cut=st.integers(min_value=0, max_value=3))
+def test_native_exposure_bits_agree_with_stripping(values, bits, cut):
+    # Several columns, one kernel call: each one sliced, reversed or chunked differently,
+    # values inline in their view (<= 12 bytes) or in a data buffer.
+    import triage.identity.collector as collector_module
+    from triage.identity.collector import exposure_words
+
+    base = pl.Series(values * 2, dtype=pl.String)
+    shapes = [base, base.reverse(), base[cut:].append(base[:cut])]
+    columns = [(bit, shapes[i % len(shapes)]) for i, bit in enumerate(bits)]
+    native = exposure_words(columns, len(base), 2)
+    for bit, values_of in columns:
+        expected = (values_of.str.strip_chars().str.len_bytes().fill_null(0) > 0).to_numpy()
+        assert ((native[bit // 64] >> np.uint64(bit % 64)) & np.uint64(1)).astype(bool).tolist() \
+            == expected.tolist()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(collector_module, "native_kernel", lambda: None)
+        assert np.array_equal(exposure_words(columns, len(base), 2), native)

@@ -143,6 +143,43 @@ int triage_hmac_uses_shani(void) {
 #endif
 }
 
+/* The bytes of row `at` of an Arrow string_view array (polars' own layout, so it is
+ * read in place). A view is 16 bytes: the length, then either the value itself (12
+ * bytes or fewer) or its first 4 bytes, the data buffer's index and the offset in it. */
+static const uint8_t *view_bytes(const uint8_t *views, const uint8_t *const *buffers,
+                                 int64_t at, int32_t *length) {
+    const uint8_t *view = views + 16 * at;
+    int32_t buffer, position;
+    memcpy(length, view, 4);
+    if (*length <= 12) return view + 4;
+    memcpy(&buffer, view + 8, 4);
+    memcpy(&position, view + 12, 4);
+    return buffers[buffer] + position;
+}
+
+/* 1 if the UTF-8 text is nothing but Unicode White_Space (what polars' strip_chars()
+ * removes): U+0009-000D, U+0020, U+0085, U+00A0, U+1680, U+2000-200A, U+2028,
+ * U+2029, U+202F, U+205F, U+3000. */
+static int only_white_space(const uint8_t *p, int32_t n) {
+    int32_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c == ' ' || (c >= 0x09 && c <= 0x0D)) { i += 1; continue; }
+        if (c == 0xC2 && i + 1 < n && (p[i + 1] == 0x85 || p[i + 1] == 0xA0)) { i += 2; continue; }
+        if (i + 2 < n) {
+            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[i + 1] & 0x3F) << 6)
+                          | (p[i + 2] & 0x3F);
+            if ((c & 0xF0) == 0xE0 && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80
+                && (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028
+                    || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000)) {
+                i += 3; continue;
+            }
+        }
+        return 0;
+    }
+    return 1;
+}
+
 /* HMAC(key, prefix || message) with inner/outer, the SHA-256 states after the key
  * XOR ipad / opad block; the first 16 bytes of the digest as two big-endian words. */
 static void hmac_words(const uint32_t inner[8], const uint32_t outer[8], compress_fn f,
@@ -165,12 +202,10 @@ static void hmac_words(const uint32_t inner[8], const uint32_t outer[8], compres
     *hi = h; *lo = l;
 }
 
-/* For rows [start, end) of an Arrow string_view array (polars' own layout, so no
- * copy is made to reach it): hi[row], lo[row] = the first 128 bits of
- * HMAC(key, prefix || value[row]), or 0 for a null row (validity bit clear;
- * validity may be NULL). A view is 16 bytes: the length, then either the value
- * itself (12 bytes or fewer) or its first 4 bytes, the data buffer's index and the
- * offset in it. `offset` is the array's offset into its views and validity. */
+/* For rows [start, end) of an Arrow string_view array: hi[row], lo[row] = the first
+ * 128 bits of HMAC(key, prefix || value[row]), or 0 for a null row (validity bit
+ * clear; validity may be NULL). `offset` is the array's offset into its views and
+ * validity. */
 void triage_hmac_views(const uint32_t inner[8], const uint32_t outer[8],
                        const uint8_t *prefix, size_t prefix_len,
                        const uint8_t *views, const uint8_t *const *buffers,
@@ -184,17 +219,41 @@ void triage_hmac_views(const uint32_t inner[8], const uint32_t outer[8],
             hi[row] = 0; lo[row] = 0;
             continue;
         }
-        const uint8_t *view = views + 16 * at;
-        int32_t length, buffer, position;
-        memcpy(&length, view, 4);
-        const uint8_t *message = view + 4;
-        if (length > 12) {
-            memcpy(&buffer, view + 8, 4);
-            memcpy(&position, view + 12, 4);
-            message = buffers[buffer] + position;
-        }
+        int32_t length;
+        const uint8_t *message = view_bytes(views, buffers, at, &length);
         hmac_words(inner, outer, f, prefix, prefix_len, message, (size_t)length,
                    hi + row, lo + row);
+    }
+}
+
+/* Exposure bits: for each of n_columns string_view columns (views, data buffers,
+ * validity or NULL, offset) and each of n_rows rows, set bit bits[c] % 64 of
+ * words[(bits[c] / 64) * n_rows + row] when the value is present and holds more
+ * than white space. */
+void triage_filled_bits(int64_t n_rows, int64_t n_columns, const uint8_t *const *views,
+                        const uint8_t *const *const *buffers,
+                        const uint8_t *const *validity, const int64_t *offsets,
+                        const int64_t *bits, uint64_t *words) {
+    for (int64_t c = 0; c < n_columns; c++) {
+        uint64_t *out = words + (bits[c] / 64) * n_rows;
+        uint64_t bit = (uint64_t)1 << (bits[c] % 64);
+        for (int64_t row = 0; row < n_rows; row++) {
+            int64_t at = offsets[c] + row;
+            if (validity[c] && !((validity[c][at >> 3] >> (at & 7)) & 1)) continue;
+            const uint8_t *view = views[c] + 16 * at;
+            int32_t length;
+            memcpy(&length, view, 4);
+            if (length == 0) continue;
+            /* The view holds the first byte: only a value that starts with a byte
+             * white space can start with is read from its data buffer. */
+            uint8_t first = view[4];
+            int may_be_blank = first == ' ' || (first >= 0x09 && first <= 0x0D)
+                               || first == 0xC2 || first == 0xE1 || first == 0xE2
+                               || first == 0xE3;
+            if (may_be_blank && only_white_space(view_bytes(views[c], buffers[c], at, &length),
+                                                 length)) continue;
+            out[row] |= bit;
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 """The optional native kernel: a few hot loops in C, compiled on first use.
 
 ``triage/_native.c`` holds loops that Python runs slowly or only while holding the
-GIL: HMAC-SHA256 over an Arrow string-view array (identity), union-find (people), and
+GIL: HMAC-SHA256 and exposure bits over polars' string views (identity), union-find (people), and
 single-byte text to UTF-8 (delimited sources). It is compiled with the system C
 compiler into a per-user cache the first time it is needed and loaded with ctypes,
 which releases the GIL during each call, so these loops run beside polars on the
@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 
 _SOURCE = Path(__file__).with_name("_native.c")
 
@@ -69,6 +71,10 @@ def native_kernel() -> ctypes.CDLL | None:
         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
         ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.triage_filled_bits.restype = None
+    lib.triage_filled_bits.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
+                                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                       ctypes.c_void_p, ctypes.c_void_p]
     lib.triage_sha256_block_state.restype = None
     lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     lib.triage_hmac_uses_shani.restype = ctypes.c_int
@@ -79,6 +85,27 @@ def native_kernel() -> ctypes.CDLL | None:
     lib.triage_transcode_single_byte.argtypes = [ctypes.c_char_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
     return lib
+
+
+class StringViews:
+    """A String series as the kernel reads it: its Arrow string_view array (polars'
+    own layout, so no copy) and the addresses of its parts. Holds the array, so the
+    addresses stay valid while this object lives."""
+
+    def __init__(self, values: pl.Series) -> None:
+        array = values.cast(pl.String).rechunk().to_arrow(
+            compat_level=pl.CompatLevel.newest())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if array.type != pa.string_view():
+            array = array.cast(pa.string_view())
+        self.array = array
+        validity, views, *data = array.buffers()
+        self.views = views.address
+        self.validity = validity.address if validity is not None else None
+        self.offset = array.offset
+        self.buffers = (ctypes.c_void_p * max(1, len(data)))(
+            *[buffer.address if buffer is not None else 0 for buffer in data])
 
 
 @cache

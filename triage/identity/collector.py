@@ -14,6 +14,7 @@ categories only when asked.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from triage.identity.canonical import (
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
+from triage.native import StringViews, native_kernel
 
 #: Roles of the columns that make the name + birth-date composite.
 NAME_ROLES = ("full_name", "first_name", "last_name")
@@ -106,11 +108,8 @@ def filled(values: pl.Series) -> np.ndarray:
     (polars' own layout, read in place), and only the values that start with a
     whitespace byte are stripped.
     """
-    array = values.cast(pl.String).rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.string_view():
-        array = array.cast(pa.string_view())
+    strings = StringViews(values)
+    array = strings.array
     rows = slice(array.offset, array.offset + len(array))
     views = array.buffers()[1]
     lengths = np.frombuffer(views, dtype="<i4").reshape(-1, 4)[rows, 0]
@@ -121,6 +120,28 @@ def filled(values: pl.Series) -> np.ndarray:
         blank = (values.gather(suspects).str.strip_chars().str.len_bytes() == 0).to_numpy()
         result[suspects[blank]] = False
     return result
+
+
+def exposure_words(columns: Sequence[tuple[int, pl.Series]], rows: int,
+                   words: int) -> np.ndarray:
+    """(words, rows) uint64: bit ``b`` of a row set when its column number ``b`` (of
+    ``(b, values)`` in ``columns``) holds more than whitespace (see :func:`filled`)."""
+    out = np.zeros((words, rows), dtype=np.uint64)
+    lib = native_kernel()
+    if lib is None:
+        for bit, values in columns:
+            out[bit // 64] |= filled(values).astype(np.uint64) << np.uint64(bit % 64)
+        return out
+    # One call for every column: per column, polars' string views read in place.
+    strings = [StringViews(values) for _, values in columns]
+    pointers = ctypes.c_void_p * max(1, len(strings))
+    offsets = np.array([s.offset for s in strings], dtype=np.int64)
+    bits = np.array([bit for bit, _ in columns], dtype=np.int64)
+    lib.triage_filled_bits(rows, len(strings), pointers(*[s.views for s in strings]),
+                           pointers(*[ctypes.addressof(s.buffers) for s in strings]),
+                           pointers(*[s.validity for s in strings]), offsets.ctypes.data,
+                           bits.ctypes.data, out.ctypes.data)
+    return out
 
 
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
@@ -317,13 +338,10 @@ class IdentityCollector:
 
     def _row_masks(self, batch: pl.DataFrame) -> dict[str, np.ndarray]:
         """Per row, one bit per flagged column that holds something (see :func:`filled`)."""
-        words = {name: np.zeros(batch.height, dtype=np.uint64) for name in self._mask_columns()}
-        names = list(words)
-        for bit, column in enumerate(self.flag_columns):
-            if column in batch.columns:
-                words[names[bit // 64]] |= filled(batch[column]).astype(np.uint64) << np.uint64(
-                    bit % 64)
-        return words
+        columns = [(bit, batch[column]) for bit, column in enumerate(self.flag_columns)
+                   if column in batch.columns]
+        words = exposure_words(columns, batch.height, self._words)
+        return dict(zip(self._mask_columns(), words, strict=True))
 
     def update(self, batch: pl.DataFrame,
                dates: tuple[pl.Series, pl.Series] | None = None) -> None:

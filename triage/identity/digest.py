@@ -14,16 +14,14 @@ Callers hash each *distinct* canonical value once per batch (see collector.py).
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from triage.native import native_kernel
+from triage.native import StringViews, native_kernel
 
 #: 128 bits: collisions stay negligible far beyond any leak (birthday bound ~2^64 values).
 DIGEST_BYTES = 16
@@ -98,23 +96,14 @@ class KeyedHasher:
         n = len(values)
         if self._lib is None or n == 0:
             return self._words_python(prefix, values)
-        # polars keeps strings as Arrow string views: the kernel reads them in place.
-        array = values.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
-        if array.type != pa.string_view():
-            array = array.cast(pa.string_view())
-        validity, views, *data = array.buffers()
-        buffers = (ctypes.c_void_p * max(1, len(data)))(
-            *[buffer.address if buffer is not None else 0 for buffer in data])
+        strings = StringViews(values)
         hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
 
         def run(start: int, end: int) -> None:
             # ctypes releases the GIL for the call, so two halves run on two cores.
             self._lib.triage_hmac_views(
                 self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
-                len(prefix), views.address, buffers,
-                validity.address if validity is not None else None, array.offset,
+                len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
                 start, end, hi.ctypes.data, lo.ctypes.data, self._allow_shani)
 
         workers = min(os.cpu_count() or 1, 4) if n >= _PARALLEL_MIN else 1
