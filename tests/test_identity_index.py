@@ -1,11 +1,14 @@
-"""The lookup index: manifest, append-only leaks, wrong key, no plaintext on disk, overlap, CLI."""
+"""The lookup index: manifest, append-only leaks, wrong key, no plaintext on disk, overlap, CLI,
+partitions by digest prefix, format 1 still read, fsspec URLs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
 import jsonschema
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from test_identity_support import CANARY_EMAIL, CANARY_PHONE, build_index, new_key, patients
@@ -155,3 +158,122 @@ def test_preloaded_and_on_disk_lookups_agree(index, key_file):
     probes += [("phone", "06 00 00 00 05"), ("phone", CANARY_PHONE), ("email", "x@y.fr")]
     for kind, value in probes:
         assert on_disk.lookup(kind, value) == in_memory.lookup(kind, value)
+
+
+@pytest.fixture
+def small_partitions(monkeypatch):
+    """Partitions of at most 64 identifiers, so that a small leak has 16 or 256 of them."""
+    from triage.identity import index as index_module
+    monkeypatch.setattr(index_module, "PARTITION_ROWS", 64)
+
+
+def test_a_large_leak_is_partitioned_by_digest_prefix(tmp_path, key_file, monkeypatch):
+    from triage.identity import index as index_module
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    whole = tmp_path / "whole"
+    build_index(key, whole, "leak-a", patients(400), "Clinic A")
+    monkeypatch.setattr(index_module, "PARTITION_ROWS", 64)
+    manifest = build_index(key, tmp_path / "parts", "leak-a", patients(400), "Clinic A")
+    jsonschema.validate(manifest, load_schema("index-manifest.schema.json"))
+    leak = manifest["leaks"][0]
+    # 200 people, ~700 identifiers over partitions of about 64: one hex digit, 16 files.
+    assert 64 < leak["identifiers"] <= 64 * 16
+    assert leak["prefix_digits"] == 1 and len(leak["partitions"]) == 16
+    assert leak["bytes"] == sum(p["bytes"] for p in leak["partitions"])
+    digests = []
+    for number, partition in enumerate(leak["partitions"]):
+        assert partition["file"] == f"leaks/leak-a/identifiers-{number:x}.parquet"
+        data = (tmp_path / "parts" / partition["file"]).read_bytes()
+        assert len(data) == partition["bytes"]
+        assert hashlib.sha256(data).hexdigest() == partition["sha256"]
+        column = pq.read_table(tmp_path / "parts" / partition["file"]).column("digest")
+        assert all(d.hex().startswith(f"{number:x}") for d in column.to_pylist())
+        digests += column.to_pylist()
+    assert len(digests) == leak["identifiers"] and digests == sorted(digests)
+    # Lookups, in memory and on disk, and overlap read the partitions as one leak.
+    on_disk, in_memory = LookupIndex(tmp_path / "parts", key), \
+        LookupIndex(tmp_path / "parts", key, preload=True)
+    reference = LookupIndex(whole, key)
+    for kind, value in [("email", f"patient{i}@example.fr") for i in range(0, 260, 9)] + [
+            ("phone", CANARY_PHONE), ("email", "nobody@example.fr")]:
+        expected = reference.lookup(kind, value)
+        assert on_disk.lookup(kind, value) == in_memory.lookup(kind, value) == expected
+    build_index(key, tmp_path / "parts", "leak-b", patients(100, seed=0, with_canary=False))
+    assert overlap(tmp_path / "parts", "leak-a", "leak-b")["people_b_in_a"] == 50
+
+
+def test_a_format_1_index_is_read_and_grows(index, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    manifest = json.loads((index / "manifest.json").read_text())
+    leak = manifest["leaks"][0]
+    (partition,) = leak.pop("partitions")
+    del leak["prefix_digits"]
+    leak.update(file=partition["file"], bytes=partition["bytes"], sha256=partition["sha256"])
+    manifest["format_version"] = 1
+    jsonschema.validate(manifest, load_schema("index-manifest.schema.json"))
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    assert LookupIndex(index, key).lookup("email", "patient3@example.fr")["found"]
+    grown = build_index(key, index, "leak-b", patients(100, seed=0), "Clinic B")
+    assert grown["format_version"] == 2 and grown["leaks"][0] == leak
+    jsonschema.validate(grown, load_schema("index-manifest.schema.json"))
+    answer = LookupIndex(index, key).lookup("email", "patient7@example.fr")
+    assert [hit["leak_id"] for hit in answer["leaks"]] == ["leak-a", "leak-b"]
+
+
+def test_an_index_at_an_fsspec_url_has_the_same_files(tmp_path, small_partitions):
+    fsspec = pytest.importorskip("fsspec")
+    key = new_key()
+    local = build_index(key, tmp_path / "local", "leak-a", patients(300))
+    url = f"memory://index-{os.getpid()}-{tmp_path.name}"
+    remote = build_index(key, url, "leak-a", patients(300))
+    memory = fsspec.filesystem("memory")
+    try:
+        assert [p["sha256"] for p in remote["leaks"][0]["partitions"]] == \
+            [p["sha256"] for p in local["leaks"][0]["partitions"]]
+        for partition in local["leaks"][0]["partitions"]:
+            for name in (partition["file"], partition["starts"]):
+                assert memory.cat_file(f"{url}/{name}") == (tmp_path / "local" / name).read_bytes()
+        assert read_manifest(url)["leaks"][0]["identifiers"] == local["leaks"][0]["identifiers"]
+        with pytest.raises(TriageError, match="already in this index"):
+            build_index(key, url, "leak-a", patients(10))
+        with pytest.raises(TriageError, match="local directory"):
+            LookupIndex(url, key)
+    finally:
+        memory.rm(url, recursive=True)
+    # file:// is a local directory, with its lock and atomic manifest.
+    build_index(key, f"file://{tmp_path / 'by-url'}", "leak-a", patients(300))
+    assert LookupIndex(tmp_path / "by-url", key).lookup("email", "patient3@example.fr")["found"]
+
+
+def test_what_an_interrupted_write_left_is_written_over(index, key_file):
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    debris = index / "leaks" / "leak-b" / "identifiers-7.parquet"
+    debris.parent.mkdir()
+    debris.write_bytes(b"half a file")
+    build_index(key, index, "leak-b", patients(100, seed=0), "Clinic B")
+    assert not debris.exists()
+    assert LookupIndex(index, key).lookup("email", "patient7@example.fr")["found"]
+
+
+def test_partitions_written_where_this_machine_cannot_see_them_are_refused(tmp_path):
+    from triage.identity.index import partition_writer, write_partitions
+    key = new_key()
+    elsewhere = tmp_path / "another-machine"
+
+    def on_another_machine(dest, leak_id, digits, entries, bounds):
+        return write_partitions(str(elsewhere), leak_id, digits, entries, bounds)
+
+    with partition_writer(on_another_machine), pytest.raises(TriageError, match="not all visible"):
+        build_index(key, tmp_path / "index", "leak-a", patients(100))
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_an_unwritable_destination_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(TriageError, match="cannot write the index") as refused:
+        build_index(new_key(), blocker / "index", "leak-a", patients(20))
+    assert "\n" not in str(refused.value)

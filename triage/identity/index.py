@@ -1,18 +1,28 @@
-"""The victim-lookup index on disk: many leaks, one key, Parquet, digests only.
+"""The victim-lookup index: many leaks, one key, Parquet, digests only.
 
 Layout::
 
-    INDEX/manifest.json                   key id, canonical forms, one entry per leak
-    INDEX/leaks/<leak_id>/identifiers.parquet
-    INDEX/leaks/<leak_id>/row-group-starts.bin
+    INDEX/manifest.json                                   key id, canonical forms, leaks
+    INDEX/leaks/<leak_id>/identifiers[-<prefix>].parquet  one partition of a leak
+    INDEX/leaks/<leak_id>/row-group-starts[-<prefix>].bin
 
-Each leak's identifiers are sorted by digest and written in row groups of
-``ROW_GROUP_ROWS``; ``row-group-starts.bin`` holds the first digest of each row
-group (16 bytes each), so a lookup bisects it in memory and reads one row group
-of one file per leak: a few tens of KB whatever the index size. Adding a leak
-writes a new folder and rewrites only the manifest (atomically, under a lock);
-other leaks' files are never touched. Nothing in the index is plaintext: the
-digests are keyed (see keys.py), and the manifest names the key only by its id.
+A leak's identifiers are partitioned by the first ``prefix_digits`` hex digits of
+their digest: one file (no prefix) up to ``PARTITION_ROWS`` identifiers, then 16,
+256... files, so that a partition holds at most about ``PARTITION_ROWS``. Partitions
+are independent files, so several machines can write one leak (the cluster scan's
+workers do, see docs/cluster.md), and a digest's partition is read off its first
+digits. Each partition is sorted by digest and written in row groups of
+``ROW_GROUP_ROWS``; its row-group-starts file holds the first digest of each row
+group (16 bytes each), so a lookup bisects it in memory and reads one row group of
+one partition per leak: a few tens of KB whatever the index size.
+
+Adding a leak writes its folder, then rewrites the manifest once, listing the
+partitions with their sizes and SHA-256: the leak is in the index from that moment,
+and other leaks' files are never touched. In a local directory the manifest is
+replaced atomically under a lock; at another fsspec URL (``s3://``, ``memory://``)
+it is one write (one PUT on an object store) and there is no lock, so one writer at a
+time. Nothing in the index is plaintext: the digests are keyed (see keys.py), and the
+manifest names the key only by its id.
 """
 
 from __future__ import annotations
@@ -23,11 +33,14 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import polars as pl
@@ -40,12 +53,20 @@ from triage.identity.canonical import FORMS
 from triage.identity.digest import DIGEST_BYTES
 
 FORMAT = "triage-identity-index"
-FORMAT_VERSION = 1
+#: 2: a leak is ``partitions`` by digest prefix. 1 (still read): one ``file`` per leak,
+#: which is a version-2 leak of prefix_digits 0.
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
-IDENTIFIERS_FILE = "identifiers.parquet"
+#: The row-group starts of a format-1 leak (its entry names only its Parquet file).
 STARTS_FILE = "row-group-starts.bin"
 #: Rows per row group: one lookup reads one group (~100 KB) from each leak.
 ROW_GROUP_ROWS = 4096
+#: Identifiers per partition, at most (about: digests are uniform): ~25 MB files, a
+#: size that object stores and parallel writers handle well.
+PARTITION_ROWS = 1 << 20
+#: 16**4 partitions of PARTITION_ROWS: 68 billion identifiers in one leak.
+MAX_PREFIX_DIGITS = 4
 _LEAK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 ARROW_SCHEMA = pa.schema([
@@ -57,6 +78,126 @@ ARROW_SCHEMA = pa.schema([
     ("last_seen", pa.date32()),
 ])
 
+#: Writes a leak's partitions: (dest, leak_id, prefix digits, sorted entries, partition
+#: bounds) -> each partition's manifest facts, in digest order.
+PartitionWriter = Callable[[str, str, int, pl.DataFrame, Sequence[int]], list[dict[str, Any]]]
+
+
+class _LocalStore:
+    """An index in a local directory: the manifest replaced atomically, under a lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.url = self.shown = str(self.root)
+
+    def read_text(self, name: str) -> str:
+        return (self.root / name).read_text(encoding="utf-8")
+
+    def put(self, name: str, data: bytes) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def size(self, name: str) -> int | None:
+        try:
+            return (self.root / name).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def remove(self, folder: str) -> None:
+        shutil.rmtree(self.root / folder, ignore_errors=True)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def replace(self, name: str, data: bytes) -> None:
+        partial = self.root / f".{name}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, self.root / name)
+
+
+class _FsspecStore:
+    """An index at an fsspec URL. Object stores have neither locks nor renames: the
+    manifest is replaced by one write, and adding leaks is one writer at a time."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            from fsspec.core import url_to_fs
+        except ImportError:
+            raise TriageError("an index at a URL needs fsspec: pip install fsspec "
+                              "(and the package of its protocol, e.g. s3fs)") from None
+        self.url, self.shown = url, _without_credentials(url)
+        try:
+            self.fs, root = url_to_fs(url)
+        except (ImportError, ValueError) as exc:
+            raise TriageError(f"cannot open this index URL ({type(exc).__name__})",
+                              path=self.shown) from None
+        self.root = root.rstrip("/")
+
+    def _path(self, name: str) -> str:
+        return f"{self.root}/{name}"
+
+    def read_text(self, name: str) -> str:
+        return self.fs.cat_file(self._path(name)).decode("utf-8")
+
+    def put(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(path, data)
+
+    def size(self, name: str) -> int | None:
+        try:
+            return int(self.fs.size(self._path(name)))
+        except FileNotFoundError:
+            return None
+
+    def remove(self, folder: str) -> None:
+        if self.fs.exists(self._path(folder)):
+            self.fs.rm(self._path(folder), recursive=True)
+
+    def locked(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    replace = put
+
+
+_Store = _LocalStore | _FsspecStore
+
+
+def _without_credentials(url: str) -> str:
+    """A URL as it may be shown: no user or password (``ftp://user:pw@host``)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def open_store(dest: str | Path) -> _Store:
+    """Where an index lives: a local path or ``file://`` URL (with a lock and atomic
+    renames, no fsspec needed), or any other fsspec URL."""
+    if isinstance(dest, str) and "://" in dest:
+        parts = urlsplit(dest)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            return _LocalStore(Path(unquote(parts.path)))
+        return _FsspecStore(dest)
+    return _LocalStore(Path(dest))
+
+
+
+def local_index(index_dir: str | Path) -> Path:
+    """The directory of an index that is read in place (lookups, overlap): those read
+    Parquet row groups through memory maps, so only from a local directory."""
+    if "://" in str(index_dir):
+        raise TriageError("lookups and overlap read an index in a local directory: copy "
+                          "it here first", path=_without_credentials(str(index_dir)))
+    return Path(index_dir)
 
 def empty_manifest(key_id: str) -> dict[str, Any]:
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "key_id": key_id,
@@ -64,16 +205,19 @@ def empty_manifest(key_id: str) -> dict[str, Any]:
 
 
 def read_manifest(index_dir: str | Path) -> dict[str, Any]:
-    path = Path(index_dir) / MANIFEST
+    return _read_manifest(open_store(index_dir))
+
+
+def _read_manifest(store: _Store) -> dict[str, Any]:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(store.read_text(MANIFEST))
     except FileNotFoundError:
-        raise TriageError("not a triage index (no manifest.json)", path=str(index_dir)) from None
+        raise TriageError("not a triage index (no manifest.json)", path=store.shown) from None
     except (OSError, ValueError) as exc:
         raise TriageError(f"unreadable index manifest ({type(exc).__name__})",
-                          path=str(path)) from None
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise TriageError("unsupported index format", path=str(path))
+                          path=f"{store.shown}/{MANIFEST}") from None
+    if manifest.get("format") != FORMAT or manifest.get("format_version") not in READ_VERSIONS:
+        raise TriageError("unsupported index format", path=f"{store.shown}/{MANIFEST}")
     return manifest
 
 
@@ -88,21 +232,38 @@ def check_compatible(manifest: dict[str, Any], key_id: str, where: str | Path) -
                           f"({manifest.get('canonical_forms')} vs {dict(FORMS)})", path=str(where))
 
 
-@contextmanager
-def _locked(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def leak_partitions(entry: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """A manifest leak entry's prefix digits and partitions (file, starts, identifiers,
+    bytes, sha256), in digest order; a format-1 entry is one partition."""
+    if "partitions" in entry:
+        return entry["prefix_digits"], entry["partitions"]
+    folder = entry["file"].rsplit("/", 1)[0]
+    return 0, [{"file": entry["file"], "starts": f"{folder}/{STARTS_FILE}",
+                "identifiers": entry["identifiers"], "bytes": entry["bytes"],
+                "sha256": entry["sha256"]}]
 
 
-def _write_json_atomic(path: Path, document: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+def partition_of(digest: bytes, digits: int) -> int:
+    """The partition holding ``digest`` in a leak of ``digits`` prefix digits."""
+    return int.from_bytes(digest[:8], "big") >> (64 - 4 * digits) if digits else 0
+
+
+def prefix_digits(identifiers: int) -> int:
+    """Hex digits of the partition prefix for a leak of ``identifiers``: the fewest
+    that keep partitions to about PARTITION_ROWS. A function of the count only, so one
+    machine and a cluster cut a leak alike."""
+    digits = 0
+    while identifiers > PARTITION_ROWS << (4 * digits) and digits < MAX_PREFIX_DIGITS:
+        digits += 1
+    return digits
+
+
+def partition_bounds(entries: pl.DataFrame, digits: int) -> list[int]:
+    """Row offsets of each partition in digest-sorted ``entries``, and the end."""
+    firsts = np.arange(16 ** digits, dtype=np.uint64) << np.uint64(64 - 4 * digits) \
+        if digits else np.zeros(1, dtype=np.uint64)
+    starts = np.searchsorted(entries["hi"].to_numpy(), firsts, side="left")
+    return [*(int(s) for s in starts), entries.height]
 
 
 def digests_of(entries: pl.DataFrame) -> np.ndarray:
@@ -128,54 +289,120 @@ def _arrow_table(entries: pl.DataFrame) -> pa.Table:
     }, schema=ARROW_SCHEMA)
 
 
-def write_leak_files(folder: Path, entries: pl.DataFrame) -> dict[str, Any]:
-    """Sorted Parquet + row-group starts for one leak; returns the file facts."""
-    hi = entries["hi"]
-    if not (hi.is_sorted() and hi.n_unique() == len(hi)):  # the collector's come sorted
-        entries = entries.sort("hi", "lo")
-    table = _arrow_table(entries)
-    folder.mkdir(parents=True)
-    path = folder / IDENTIFIERS_FILE
+def _write_partition(store: _Store, leak_id: str, prefix: str,
+                     entries: pl.DataFrame) -> dict[str, Any]:
+    """One partition's Parquet file and row-group starts; returns its manifest facts."""
+    sink = pa.BufferOutputStream()
     # The digests are random bytes: compressing them would only cost time, so only
     # the other, repetitive columns are dictionary-encoded and compressed.
     compression = {name: "zstd" for name in ARROW_SCHEMA.names} | {"digest": "none"}
-    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression=compression,
+    pq.write_table(_arrow_table(entries), sink, row_group_size=ROW_GROUP_ROWS,
+                   compression=compression,
                    use_dictionary=["kind", "categories", "first_seen", "last_seen"],
                    write_statistics=False, store_schema=False)
-    starts = digests_of(entries)[::ROW_GROUP_ROWS]
-    (folder / STARTS_FILE).write_bytes(starts.tobytes())
-    data = path.read_bytes()
-    return {"file": f"leaks/{folder.name}/{IDENTIFIERS_FILE}", "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "row_group_rows": ROW_GROUP_ROWS}
+    data = sink.getvalue().to_pybytes()
+    suffix = f"-{prefix}" if prefix else ""
+    file = f"leaks/{leak_id}/identifiers{suffix}.parquet"
+    starts = f"leaks/{leak_id}/row-group-starts{suffix}.bin"
+    store.put(file, data)
+    store.put(starts, digests_of(entries)[::ROW_GROUP_ROWS].tobytes())
+    return {"file": file, "starts": starts, "identifiers": entries.height,
+            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def write_partitions(dest: str, leak_id: str, digits: int, entries: pl.DataFrame,
+                     bounds: Sequence[int], first: int = 0) -> list[dict[str, Any]]:
+    """Partitions ``first``, ``first + 1``... of a leak, from its digest-sorted entries:
+    partition ``first + i`` is ``entries[bounds[i]:bounds[i + 1]]``.
+
+    The one writer of index files: :func:`add_leak` runs it here over the whole leak,
+    the cluster's workers over a group of partitions each; the files are the same.
+    """
+    store = open_store(dest)
+    try:
+        return [_write_partition(store, leak_id, f"{first + i:0{digits}x}" if digits else "",
+                                 entries.slice(start, end - start))
+                for i, (start, end) in enumerate(pairwise(bounds))]
+    except OSError as exc:
+        raise TriageError(f"cannot write the index ({type(exc).__name__})",
+                          path=store.shown) from None
+
+
+_writer: ContextVar[PartitionWriter | None] = ContextVar("triage_partition_writer",
+                                                         default=None)
+
+
+@contextmanager
+def partition_writer(writer: PartitionWriter) -> Iterator[None]:
+    """Within the block, :func:`add_leak` has ``writer`` write the partition files (a
+    cluster: its workers) instead of writing them here; the manifest stays here."""
+    token = _writer.set(writer)
+    try:
+        yield
+    finally:
+        _writer.reset(token)
 
 
 def add_leak(index_dir: str | Path, key_id: str, leak: dict[str, Any],
              entries: pl.DataFrame) -> dict[str, Any]:
-    """Append one leak (``entries``: kind, hi, lo, person, categories, first/last_seen)."""
-    index_dir = Path(index_dir)
+    """Append one leak (``entries``: kind, hi, lo, person, categories, first/last_seen)
+    to the index at a local path or fsspec URL; returns the manifest."""
+    store = open_store(index_dir)
     leak_id = leak["leak_id"]
     if not _LEAK_ID.fullmatch(leak_id):
         raise TriageError("leak id must be 1-64 letters, digits, '.', '_' or '-'")
-    with _locked(index_dir):
-        if (index_dir / MANIFEST).exists():
-            manifest = read_manifest(index_dir)
-            check_compatible(manifest, key_id, index_dir)
-        else:
-            manifest = empty_manifest(key_id)
-        final = index_dir / "leaks" / leak_id
-        if any(entry["leak_id"] == leak_id for entry in manifest["leaks"]) or final.exists():
-            raise TriageError(f"leak id {leak_id} is already in this index; an index only "
-                              "grows, use a new leak id", path=str(index_dir))
-        partial = index_dir / "leaks" / f".{leak_id}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        facts = write_leak_files(partial, entries)
-        os.replace(partial, final)
-        facts["file"] = f"leaks/{leak_id}/{IDENTIFIERS_FILE}"
-        entry = {**leak, "added": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "identifiers": entries.height, **facts}
-        manifest["leaks"].append(entry)
-        _write_json_atomic(index_dir / MANIFEST, manifest)
+    hi = entries["hi"]
+    if not (hi.is_sorted() and hi.n_unique() == len(hi)):  # the collector's come sorted
+        entries = entries.sort("hi", "lo")
+    digits = prefix_digits(entries.height)
+    write = _writer.get() or write_partitions
+    try:
+        with store.locked():
+            manifest = _manifest_to_append(store, key_id, leak_id)
+            # A folder of a leak the manifest does not list was left by an interrupted
+            # write: it is not in the index, and is written over.
+            store.remove(f"leaks/{leak_id}")
+            partitions = write(store.url, leak_id, digits, entries,
+                               partition_bounds(entries, digits))
+            _check_written(store, partitions, entries.height)
+            manifest["leaks"].append({
+                **leak, "added": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "identifiers": entries.height, "bytes": sum(p["bytes"] for p in partitions),
+                "row_group_rows": ROW_GROUP_ROWS, "prefix_digits": digits,
+                "partitions": partitions})
+            # A format-1 index becomes format 2 with its first partitioned leak; its
+            # other entries are left as they are (leak_partitions reads both).
+            manifest["format_version"] = FORMAT_VERSION
+            store.replace(MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise TriageError(f"cannot write the index ({type(exc).__name__})",
+                          path=store.shown) from None
     return manifest
+
+
+def _manifest_to_append(store: _Store, key_id: str,
+                        leak_id: str) -> dict[str, Any]:
+    if store.size(MANIFEST) is None:
+        return empty_manifest(key_id)
+    manifest = _read_manifest(store)
+    check_compatible(manifest, key_id, store.shown)
+    if any(entry["leak_id"] == leak_id for entry in manifest["leaks"]):
+        raise TriageError(f"leak id {leak_id} is already in this index; an index only "
+                          "grows, use a new leak id", path=store.shown)
+    return manifest
+
+
+def _check_written(store: _Store, partitions: list[dict[str, Any]],
+                   identifiers: int) -> None:
+    """Every partition is where the manifest will say, as large as its writer said: files
+    written by other machines to a path they do not share with this one are not."""
+    expected = [(p["file"], p["bytes"]) for p in partitions] + [
+        (p["starts"], -(-p["identifiers"] // ROW_GROUP_ROWS) * DIGEST_BYTES) for p in partitions]
+    if sum(p["identifiers"] for p in partitions) != identifiers or any(
+            store.size(name) != size for name, size in expected):
+        raise TriageError("the index files written for this leak are not all visible here: "
+                          "the index must be on storage that this machine and every worker "
+                          "share", path=store.shown)
 
 
 def leak_entry(manifest: dict[str, Any], leak_id: str, where: str | Path) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Was this person in a leak? One identifier in, the leaks and what they exposed out.
 
-A :class:`LookupIndex` opens an index once (manifest, per-leak row-group starts,
-Parquet footers) and answers each lookup by canonicalising the identifier,
-computing its keyed digest, and reading one row group per leak. It does the
-same work for a hit and a miss, so timing says little about the answer.
+A :class:`LookupIndex` opens an index in a local directory once (manifest, row-group
+starts and Parquet footers of every leak's partitions) and answers each lookup by
+canonicalising the identifier, computing its keyed digest, and reading one row group
+per leak (of the partition its digest's prefix names). It does the same work for a
+hit and a miss, so timing says little about the answer.
 
 With ``preload=True`` (the HTTP service) every leak's digests and attributes are
 read once into arrays (about 36 bytes per identifier of memory) and a lookup is a
@@ -19,12 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from triage.errors import TriageError
 from triage.identity.canonical import FORMS, Canonicaliser, name_birth_one
 from triage.identity.digest import DIGEST_BYTES, KeyedHasher, hmac_prefix
-from triage.identity.index import STARTS_FILE, check_compatible, read_manifest
+from triage.identity.index import (
+    check_compatible,
+    leak_partitions,
+    local_index,
+    partition_of,
+    read_manifest,
+)
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 
 _COLUMNS = ["digest", "categories", "first_seen", "last_seen"]
@@ -44,10 +52,18 @@ class _Loaded:
 
 
 @dataclass
-class _Leak:
-    entry: dict[str, Any]
+class _Part:
+    """One partition of a leak: its Parquet file (None when empty) and row-group starts."""
+
     file: pq.ParquetFile | None
     starts: list[bytes]
+
+
+@dataclass
+class _Leak:
+    entry: dict[str, Any]
+    digits: int
+    parts: list[_Part]
     loaded: _Loaded | None = None
 
 
@@ -56,7 +72,7 @@ class LookupIndex:
 
     def __init__(self, index_dir: str | Path, key: HmacKey, region: str | None = None, *,
                  preload: bool = False) -> None:
-        self.index_dir = Path(index_dir)
+        self.index_dir = local_index(index_dir)
         self.manifest = read_manifest(self.index_dir)
         check_compatible(self.manifest, key.key_id, self.index_dir)
         leaks = self.manifest["leaks"]
@@ -68,17 +84,21 @@ class LookupIndex:
                 leak.loaded = _load(leak)
 
     def _open(self, entry: dict[str, Any]) -> _Leak:
-        folder = self.index_dir / Path(entry["file"]).parent
-        if entry["identifiers"] == 0:
-            return _Leak(entry, None, [])
+        digits, partitions = leak_partitions(entry)
+        return _Leak(entry, digits, [self._open_part(entry, p) for p in partitions])
+
+    def _open_part(self, entry: dict[str, Any], partition: dict[str, Any]) -> _Part:
+        if partition["identifiers"] == 0:
+            return _Part(None, [])
         try:
-            raw = (folder / STARTS_FILE).read_bytes()
-            handle = pq.ParquetFile(self.index_dir / entry["file"], memory_map=True)
+            raw = (self.index_dir / partition["starts"]).read_bytes()
+            handle = pq.ParquetFile(self.index_dir / partition["file"], memory_map=True)
         except OSError:
             raise TriageError(f"index files of leak {entry['leak_id']} are missing",
-                              path=str(folder)) from None
+                              path=str(self.index_dir / Path(partition["file"]).parent)
+                              ) from None
         starts = [raw[i:i + DIGEST_BYTES] for i in range(0, len(raw), DIGEST_BYTES)]
-        return _Leak(entry, handle, starts)
+        return _Part(handle, starts)
 
     def digest(self, kind: str, value: str, birth_date: str | None = None) -> bytes | None:
         """The digest an identifier has in this index, or None if it is not valid."""
@@ -120,12 +140,13 @@ class LookupIndex:
 
     @staticmethod
     def _find(leak: _Leak, digest: bytes) -> tuple[int, str | None, str | None] | None:
-        if leak.file is None:
-            return None
         if leak.loaded is not None:
             return _find_loaded(leak.loaded, digest)
-        group = max(bisect.bisect_right(leak.starts, digest) - 1, 0)
-        table = leak.file.read_row_group(group, columns=_COLUMNS, use_threads=False)
+        part = leak.parts[partition_of(digest, leak.digits)]
+        if part.file is None:
+            return None
+        group = max(bisect.bisect_right(part.starts, digest) - 1, 0)
+        table = part.file.read_row_group(group, columns=_COLUMNS, use_threads=False)
         column = table.column("digest").chunk(0) if table.num_rows else None
         if column is None:
             return None
@@ -148,9 +169,11 @@ class LookupIndex:
 
 
 def _load(leak: _Leak) -> _Loaded | None:
-    if leak.file is None:
+    files = [part.file for part in leak.parts if part.file is not None]
+    if not files:
         return None
-    table = leak.file.read(columns=_COLUMNS, use_threads=True)
+    # Partitions follow each other in digest order: together, one sorted table.
+    table = pa.concat_tables(f.read(columns=_COLUMNS, use_threads=True) for f in files)
     column = table.column("digest").combine_chunks()
     words = np.frombuffer(column.buffers()[1], dtype=">u8", count=2 * len(column),
                           offset=column.offset * DIGEST_BYTES).reshape(-1, 2)

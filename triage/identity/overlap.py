@@ -12,17 +12,19 @@ from typing import Any
 
 import polars as pl
 
-from triage.identity.index import leak_entry, read_manifest
+from triage.identity.index import leak_entry, leak_partitions, local_index, read_manifest
 
 
 def _identifiers(index_dir: Path, entry: dict[str, Any]) -> pl.DataFrame:
-    return pl.read_parquet(index_dir / entry["file"], columns=["digest", "kind", "person"]
-                           ).with_columns(pl.col("kind").cast(pl.String))
+    _digits, partitions = leak_partitions(entry)
+    return pl.concat(
+        pl.read_parquet(index_dir / p["file"], columns=["digest", "kind", "person"])
+        .with_columns(pl.col("kind").cast(pl.String)) for p in partitions)
 
 
 def overlap(index_dir: str | Path, leak_a: str, leak_b: str) -> dict[str, Any]:
     """People of ``leak_a`` also found in ``leak_b``, overall and per identifier kind."""
-    index_dir = Path(index_dir)
+    index_dir = local_index(index_dir)
     manifest = read_manifest(index_dir)
     entry_a = leak_entry(manifest, leak_a, index_dir)
     entry_b = leak_entry(manifest, leak_b, index_dir)
