@@ -7,11 +7,13 @@ import subprocess
 import sys
 
 import jsonschema
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage.native import native_kernel
 from triage.profile import TableProfile
 from triage.profile.hll import HyperLogLog
 from triage.profile.types import TEXT, InferredType
@@ -172,6 +174,23 @@ def test_hll_merge_is_register_max():
     a.registers[3], b.registers[3], b.registers[9] = 5, 2, 7
     merged = a.merge(b)
     assert merged.registers[3] == 5 and merged.registers[9] == 7
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+def test_hll_kernel_gives_numpy_registers(monkeypatch):
+    from triage.profile import hll
+
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, 2**64, size=50_000, dtype=np.uint64)
+    # Ranks at both ends: no low bits set (the cap), the top bit alone, small values.
+    hashes[:5] = [0, 1 << 63, 1, (1 << 50) - 1, 1 << 49]
+    hashes[5:5000] >>= np.uint64(14)
+    native = HyperLogLog()
+    native.add_hashes(hashes)
+    monkeypatch.setattr(hll, "native_kernel", lambda hold_gil=False: None)
+    reference = HyperLogLog()
+    reference.add_hashes(hashes)
+    assert np.array_equal(native.registers, reference.registers)
 
 
 def test_columns_named_like_internal_ones_do_not_collide(tmp_path):

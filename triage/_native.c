@@ -257,6 +257,21 @@ void triage_filled_bits(int64_t n_rows, int64_t n_columns, const uint8_t *const 
     }
 }
 
+/* HyperLogLog (triage.profile.hll): the top `precision` bits of each 64-bit hash pick
+ * a register, which keeps the largest rank seen, the rank being the number of
+ * leading zeros of the remaining bits plus one (64 - precision + 1 when they are 0). */
+void triage_hll_add(const uint64_t *hashes, int64_t n, int precision, uint8_t *registers) {
+    const int low_bits = 64 - precision;
+    const uint64_t low_mask = ((uint64_t)1 << low_bits) - 1;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t low = hashes[i] & low_mask;
+        uint8_t rank = low ? (uint8_t)(__builtin_clzll(low) - precision + 1)
+                           : (uint8_t)(low_bits + 1);
+        uint8_t *slot = registers + (hashes[i] >> low_bits);
+        if (rank > *slot) *slot = rank;
+    }
+}
+
 /* The SHA-256 state after one block, so Python can precompute inner/outer. */
 void triage_sha256_block_state(const uint8_t block[64], uint32_t state[8]) {
     static const uint32_t IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,

@@ -1,7 +1,8 @@
 """The optional native kernel: a few hot loops in C, compiled on first use.
 
 ``triage/_native.c`` holds loops that Python runs slowly or only while holding the
-GIL: HMAC-SHA256 and exposure bits over polars' string views (identity), union-find (people), and
+GIL: HMAC-SHA256 and exposure bits over polars' string views (identity), HyperLogLog
+registers (profile), union-find (people), and
 single-byte text to UTF-8 (delimited sources). It is compiled with the system C
 compiler into a per-user cache the first time it is needed and loaded with ctypes,
 which releases the GIL during each call, so these loops run beside polars on the
@@ -55,15 +56,20 @@ def _compile() -> Path | None:
 
 
 @cache
-def native_kernel() -> ctypes.CDLL | None:
-    """The compiled kernel, or None (no compiler, or disabled with TRIAGE_NATIVE=0)."""
+def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
+    """The compiled kernel, or None (no compiler, or disabled with TRIAGE_NATIVE=0).
+
+    Its calls release the GIL, except with ``hold_gil``: for calls of microseconds,
+    made many times per batch (the profile's sketches), releasing the GIL costs more
+    than the call, since taking it back may wait for another thread's switch interval.
+    """
     if os.environ.get("TRIAGE_NATIVE", "1") == "0":
         return None
     path = _compile()
     if path is None:
         return None
     try:
-        lib = ctypes.CDLL(str(path))
+        lib = (ctypes.PyDLL if hold_gil else ctypes.CDLL)(str(path))
     except OSError:
         return None
     lib.triage_hmac_views.restype = None
@@ -75,6 +81,9 @@ def native_kernel() -> ctypes.CDLL | None:
     lib.triage_filled_bits.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_void_p]
+    lib.triage_hll_add.restype = None
+    lib.triage_hll_add.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
+                                   ctypes.c_void_p]
     lib.triage_sha256_block_state.restype = None
     lib.triage_sha256_block_state.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     lib.triage_hmac_uses_shani.restype = ctypes.c_int

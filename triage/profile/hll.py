@@ -13,6 +13,8 @@ import math
 import numpy as np
 import polars as pl
 
+from triage.native import native_kernel
+
 PRECISION = 14
 REGISTERS = 1 << PRECISION
 _LOW_BITS = 64 - PRECISION
@@ -33,6 +35,15 @@ class HyperLogLog:
 
     def add_hashes(self, hashes: np.ndarray) -> None:
         """Fold 64-bit hashes in: the top bits pick a register, the rest give a rank."""
+        lib = native_kernel(hold_gil=True)
+        if lib is not None:
+            # numpy's version takes six passes, each releasing and taking back the GIL,
+            # for every column of every batch: while identity threads run, each taking
+            # back may wait a switch interval. The kernel does it in one pass, holding it.
+            hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+            lib.triage_hll_add(hashes.ctypes.data, len(hashes), PRECISION,
+                               self.registers.ctypes.data)
+            return
         index = (hashes >> np.uint64(_LOW_BITS)).astype(np.intp)
         # frexp's exponent is the bit length of the low bits, so the rank (leading
         # zeros + 1 within _LOW_BITS bits) is _LOW_BITS + 1 - exponent; 0 gives the cap.
