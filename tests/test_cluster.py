@@ -1,9 +1,11 @@
-"""`triage scan --cluster`: the same result as one pass, no key in the task graph, a lost
-worker costs nothing but time. Clusters run on 127.0.0.1 only and are always closed."""
+"""`triage scan --cluster`: the same result as one pass, index files included (written by
+the workers), no key in the task graph, a lost worker costs nothing but time. Clusters
+run on 127.0.0.1 only and are always closed."""
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import pickle
 import signal
@@ -13,13 +15,17 @@ import time
 import zipfile
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import cloudpickle
 import pytest
 
 from synthetic import generate
-from triage.cluster import ClusterScan, KeyRef, connect
+from triage.cluster import ClusterScan, KeyRef, WorkerIndexWriter, connect
 from triage.cluster.split import byte_ranges, splittable
-from triage.identity.keys import KEY_ENV, HmacKey
+from triage.errors import TriageError
+from triage.identity.canonical import FORMS, Canonicaliser
+from triage.identity.digest import KeyedHasher, hmac_prefix
+from triage.identity.index import partition_writer
+from triage.identity.keys import KEY_ENV, PURPOSE_IDENTIFIERS, HmacKey
 from triage.scan import scan, summary_facts, write_index
 from triage.sources import open_sources
 
@@ -29,6 +35,14 @@ SCENARIOS = ["megabus", "appointments", "pixel_events", "clinic_imaging", "contr
              "us_patients", "de_practice"]
 SECRET = bytes(range(32))
 KEY = HmacKey(SECRET)
+
+
+@pytest.fixture(autouse=True)
+def small_partitions(monkeypatch):
+    """Index partitions of about 256 identifiers, so that these small leaks have 16 or 256
+    of them and both workers write some (the client cuts, the workers only write)."""
+    from triage.identity import index
+    monkeypatch.setattr(index, "PARTITION_ROWS", 256)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +64,20 @@ def on_cluster(client, paths, parts: int = 4):
                        key_ref=KeyRef(None, KEY.key_id), keyed=True, split_bytes=split)
 
 
-def comparable(result, index_dir: Path) -> dict:
+def index_files(index_dir: Path) -> dict:
+    """The leak's entry in the manifest (but the time it was added) and every file's bytes."""
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    for leak in manifest["leaks"]:
+        leak.pop("added")
+    files = {str(p.relative_to(index_dir)): p.read_bytes()
+             for p in sorted((index_dir / "leaks").rglob("*")) if p.is_file()}
+    return {"manifest": manifest, "files": files}
+
+
+def comparable(result, index_dir: Path, client=None) -> dict:
     """Everything that must be exact: counts, types, distinct registers, verdicts, people,
-    index digests (profile shapes are sampled shares)."""
+    index files byte for byte (profile shapes are sampled shares). With ``client``, the
+    workers write the index partitions."""
     profiles = []
     for source in result.results:
         columns = {}
@@ -74,17 +99,23 @@ def comparable(result, index_dir: Path) -> dict:
                 for name, state in result.scans.items()}
     facts = summary_facts(result, leak_id="leak", leak_name="leak")
     facts["leak"].pop("scanned_at")
-    write_index(result, index_dir, leak_id="leak", leak_name="leak")
-    index = pq.read_table(index_dir / "leaks" / "leak" / "identifiers.parquet").to_pydict()
-    return {"profiles": profiles, "findings": findings, "facts": facts, "index": index}
+    if client is None:
+        write_index(result, index_dir, leak_id="leak", leak_name="leak")
+    else:
+        with partition_writer(WorkerIndexWriter(client)):
+            write_index(result, index_dir, leak_id="leak", leak_name="leak")
+    return {"profiles": profiles, "findings": findings, "facts": facts,
+            **index_files(index_dir)}
 
 
 def same_as_one_pass(client, tmp_path: Path, paths, parts: int = 4) -> ClusterScan:
     expected = comparable(scan([str(p) for p in paths], key=KEY), tmp_path / "one")
     job = on_cluster(client, paths, parts)
-    got = comparable(job.collect(), tmp_path / "cluster")
+    got = comparable(job.collect(), tmp_path / "cluster", client)
     for part in expected:
         assert got[part] == expected[part], part
+    leak = expected["manifest"]["leaks"][0]
+    assert leak["prefix_digits"] > 0 or leak["identifiers"] <= 256  # partitions of ~256
     return job
 
 
@@ -167,7 +198,96 @@ def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
         for canary in canaries:
             assert canary.encode() not in blob
     assert KEY.key_id.encode() in b"".join(specs)  # only the key id goes along
-    job.collect()
+    result = job.collect()
+
+    # Then the index: what the client hands to Dask for its workers to write partitions.
+    recording = Recording(client)
+    with partition_writer(WorkerIndexWriter(recording)):
+        write_index(result, tmp_path / "index", leak_id="leak", leak_name="leak")
+    assert len(recording.sent) >= 3  # the scattered entries and a task per worker
+    sent = b"".join(recording.sent)
+    for secret in (SECRET, base64.b64encode(SECRET), KEY.subkey("identifiers:v1")):
+        assert secret not in sent
+    for canary in canaries:
+        assert canary.encode() not in sent
+    # The canaries' digests do travel (as the entries' u64 halves): the bytes searched
+    # are the entries themselves, not a compressed form of them.
+    email = next(c["email"] for c in truth["canaries"] if c.get("email"))
+    digest = KeyedHasher(KEY.subkey(PURPOSE_IDENTIFIERS)).digest_one(
+        hmac_prefix("email", FORMS["email"]), Canonicaliser("email").one(email))
+    assert int.from_bytes(digest[:8], "big").to_bytes(8, "little") in sent
+
+
+class Recording:
+    """A Client that keeps, pickled, everything it is given to send to the cluster."""
+
+    def __init__(self, client) -> None:
+        self.client, self.sent = client, []
+
+    def scatter(self, data, **options):
+        self.sent.append(cloudpickle.dumps(data))
+        return self.client.scatter(data, **options)
+
+    def submit(self, function, *args, **options):
+        self.sent.append(cloudpickle.dumps((function, args)))
+        return self.client.submit(function, *args, **options)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_the_workers_write_the_partitions_and_the_client_the_manifest(client, tmp_path):
+    path, _ = dump(tmp_path, "us_patients", 3000)
+    result = on_cluster(client, [path]).collect()
+    with distributed.get_task_stream(client) as stream, \
+            partition_writer(WorkerIndexWriter(client)):
+        manifest = write_index(result, tmp_path / "index", leak_id="leak", leak_name="leak")
+    writers = {t["worker"] for t in stream.data
+               if t["key"].startswith("write_index_partitions")}
+    assert writers == set(client.scheduler_info()["workers"])  # both, in parallel
+    assert len(manifest["leaks"][0]["partitions"]) == 16
+    assert not (tmp_path / "index" / ".manifest.json.partial").exists()
+    write_index(scan([str(path)], key=KEY), tmp_path / "one", leak_id="leak", leak_name="leak")
+    assert index_files(tmp_path / "index") == index_files(tmp_path / "one")
+
+
+def test_entries_lost_with_a_worker_are_sent_again(client, tmp_path):
+    path, _ = dump(tmp_path, "megabus", 3000)
+    result = on_cluster(client, [path]).collect()
+    write_index(result, tmp_path / "one", leak_id="leak", leak_name="leak")
+
+    class LosingAWorker(Recording):
+        """Kills the worker holding the first group's entries before its task is sent."""
+
+        def scatter(self, data, **options):
+            futures = super().scatter(data, **options)
+            if len(self.sent) == 1:
+                (holder,) = self.client.who_has(futures[0])[futures[0].key]
+                pid = self.client.run(os.getpid, workers=[holder])[holder]
+                os.kill(pid, signal.SIGKILL)
+            return futures
+
+    recording = LosingAWorker(client)
+    with partition_writer(WorkerIndexWriter(recording)):
+        write_index(result, tmp_path / "cluster", leak_id="leak", leak_name="leak")
+    assert len([blob for blob in recording.sent if b"write_index_partitions" not in blob]) == 2
+    assert index_files(tmp_path / "cluster") == index_files(tmp_path / "one")
+
+
+def test_index_destinations_the_workers_share_or_not(client, tmp_path):
+    path, _ = dump(tmp_path, "appointments", 1500)
+    result = on_cluster(client, [path]).collect()
+    write_index(result, tmp_path / "one", leak_id="leak", leak_name="leak")
+    with partition_writer(WorkerIndexWriter(client)):
+        write_index(result, f"file://{tmp_path / 'by-url'}", leak_id="leak", leak_name="leak")
+        assert index_files(tmp_path / "by-url") == index_files(tmp_path / "one")
+        # Each worker process has a memory:// of its own: the client finds nothing there.
+        with pytest.raises(TriageError, match="not all visible here"):
+            write_index(result, f"memory://cluster-{os.getpid()}", leak_id="leak",
+                        leak_name="leak")
+        with pytest.raises(TriageError, match="holding credentials"):
+            write_index(result, "memory://user:secret@host/index", leak_id="leak",
+                        leak_name="leak")
 
 
 def test_states_travel_without_their_key():
@@ -204,7 +324,7 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_result_is_exact(client, tm
         victim = next((w for w, (_, executing) in running.items() if executing), None)
     assert victim is not None, "no task started"
     os.kill(running[victim][0], signal.SIGKILL)
-    got = comparable(job.collect(), tmp_path / "cluster")
+    got = comparable(job.collect(), tmp_path / "cluster", client)
     assert got == expected
     assert victim not in client.scheduler_info()["workers"]
 

@@ -4,8 +4,9 @@ The client plans (which inputs are split, and the identity plan of each split
 file from its first batch), submits one task per input file or per byte range of a
 large delimited file, merges the parts of each split file in a tree of
 ``merge_parts`` tasks on the workers down to two states, and finishes them itself.
-People are then linked across sources and the index is written on the client, from
-the reduced states, exactly as one pass does (see docs/cluster.md).
+People are then linked across sources on the client, exactly as one pass does; the
+index's partitions are written by the workers, in parallel, and its manifest by the
+client, once (see docs/cluster.md).
 
 Dask is an optional extra: nothing here imports it before a cluster is asked for.
 """
@@ -15,12 +16,17 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import polars as pl
 
 from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, splittable
 from triage.cluster.tasks import (
@@ -31,12 +37,14 @@ from triage.cluster.tasks import (
     merge_parts,
     scan_file,
     scan_part,
+    write_index_partitions,
 )
 from triage.detect import TableDetector
 from triage.errors import TriageError
+from triage.identity.index import partition_writer
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
-from triage.scan import ScanResult, SourcePlan
+from triage.scan import ScanResult, SourcePlan, write_index
 from triage.sources import Source, open_sources
 from triage.sources.stream import current_options
 
@@ -212,10 +220,78 @@ class ClusterScan:
                           datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+def refuse_credentials(dest: str) -> None:
+    """An index URL goes to every worker in the task graph: it must not hold a password."""
+    if "@" in urlsplit(dest).netloc:
+        raise TriageError("a cluster cannot write an index at a URL holding credentials: "
+                          "they would travel in the task graph; give the workers their own "
+                          "(environment, configuration)")
+
+
+class WorkerIndexWriter:
+    """Index partitions written by the workers (see ``index.partition_writer``).
+
+    The client has resolved the people; it cuts the leak's digest-sorted entries into
+    one group of consecutive partitions per worker, scatters each group's entries
+    (digests, kinds, person numbers, categories, dates: no key, no plaintext) and
+    has a worker write them. The manifest stays with the client. Entries lost with a
+    worker before its task ran are sent again.
+    """
+
+    ATTEMPTS = 3
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __call__(self, dest: str, leak_id: str, digits: int, entries: pl.DataFrame,
+                 bounds: Sequence[int]) -> list[dict[str, Any]]:
+        refuse_credentials(dest)
+        workers = max(1, len(self.client.scheduler_info()["workers"]))
+        partitions = len(bounds) - 1
+        groups = [(int(g[0]), int(g[-1]) + 1) for g in
+                  np.array_split(np.arange(partitions), min(partitions, workers))]
+        written: dict[int, list[dict[str, Any]]] = {}
+        for _attempt in range(self.ATTEMPTS):
+            todo = [g for g in range(len(groups)) if g not in written]
+            if not todo:
+                break
+            slices, local_bounds = [], []
+            for g in todo:
+                first, end = groups[g]
+                slices.append(entries.slice(bounds[first], bounds[end] - bounds[first]))
+                local_bounds.append([b - bounds[first] for b in bounds[first:end + 1]])
+            data = self.client.scatter(slices, hash=False)
+            futures = {g: self.client.submit(write_index_partitions, dest, leak_id, digits, part,
+                                             local, groups[g][0], pure=False)
+                       for g, part, local in zip(todo, data, local_bounds, strict=True)}
+            for g, future in futures.items():
+                try:
+                    written[g] = future.result()
+                except CancelledError:  # its entries were lost with a worker: sent again
+                    continue
+        if len(written) < len(groups):
+            raise TriageError("workers were lost while writing the index, again and again; "
+                              "nothing was added to it")
+        return [facts for g in range(len(groups)) for facts in written[g]]
+
+
+@dataclass(frozen=True)
+class IndexTarget:
+    """Where and as what a cluster scan adds its leak to an index: a local path shared
+    with the workers, or an fsspec URL."""
+
+    dest: str
+    leak_id: str
+    leak_name: str
+
+
 def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey | None,
                     key_file: str | None, region: str = "FR",
-                    split_bytes: int = SPLIT_BYTES) -> ScanResult:
-    """:func:`triage.scan.scan` on Dask: the same result, computed by the cluster.
+                    split_bytes: int = SPLIT_BYTES,
+                    index: IndexTarget | None = None) -> ScanResult:
+    """:func:`triage.scan.scan` on Dask: the same result, computed by the cluster, and
+    with a key and ``index``, the leak added to that index (partitions written by the
+    workers, the manifest here) before the cluster is let go.
 
     Workers load the key themselves: from ``key_file`` (the same path on every
     worker) or their own ``TRIAGE_HMAC_KEY``. Without a key, a local cluster counts
@@ -236,6 +312,13 @@ def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey |
     else:
         key_ref = KeyRef(str(Path(key_file).resolve()) if key_file else None, key.key_id)
     paths = list(paths)
+    if index is not None:
+        refuse_credentials(index.dest)  # before the scan, not after it
     with connect(address, worker_env=worker_env) as client:
-        return ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
-                           region=region, split_bytes=split_bytes).collect()
+        result = ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
+                             region=region, split_bytes=split_bytes).collect()
+        if index is not None and keyed:
+            with partition_writer(WorkerIndexWriter(client)):
+                write_index(result, index.dest, leak_id=index.leak_id,
+                            leak_name=index.leak_name)
+        return result

@@ -1,10 +1,14 @@
-"""What runs on the workers: pure functions from a path (and a plan) to a partial state.
+"""What runs on the workers: pure functions from a path (and a plan) to a partial state,
+and the writing of index partitions.
 
-Every task reads its input from the path it is given and its HMAC key from the
+Every scan task reads its input from the path it is given and its HMAC key from the
 worker's own file or environment (:class:`KeyRef` carries only a path and a key id),
 and returns a state that has left its key behind (see
-``IdentityCollector.__getstate__``). A task has no side effect, so a task lost with
-its worker is simply computed again, and each result is merged exactly once.
+``IdentityCollector.__getstate__``). A scan task has no side effect, so a task lost
+with its worker is simply computed again, and each result is merged exactly once.
+The one task with a side effect, writing index partitions, writes files that no one
+reads until the client lists them in the manifest, and writes the same bytes each
+time it runs.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from triage.cluster.split import ByteRange, RangeReader, decoded_length
 from triage.detect import TableDetector
 from triage.errors import TriageError
+from triage.identity.index import write_partitions
 from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
 from triage.profile import TableProfile
@@ -192,6 +199,18 @@ def finish_part(whole: SourcePart) -> FinishedSource:
         state.identity.restrict(set(confirmed), confirmed)
     state.detector = TableDetector([])  # its row sample is not needed any more
     return FinishedSource(SourceResult(whole.info, whole.accounting, whole.profile), state)
+
+
+@_quoting_nothing
+def write_index_partitions(dest: str, leak_id: str, digits: int, entries: pl.DataFrame,
+                           bounds: list[int], first: int) -> list[dict[str, Any]]:
+    """Consecutive index partitions of a leak, from their entries (digests, person numbers,
+    categories, dates: no key, no plaintext), written by this worker to ``dest``.
+
+    Writing the same partition twice writes the same bytes, so a task run again after
+    its worker was lost leaves the index as one run would.
+    """
+    return write_partitions(dest, leak_id, digits, entries, bounds, first)
 
 
 def _shift(accounting: RowAccounting, lines: int, offset: int) -> None:
