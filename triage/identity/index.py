@@ -136,7 +136,7 @@ class _FsspecStore:
         self.url, self.shown = url, _without_credentials(url)
         try:
             self.fs, root = url_to_fs(url)
-        except (ImportError, ValueError) as exc:
+        except (ImportError, ValueError, OSError) as exc:
             raise TriageError(f"cannot open this index URL ({type(exc).__name__})",
                               path=self.shown) from None
         self.root = root.rstrip("/")
