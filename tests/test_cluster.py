@@ -342,7 +342,8 @@ def test_the_command_runs_on_a_local_cluster(tmp_path):
                                "--plaintext", "-q", *extra],
                               capture_output=True, text=True, timeout=120, env=env, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
-        outputs[mode] = (tmp_path / mode / "findings.json").read_text()
+        outputs[mode] = ((tmp_path / mode / "findings.json").read_text(),
+                         index_files(tmp_path / mode / "index"))
     assert outputs["one"] == outputs["cluster"]
 
 

@@ -277,3 +277,23 @@ def test_an_unwritable_destination_is_one_line(tmp_path):
     with pytest.raises(TriageError, match="cannot write the index") as refused:
         build_index(new_key(), blocker / "index", "leak-a", patients(20))
     assert "\n" not in str(refused.value)
+
+
+def test_the_index_command_writes_to_a_url(tmp_path, key_file):
+    fsspec = pytest.importorskip("fsspec")
+    dump = tmp_path / "patients.csv"
+    patients(200).write_csv(dump)
+    url = f"memory://cli-{os.getpid()}-{tmp_path.name}"
+    try:
+        for dest in (url, str(tmp_path / "local")):
+            made = CliRunner().invoke(main, ["index", str(dump), "--key", str(key_file),
+                                             "--leak-id", "a", "-o", dest, "-q"])
+            assert made.exit_code == 0, made.output
+        leak = read_manifest(url)["leaks"][0]
+        local = read_manifest(tmp_path / "local")["leaks"][0]
+        assert leak["people"] == local["people"] > 0
+        (partition,) = leak["partitions"]
+        assert fsspec.filesystem("memory").cat_file(f"{url}/{partition['file']}") == \
+            (tmp_path / "local" / local["partitions"][0]["file"]).read_bytes()
+    finally:
+        fsspec.filesystem("memory").rm(url, recursive=True)

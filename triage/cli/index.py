@@ -18,7 +18,8 @@ from triage.sources import reading_options
               "only grows).")
 @click.option("--leak-name", help="Human name of the leak (default: the first file's name).")
 @click.option("-o", "--output", "index_dir", required=True, type=click.Path(file_okay=False),
-              help="Index directory (created, or an existing index made with the same key).")
+              help="Index directory (created, or an existing index made with the same key), or "
+                   "an fsspec URL (s3://bucket/index with s3fs; one writer at a time there).")
 @click.option("--region", default="FR", show_default=True,
               help="Default phone region and date order (ISO 3166 code).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -35,7 +36,7 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
     with reading_options(allow_partial=allow_partial):
         result = scan(dump, key=key, region=region.upper(), progress=not quiet)
     warn_partial(result.results)
-    manifest = write_index(result, Path(index_dir), leak_id=leak_id,
+    manifest = write_index(result, index_dir, leak_id=leak_id,  # a path or an fsspec URL
                            leak_name=leak_name or Path(dump[0]).name)
     entry = next(e for e in manifest["leaks"] if e["leak_id"] == leak_id)
     click.echo(f"leak {leak_id}: {entry['identifiers']:,} identifiers of {entry['people']:,} "

@@ -86,16 +86,19 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
         parsed_recipients = [recipient]
         identity_note = identity_path
 
+    leak_id = leak_id or _default_leak_id(dump)
     with reading_options(allow_partial=allow_partial):
         if cluster:
-            from triage.cluster import scan_on_cluster
+            from triage.cluster import IndexTarget, scan_on_cluster
 
+            # The workers write the index while the cluster is up (its manifest here).
             result = scan_on_cluster(dump, address=cluster, key=key, key_file=key_file,
-                                     region=region.upper())
+                                     region=region.upper(), index=IndexTarget(
+                                         str(out / "index"), leak_id,
+                                         leak_name or Path(dump[0]).name))
         else:
             result = scan(dump, key=key, region=region.upper(), progress=not quiet)
     warn_partial(result.results)
-    leak_id = leak_id or _default_leak_id(dump)
     facts = summary_facts(result, leak_id=leak_id, leak_name=leak_name or Path(dump[0]).name,
                           circumstances={"published": published})
     summary = build_summary(facts)
@@ -105,10 +108,11 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
     _write_json(out / "findings.json", result.findings_document())
     written = [out / "profile.json", out / "findings.json"]
     if result.keyed:
-        from triage.scan import write_index
+        if not cluster:
+            from triage.scan import write_index
 
-        write_index(result, out / "index", leak_id=leak_id,
-                    leak_name=leak_name or Path(dump[0]).name)
+            write_index(result, out / "index", leak_id=leak_id,
+                        leak_name=leak_name or Path(dump[0]).name)
         written.append(out / "index")
     written += write_summary(summary, out, parsed_recipients, plaintext=plaintext)
     click.echo(render_recap(summary), nl=False)
