@@ -2,14 +2,21 @@
 
     python bench/bench_cluster.py wall   [--rows 2000000] [--workers 2]
     python bench/bench_cluster.py states [--rows 2000000]
+    python bench/bench_cluster.py index  [--rows 2000000] [--workers 2] [--repeats 3]
 
 wall: the whole command, ``triage scan DUMP --key K -o OUT`` on one machine, then
 with ``--cluster local:N`` (cluster start-up, planning, tasks, merges, index and
-summary included), each in a child process; and whether the two wrote the same
-findings, and the same people and categories in the summary.
+summary included; with the cluster, the workers write the index partitions), each in
+a child process; and whether the two wrote the same findings, the same people and
+categories in the summary, and the same index files.
 states: what the distribution itself costs: the fixed cost of one task (a part of
 one row, run in process), a Dask round trip on the local cluster, and the pickled
 size of one part's state and of the finished state of the whole file.
+index: the index write alone, from the resolved people of the file (scanned once, in
+process): on this machine (``write_partitions`` here) and by the workers of a
+``local:N`` cluster (entries scattered to them, one group of partitions each), in
+fresh directories, alternately, ``--repeats`` times; the time spent scattering the
+entries; and whether both wrote the same files.
 """
 
 from __future__ import annotations
@@ -55,12 +62,15 @@ def wall(rows: int, workers: int) -> dict:
                           "people": summary.get("people"),
                           "categories": summary.get("categories"),
                           "rows": summary.get("rows"), "time": summary.get("time"),
-                          "geography": summary.get("geography")}
+                          "geography": summary.get("geography"),
+                          "index_files": {str(f.relative_to(out)): f.read_bytes()
+                                          for f in sorted((out / "index" / "leaks").rglob("*"))
+                                          if f.is_file()}}
         # findings_json also holds the evidence of each verdict, which is computed from a
         # row sample whose rows depend on where parts (and chunks) start.
         same = {part: runs["one_machine"][part] == runs["cluster"][part]
                 for part in ("verdicts", "people", "categories", "rows", "time", "geography",
-                             "findings_json")}
+                             "findings_json", "index_files")}
         for run in runs.values():
             for part in same:
                 run.pop(part)
@@ -112,15 +122,73 @@ def states(rows: int) -> dict:
                 len(pickle.dumps(result.results[0].profile)) / 1024, 1)}
 
 
+def index(rows: int, workers: int, repeats: int) -> dict:
+    from triage.cluster import WorkerIndexWriter, connect
+    from triage.identity.index import partition_writer
+    from triage.identity.keys import HmacKey
+    from triage.scan import scan, write_index
+
+    path = dump("megabus", rows)
+    result = scan([str(path)], key=HmacKey(SECRET))
+    result.leak_people()  # people resolved once, before any timing, as a scan does
+
+    class Timed:
+        """The cluster's Client, with the time its scatter calls take (the shipping)."""
+
+        def __init__(self, client) -> None:
+            self.client, self.scatter_seconds = client, 0.0
+
+        def scatter(self, data, **options):
+            start = time.perf_counter()
+            try:
+                return self.client.scatter(data, **options)
+            finally:
+                self.scatter_seconds += time.perf_counter() - start
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.*")) if p.is_file()
+                and p.name != "manifest.json"}
+
+    here, there, shipping = [], [], []
+    with tempfile.TemporaryDirectory() as tmp_name, connect(f"local:{workers}") as client:
+        tmp = Path(tmp_name)
+        for attempt in range(repeats):
+            start = time.perf_counter()
+            manifest = write_index(result, tmp / f"here{attempt}", leak_id="bench",
+                                   leak_name="bench")
+            here.append(time.perf_counter() - start)
+            timed = Timed(client)
+            start = time.perf_counter()
+            with partition_writer(WorkerIndexWriter(timed)):
+                write_index(result, tmp / f"there{attempt}", leak_id="bench", leak_name="bench")
+            there.append(time.perf_counter() - start)
+            shipping.append(timed.scatter_seconds)
+        same = all(files(tmp / f"here{a}") == files(tmp / f"there{a}") for a in range(repeats))
+    leak = manifest["leaks"][0]
+    return {"part": "index", "file": path.name, "rows": rows, "workers": workers,
+            "identifiers": leak["identifiers"], "partitions": len(leak["partitions"]),
+            "index_mib": round(leak["bytes"] / 2**20, 1),
+            "one_machine_seconds": [round(t, 2) for t in here],
+            "cluster_seconds": [round(t, 2) for t in there],
+            "of_which_scatter_seconds": [round(t, 2) for t in shipping],
+            "same_files": same}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["wall", "states"])
+    parser.add_argument("part", choices=["wall", "states", "index"])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.part == "wall":
         print(json.dumps(wall(args.rows, args.workers), indent=2))
+    elif args.part == "index":
+        print(json.dumps(index(args.rows, args.workers, args.repeats), indent=2))
     else:
         print(json.dumps(states(args.rows), indent=2))
 
