@@ -96,12 +96,14 @@ def test_a_file_read_in_one_batch_is_judged_on_a_full_sample(tmp_path: Path, nam
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", [3, 7])
 @pytest.mark.parametrize("name", scenarios())
 def test_macro_f1_with_obfuscated_headers_in_a_few_large_batches(
-        tmp_path: Path, name: str) -> None:
+        tmp_path: Path, name: str, seed: int) -> None:
     # 200,000 rows arrive in 2 to 7 batches; seed 7 scored 0.857 (pixel_events) and
-    # 0.947 (us_patients) when each batch added at most 256 rows to the sample.
-    path = _obfuscated_dump(tmp_path, name, 200_000, seed=7)
+    # 0.947 (us_patients) when each batch added at most 256 rows to the sample, and
+    # seed 3 lost pixel_events' ZIP codes (0.857) to a repeat test inside its noise.
+    path = _obfuscated_dump(tmp_path, name, 200_000, seed=seed)
     result = evaluate(path, f"{path}.truth.json")
     assert result.macro_f1 >= OBFUSCATED_TARGET, result.errors
     if name == "control":
