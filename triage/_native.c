@@ -226,6 +226,113 @@ void triage_hmac_views(const uint32_t inner[8], const uint32_t outer[8],
     }
 }
 
+/* Canonical forms of triage.identity.canonical, version 1, for the values its
+ * vectorised path calls plain; anything else is left to the Python reference. Each
+ * returns the form's length in out, 0 when the value is not a valid identifier, or
+ * -1 for the reference. */
+#define CANONICAL_MAX 256
+#define CANONICAL_ID 1
+#define CANONICAL_EMAIL 2
+
+static int ascii_plain(uint8_t c) { return (c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\n' || c == '\r'; }
+static int ascii_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* National and insurance ids: python-stdnum's compact form (separators " -./:"
+ * dropped, trimmed, upper-case), valid when 5 or more of [0-9A-Z]. */
+static int canonical_id(const uint8_t *p, int32_t n, uint8_t *out) {
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (!ascii_plain(c)) return -1;
+        if (c == ' ' || c == '-' || c == '.' || c == '/' || c == ':') continue;
+        out[m++] = c;
+    }
+    int32_t start = 0, end = m;
+    while (start < end && ascii_space(out[start])) start++;
+    while (end > start && ascii_space(out[end - 1])) end--;
+    if (end - start < 5) return 0;
+    for (int32_t k = start; k < end; k++) {
+        uint8_t c = out[k];
+        if (c >= 'a' && c <= 'z') c -= 32;
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return 0;
+        out[k - start] = c;
+    }
+    return end - start;
+}
+
+/* Emails: trimmed and lower-cased, local@label.label[...] with no white space and
+ * one "@". Plain: printable ASCII (and tab, CR, LF) plus the Latin-1 letters, none
+ * of them after an "@" (NFKC is then the identity, lower-casing a table, no IDNA). */
+static int canonical_email(const uint8_t *p, int32_t n, uint8_t *out) {
+    int32_t m = 0;
+    int after_at = 0;
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            if (!ascii_plain(c)) return -1;
+            if (c == '@') after_at = 1;
+            out[m++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+            continue;
+        }
+        /* U+00C0-00FF but U+00D7 and U+00F7; U+00C0-00DE (but U+00D7) lower-case +0x20. */
+        if (after_at || c != 0xC3 || i + 1 >= n) return -1;
+        uint8_t d = p[++i];
+        if (d < 0x80 || d > 0xBF || d == 0x97 || d == 0xB7) return -1;
+        out[m++] = 0xC3;
+        out[m++] = d <= 0x9E ? d + 0x20 : d;
+    }
+    int32_t start = 0, end = m;
+    while (start < end && ascii_space(out[start])) start++;
+    while (end > start && ascii_space(out[end - 1])) end--;
+    int32_t at = -1, dots = 0, label = 0;
+    for (int32_t k = start; k < end; k++) {
+        uint8_t c = out[k];
+        if (ascii_space(c)) return 0;
+        if (c == '@') {
+            if (at >= 0 || k == start) return 0;
+            at = k;
+        } else if (at >= 0 && c == '.') {
+            if (label == 0) return 0;
+            dots++;
+            label = 0;
+        } else if (at >= 0) {
+            label++;
+        }
+    }
+    if (at < 0 || dots == 0 || label == 0) return 0;
+    memmove(out, out + start, (size_t)(end - start));
+    return end - start;
+}
+
+/* For rows [start, end) of a string_view array: the canonical form of `kind` and
+ * its digest as in triage_hmac_views. status[row]: 1 hashed, 0 no identifier (null
+ * or not valid; hi = lo = 0), 2 left to the reference (hi = lo = 0). */
+void triage_canonical_digest(int kind, const uint32_t inner[8], const uint32_t outer[8],
+                             const uint8_t *prefix, size_t prefix_len,
+                             const uint8_t *views, const uint8_t *const *buffers,
+                             const uint8_t *validity, int64_t offset,
+                             int64_t start, int64_t end, uint64_t *hi, uint64_t *lo,
+                             uint8_t *status, int allow_shani) {
+    compress_fn f = pick_compress(allow_shani);
+    uint8_t form[CANONICAL_MAX];
+    for (int64_t row = start; row < end; row++) {
+        int64_t at = offset + row;
+        hi[row] = 0; lo[row] = 0; status[row] = 0;
+        if (validity && !((validity[at >> 3] >> (at & 7)) & 1)) continue;
+        int32_t length;
+        const uint8_t *value = view_bytes(views, buffers, at, &length);
+        int formed = -1;
+        if (length <= CANONICAL_MAX) {
+            formed = kind == CANONICAL_ID ? canonical_id(value, length, form)
+                   : kind == CANONICAL_EMAIL ? canonical_email(value, length, form) : -1;
+        }
+        if (formed < 0) { status[row] = 2; continue; }
+        if (formed == 0) continue;
+        hmac_words(inner, outer, f, prefix, prefix_len, form, (size_t)formed, hi + row, lo + row);
+        status[row] = 1;
+    }
+}
+
 /* Exposure bits: for each of n_columns string_view columns (views, data buffers,
  * validity or NULL, offset) and each of n_rows rows, set bit bits[c] % 64 of
  * words[(bits[c] / 64) * n_rows + row] when the value is present and holds more

@@ -36,6 +36,14 @@ FORMS: dict[str, int] = {
     "health_insurance_id": 1,
     "name_birth": 1,
 }
+#: (kind, version) -> number of the same form in the native kernel (``canonical_id``,
+#: ``canonical_email`` in triage/_native.c), which canonicalises and hashes plain values
+#: in one pass and leaves the rest to the reference; a new version needs a new number.
+NATIVE_FORMS: dict[tuple[str, int], int] = {
+    ("national_id", 1): 1,
+    ("health_insurance_id", 1): 1,
+    ("email", 1): 2,
+}
 #: Kinds whose value is one column; ``name_birth`` is a composite of several.
 SINGLE_COLUMN_KINDS = ("email", "phone", "national_id", "health_insurance_id")
 

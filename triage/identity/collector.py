@@ -26,6 +26,7 @@ import pyarrow as pa
 from triage.identity import index as index_store
 from triage.identity.canonical import (
     FORMS,
+    NATIVE_FORMS,
     SINGLE_COLUMN_KINDS,
     Canonicaliser,
     date_formats,
@@ -189,6 +190,13 @@ def _with_person_columns(nodes: pl.DataFrame, persons: pl.DataFrame) -> pl.DataF
     return nodes.with_columns(persons.drop("person")[nodes["person"]])
 
 
+def _nullable(hi: np.ndarray, lo: np.ndarray,
+              missing: np.ndarray) -> tuple[pl.Series, pl.Series]:
+    """hi/lo digest words as UInt64 series, null where ``missing``."""
+    return (pl.from_arrow(pa.array(hi, mask=missing)),  # type: ignore[return-value]
+            pl.from_arrow(pa.array(lo, mask=missing)))
+
+
 def _kind_counts(nodes: pl.DataFrame) -> dict[str, tuple[int, int]]:
     """kind -> (distinct identifiers, people having one), in one aggregation."""
     counts = nodes.group_by("kind").agg(pl.len(), pl.col("person").n_unique())
@@ -300,9 +308,7 @@ class IdentityCollector:
             # The kernel costs ~0.1 us a value and skips nulls: hashing every row is
             # cheaper than finding the distinct values and joining back.
             hi, lo = self._hasher.digest_words(prefix, canonical)
-            missing = canonical.is_null().to_numpy()
-            return (pl.from_arrow(pa.array(hi, mask=missing)),  # type: ignore[return-value]
-                    pl.from_arrow(pa.array(lo, mask=missing)))
+            return _nullable(hi, lo, canonical.is_null().to_numpy())
         # In Python each HMAC costs ~1 us: hash each distinct value once.
         distinct = canonical.drop_nulls().unique()
         hi, lo = self._hasher.digest_words(prefix, distinct)
@@ -310,6 +316,27 @@ class IdentityCollector:
                                          return_dtype=pl.UInt64),
                 canonical.replace_strict(distinct, pl.Series(lo), default=None,
                                          return_dtype=pl.UInt64))
+
+    def _slot_digests(self, slot: str, kind: str,
+                      batch: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
+        """hi/lo digests of a slot's canonical values, or None when the batch lacks it."""
+        form = NATIVE_FORMS.get((kind, FORMS[kind]))
+        if (form is None or slot not in batch.columns or self._hasher is None
+                or self._hasher.implementation == "python"):
+            canonical = self._canonical(slot, batch)
+            return None if canonical is None else self._digest_column(kind, canonical)
+        # The kernel canonicalises and hashes the plain values in one pass (~3 ms per
+        # 28k-row column instead of ~12); the rest go through the reference path.
+        values = batch[slot].cast(pl.String)
+        hi, lo, status = self._hasher.canonical_digest_words(
+            form, hmac_prefix(kind, FORMS[kind]), values)
+        rest = np.flatnonzero(status == 2)
+        if len(rest):
+            canonical = Canonicaliser(kind, self.region).series(values.gather(rest))
+            hi[rest], lo[rest] = self._hasher.digest_words(hmac_prefix(kind, FORMS[kind]),
+                                                           canonical)
+            status[rest] = canonical.is_not_null().to_numpy()
+        return _nullable(hi, lo, status != 1)
 
     def _canonical(self, slot: str, batch: pl.DataFrame) -> pl.Series | None:
         if slot == COMPOSITE_SLOT:
@@ -363,10 +390,9 @@ class IdentityCollector:
             return None
         columns: dict[str, pl.Series] = {}
         for slot, kind in self._slots.items():
-            canonical = self._canonical(slot, batch)
-            if canonical is None:
-                continue
-            columns[_hi(slot)], columns[_lo(slot)] = self._digest_column(kind, canonical)
+            digests = self._slot_digests(slot, kind, batch)
+            if digests is not None:
+                columns[_hi(slot)], columns[_lo(slot)] = digests
         if not columns:
             return None
         first, last = dates or row_event_dates(batch, self.event_dates, self.region)

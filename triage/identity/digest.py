@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -98,22 +99,41 @@ class KeyedHasher:
             return self._words_python(prefix, values)
         strings = StringViews(values)
         hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+        self._over_rows(n, lambda start, end: self._lib.triage_hmac_views(
+            self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
+            len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
+            start, end, hi.ctypes.data, lo.ctypes.data, self._allow_shani))
+        return hi, lo
 
-        def run(start: int, end: int) -> None:
-            # ctypes releases the GIL for the call, so two halves run on two cores.
-            self._lib.triage_hmac_views(
-                self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
-                len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
-                start, end, hi.ctypes.data, lo.ctypes.data, self._allow_shani)
+    def canonical_digest_words(self, form: int, prefix: bytes, values: pl.Series
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kernel's canonical form number ``form`` (see ``canonical.NATIVE_FORMS``)
+        of each value, hashed as :meth:`digest_words`, in one pass: (hi, lo, status),
+        status 1 hashed, 0 no identifier, 2 left to the Python reference."""
+        if self._lib is None:
+            raise RuntimeError("the native kernel is not available")
+        n = len(values)
+        strings = StringViews(values)
+        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+        status = np.empty(n, dtype=np.uint8)
+        self._over_rows(n, lambda start, end: self._lib.triage_canonical_digest(
+            form, self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
+            len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
+            start, end, hi.ctypes.data, lo.ctypes.data, status.ctypes.data,
+            self._allow_shani))
+        return hi, lo, status
 
+    @staticmethod
+    def _over_rows(n: int, call: Callable[[int, int], None]) -> None:
+        """``call(start, end)`` over rows [0, n), in parallel slices for large n: ctypes
+        releases the GIL for each call, so slices run on several cores."""
         workers = min(os.cpu_count() or 1, 4) if n >= _PARALLEL_MIN else 1
         if workers == 1:
-            run(0, n)
-        else:
-            bounds = np.linspace(0, n, workers + 1, dtype=np.int64)
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, bounds[:-1], bounds[1:]))
-        return hi, lo
+            call(0, n)
+            return
+        bounds = np.linspace(0, n, workers + 1, dtype=np.int64)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(call, bounds[:-1], bounds[1:]))
 
     def _words_python(self, prefix: bytes, values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         hi, lo = np.zeros(len(values), dtype=np.uint64), np.zeros(len(values), dtype=np.uint64)
