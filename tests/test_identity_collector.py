@@ -218,3 +218,28 @@ def test_native_exposure_bits_agree_with_stripping(values, bits, cut):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(collector_module, "native_kernel", lambda: None)
         assert np.array_equal(exposure_words(columns, len(base), 2), native)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(min_value=0, max_value=5),
+                               st.integers(min_value=0, max_value=2**64 - 1),
+                               st.none() | st.dates(),
+                               st.none() | st.sampled_from(["2A", "2B", "75", "971", ""])),
+                     min_size=1, max_size=40))
+def test_person_reductions_equal_a_group_by(rows):
+    from triage.identity.collector import _reduce_by_person
+
+    # People must be numbered densely, each owning a row.
+    numbers = {p: i for i, p in enumerate(sorted({r[0] for r in rows}))}
+    frame = pl.DataFrame({"person": [numbers[r[0]] for r in rows],
+                          "mask": [r[1] for r in rows],
+                          "first": [r[2] for r in rows], "last": [r[2] for r in rows],
+                          "attr": [r[3] for r in rows]},
+                         schema={"person": pl.UInt64, "mask": pl.UInt64, "first": pl.Date,
+                                 "last": pl.Date, "attr": pl.String})
+    expected = (frame.group_by("person")
+                .agg(pl.col("mask").bitwise_or(), pl.col("first").min(), pl.col("last").max(),
+                     pl.col("attr").min()).sort("person"))
+    got = _reduce_by_person(frame, frame["person"].to_numpy(), len(numbers), ors=["mask"],
+                            mins=["first", "attr"], maxs=["last"])
+    assert got.select(expected.columns).equals(expected)
