@@ -250,7 +250,9 @@ def _with_fallback(values: pl.Series, fast: _Fast | None, reference) -> pl.Serie
     else:
         both = fast.apply(values)
         plain, out = both["plain"], both["out"]
-    needs_reference = ~plain & values.is_not_null()
+    # An empty value has no form in any kind: no need to ask the reference (exports
+    # write "" for a missing phone or email, often in one row out of five).
+    needs_reference = ~plain & (values.str.len_bytes() > 0).fill_null(False)
     if needs_reference.any():
         rest = values.filter(needs_reference).unique()
         canonical = pl.Series([reference(x) for x in rest.to_list()], dtype=pl.String)
