@@ -202,8 +202,10 @@ def _month_counts(first_dates: pl.Series) -> Counter[str]:
     """Rows per month of their earliest event date (a row counts once, whatever its
     number of event-date columns: a visit with sampling, reception and validation
     dates is one event)."""
-    counts = (first_dates.drop_nulls().dt.strftime("%Y-%m").value_counts())
-    return Counter(dict(counts.iter_rows()))
+    # Counted by month first, then only the distinct months are formatted (formatting
+    # every row cost ~8 ms per 28k-row batch).
+    counts = first_dates.drop_nulls().dt.month_start().value_counts()
+    return Counter({month.strftime("%Y-%m"): n for month, n in counts.iter_rows()})
 
 
 def file_facts(path: Path) -> dict[str, Any]:

@@ -308,9 +308,10 @@ def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
     formats = date_formats(region, date_format)
     name = _per_distinct(names, lambda v: _with_fallback(v, _fast_expr("name", region),
                                                          name_reference))
+    # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
     born = _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
-                         .select(pl.when(pl.col("d").dt.year().is_between(lo, hi))
-                                 .then(pl.col("d").dt.strftime("%Y-%m-%d")))["d"])
+                         .select(pl.when(pl.col("d").is_between(date(lo, 1, 1), date(hi, 12, 31)))
+                                 .then(pl.col("d").cast(pl.String)))["d"])
     return pl.DataFrame({"n": name, "d": born}).select(
         (pl.col("n") + pl.lit("\0") + pl.col("d")).alias("name_birth"))["name_birth"]
 
