@@ -304,6 +304,77 @@ static int canonical_email(const uint8_t *p, int32_t n, uint8_t *out) {
     return end - start;
 }
 
+/* The name half of the name + birth-date composite, for the values the polars path
+ * calls plain: printable ASCII, lower-cased, separators " -'." dropped, and the Latin
+ * letters U+00C0-017F whose form is ASCII, each replaced by it (`letters`: per code
+ * point from U+00C0, its form's length, 0 when it has none, then up to 2 bytes).
+ * Appends to out at *m; returns 0, or -1 for the reference. */
+static int append_name_form(const uint8_t *p, int32_t n, const uint8_t *letters,
+                            uint8_t *out, int32_t *m, int32_t room) {
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c <= 0x7e) {
+            if (c == ' ' || c == '-' || c == '\'' || c == '.') continue;
+            if (*m >= room) return -1;
+            out[(*m)++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+            continue;
+        }
+        if (c < 0xC3 || c > 0xC5 || i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) return -1;
+        uint32_t code = ((uint32_t)(c & 0x1F) << 6) | (p[++i] & 0x3F);
+        const uint8_t *form = letters + 3 * (code - 0xC0);
+        if (form[0] == 0 || *m + form[0] > room) return -1;
+        memcpy(out + *m, form + 1, form[0]);
+        *m += form[0];
+    }
+    return 0;
+}
+
+/* The name + birth-date composite "<name form>\0<ISO birth date>", hashed as in
+ * triage_hmac_views. The name is the concatenation of n_names string_view columns
+ * (a full name, or first and last names: the space polars would put between them
+ * is a separator the form drops), null when any of them is; `born` holds the ISO
+ * dates (null when none). status as in triage_canonical_digest. */
+void triage_name_birth_digest(const uint32_t inner[8], const uint32_t outer[8],
+                              const uint8_t *prefix, size_t prefix_len, int n_names,
+                              const uint8_t *const *name_views,
+                              const uint8_t *const *const *name_buffers,
+                              const uint8_t *const *name_validity, const int64_t *name_offsets,
+                              const uint8_t *born_views, const uint8_t *const *born_buffers,
+                              const uint8_t *born_validity, int64_t born_offset,
+                              const uint8_t *letters, int64_t start, int64_t end,
+                              uint64_t *hi, uint64_t *lo, uint8_t *status, int allow_shani) {
+    compress_fn f = pick_compress(allow_shani);
+    uint8_t form[CANONICAL_MAX + 64];
+    for (int64_t row = start; row < end; row++) {
+        hi[row] = 0; lo[row] = 0; status[row] = 0;
+        int64_t at = born_offset + row;
+        if (born_validity && !((born_validity[at >> 3] >> (at & 7)) & 1)) continue;
+        int32_t born_length;
+        const uint8_t *born = view_bytes(born_views, born_buffers, at, &born_length);
+        int present = 1;
+        for (int k = 0; k < n_names && present; k++) {
+            int64_t name_at = name_offsets[k] + row;
+            present = !name_validity[k]
+                      || ((name_validity[k][name_at >> 3] >> (name_at & 7)) & 1);
+        }
+        if (!present) continue;
+        int32_t m = 0, refer = born_length > 63;
+        for (int k = 0; k < n_names && !refer; k++) {
+            int32_t length;
+            const uint8_t *name = view_bytes(name_views[k], name_buffers[k],
+                                             name_offsets[k] + row, &length);
+            refer = append_name_form(name, length, letters, form, &m, CANONICAL_MAX) < 0;
+        }
+        if (refer) { status[row] = 2; continue; }
+        if (m == 0) continue;
+        form[m++] = 0;
+        memcpy(form + m, born, (size_t)born_length);
+        hmac_words(inner, outer, f, prefix, prefix_len, form, (size_t)(m + born_length),
+                   hi + row, lo + row);
+        status[row] = 1;
+    }
+}
+
 /* For rows [start, end) of a string_view array: the canonical form of `kind` and
  * its digest as in triage_hmac_views. status[row]: 1 hashed, 0 no identifier (null
  * or not valid; hi = lo = 0), 2 left to the reference (hi = lo = 0). */

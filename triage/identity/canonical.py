@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+import numpy as np
 import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
@@ -44,6 +45,8 @@ NATIVE_FORMS: dict[tuple[str, int], int] = {
     ("health_insurance_id", 1): 1,
     ("email", 1): 2,
 }
+#: The name + birth-date form the kernel makes (``triage_name_birth_digest``).
+NAME_BIRTH_NATIVE_VERSION = 1
 #: Kinds whose value is one column; ``name_birth`` is a composite of several.
 SINGLE_COLUMN_KINDS = ("email", "phone", "national_id", "health_insurance_id")
 
@@ -304,16 +307,34 @@ def _per_distinct(values: pl.Series, transform) -> pl.Series:  # type: ignore[no
 def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
                       date_format: str | None = None) -> pl.Series:
     """``<name>\\0<YYYY-MM-DD>`` for rows with both a name and a plausible birth date."""
-    lo, hi = _BIRTH_YEARS
-    formats = date_formats(region, date_format)
     name = _per_distinct(names, lambda v: _with_fallback(v, _fast_expr("name", region),
                                                          name_reference))
-    # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
-    born = _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
-                         .select(pl.when(pl.col("d").is_between(date(lo, 1, 1), date(hi, 12, 31)))
-                                 .then(pl.col("d").cast(pl.String)))["d"])
+    born = birth_iso(birth_dates, region, date_format)
     return pl.DataFrame({"n": name, "d": born}).select(
         (pl.col("n") + pl.lit("\0") + pl.col("d")).alias("name_birth"))["name_birth"]
+
+
+def birth_iso(birth_dates: pl.Series, region: str, date_format: str | None = None) -> pl.Series:
+    """The composite's birth-date half: ISO dates, null outside the plausible years."""
+    lo, hi = _BIRTH_YEARS
+    formats = date_formats(region, date_format)
+    # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
+    return _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
+                         .select(pl.when(pl.col("d").is_between(date(lo, 1, 1), date(hi, 12, 31)))
+                                 .then(pl.col("d").cast(pl.String)))["d"])
+
+
+@cache
+def name_letters_table() -> np.ndarray:
+    """The Latin letters of the name form for the native kernel: per code point from
+    U+00C0 to U+017F, the length of its ASCII form (0: left to the reference) and
+    its bytes (``append_name_form`` in triage/_native.c)."""
+    table = np.zeros((0x180 - 0xC0, 3), dtype=np.uint8)
+    for letter, form in _latin_letters_to_ascii().items():
+        if len(form) <= 2:
+            table[ord(letter) - 0xC0, 0] = len(form)
+            table[ord(letter) - 0xC0, 1:1 + len(form)] = list(form.encode("ascii"))
+    return table
 
 
 def name_birth_one(name: str, birth_date: str, region: str = "FR") -> str | None:

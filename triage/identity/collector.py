@@ -26,11 +26,14 @@ import pyarrow as pa
 from triage.identity import index as index_store
 from triage.identity.canonical import (
     FORMS,
+    NAME_BIRTH_NATIVE_VERSION,
     NATIVE_FORMS,
     SINGLE_COLUMN_KINDS,
     Canonicaliser,
+    birth_iso,
     date_formats,
     name_birth_series,
+    name_letters_table,
     parse_dates,
 )
 from triage.identity.digest import KeyedHasher, hmac_prefix
@@ -195,6 +198,13 @@ def _nullable(hi: np.ndarray, lo: np.ndarray,
     """hi/lo digest words as UInt64 series, null where ``missing``."""
     return (pl.from_arrow(pa.array(hi, mask=missing)),  # type: ignore[return-value]
             pl.from_arrow(pa.array(lo, mask=missing)))
+
+
+def _joined(names: Sequence[pl.Series]) -> pl.Series:
+    """A full name, or first and last names joined by a space (null if either is)."""
+    if len(names) == 1:
+        return names[0]
+    return pl.select(pl.concat_str(pl.lit(names[0]), pl.lit(" "), pl.lit(names[1]))).to_series()
 
 
 def _kind_counts(nodes: pl.DataFrame, people: int) -> dict[str, tuple[int, int]]:
@@ -368,9 +378,11 @@ class IdentityCollector:
     def _slot_digests(self, slot: str, kind: str,
                       batch: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
         """hi/lo digests of a slot's canonical values, or None when the batch lacks it."""
+        native = self._hasher is not None and self._hasher.implementation != "python"
+        if slot == COMPOSITE_SLOT and native and FORMS[kind] == NAME_BIRTH_NATIVE_VERSION:
+            return self._native_composite(batch)
         form = NATIVE_FORMS.get((kind, FORMS[kind]))
-        if (form is None or slot not in batch.columns or self._hasher is None
-                or self._hasher.implementation == "python"):
+        if form is None or slot not in batch.columns or not native:
             canonical = self._canonical(slot, batch)
             return None if canonical is None else self._digest_column(kind, canonical)
         # The kernel canonicalises and hashes the plain values in one pass (~3 ms per
@@ -386,6 +398,42 @@ class IdentityCollector:
             status[rest] = canonical.is_not_null().to_numpy()
         return _nullable(hi, lo, status != 1)
 
+    def _composite_columns(self, batch: pl.DataFrame) -> tuple[list[str], str] | None:
+        """(name columns: a full name, else first and last names; the birth-date column),
+        or None when the batch lacks them."""
+        by_role = {spec.role: column for column, spec in self.plan.items()
+                   if spec.kind == "name_birth"}
+        birth = by_role[BIRTH_ROLE]
+        if birth not in batch.columns:
+            return None
+        if by_role.get("full_name") in batch.columns:
+            return [by_role["full_name"]], birth
+        if by_role.get("first_name") in batch.columns and by_role.get("last_name") in batch.columns:
+            return [by_role["first_name"], by_role["last_name"]], birth
+        return None
+
+    def _native_composite(self, batch: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
+        # The name form and the composite are made and hashed in one kernel pass; the
+        # birth dates are parsed by polars first (once per distinct value).
+        assert self._hasher is not None
+        columns = self._composite_columns(batch)
+        if columns is None:
+            return None
+        names, birth = columns
+        born = birth_iso(batch[birth], self.region, self.plan[birth].date_format)
+        prefix = hmac_prefix("name_birth", FORMS["name_birth"])
+        name_values = [batch[n].cast(pl.String) for n in names]
+        hi, lo, status = self._hasher.name_birth_digest_words(prefix, name_values, born,
+                                                              name_letters_table())
+        rest = np.flatnonzero(status == 2)
+        if len(rest):
+            composite = name_birth_series(_joined([v.gather(rest) for v in name_values]),
+                                          batch[birth].gather(rest), self.region,
+                                          self.plan[birth].date_format)
+            hi[rest], lo[rest] = self._hasher.digest_words(prefix, composite)
+            status[rest] = composite.is_not_null().to_numpy()
+        return _nullable(hi, lo, status != 1)
+
     def _canonical(self, slot: str, batch: pl.DataFrame) -> pl.Series | None:
         if slot == COMPOSITE_SLOT:
             return self._composite(batch)
@@ -396,19 +444,11 @@ class IdentityCollector:
         return Canonicaliser(self._slots[slot], self.region).series(batch[slot])
 
     def _composite(self, batch: pl.DataFrame) -> pl.Series | None:
-        by_role = {spec.role: column for column, spec in self.plan.items()
-                   if spec.kind == "name_birth"}
-        birth = by_role[BIRTH_ROLE]
-        if birth not in batch.columns:
+        columns = self._composite_columns(batch)
+        if columns is None:
             return None
-        if "full_name" in by_role and by_role["full_name"] in batch.columns:
-            names = batch[by_role["full_name"]]
-        elif by_role.get("first_name") in batch.columns and by_role.get("last_name") in batch.columns:
-            names = batch.select(pl.concat_str(pl.col(by_role["first_name"]), pl.lit(" "),
-                                               pl.col(by_role["last_name"])))[by_role["first_name"]]
-        else:
-            return None
-        return name_birth_series(names, batch[birth], self.region,
+        names, birth = columns
+        return name_birth_series(_joined([batch[n] for n in names]), batch[birth], self.region,
                                  self.plan[birth].date_format)
 
     def _row_masks(self, batch: pl.DataFrame) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ Callers hash each *distinct* canonical value once per batch (see collector.py).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 from collections.abc import Callable
@@ -119,6 +120,34 @@ class KeyedHasher:
         self._over_rows(n, lambda start, end: self._lib.triage_canonical_digest(
             form, self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
             len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
+            start, end, hi.ctypes.data, lo.ctypes.data, status.ctypes.data,
+            self._allow_shani))
+        return hi, lo, status
+
+    def name_birth_digest_words(self, prefix: bytes, names: list[pl.Series], born: pl.Series,
+                                letters: np.ndarray
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The name + birth-date composite of each row, hashed as :meth:`digest_words`,
+        in one kernel pass: ``names`` is a full name or first and last names (joined by
+        a space), ``born`` ISO dates, ``letters`` ``canonical.name_letters_table()``.
+        (hi, lo, status) as :meth:`canonical_digest_words`."""
+        if self._lib is None:
+            raise RuntimeError("the native kernel is not available")
+        n = len(born)
+        parts = [StringViews(values) for values in names]
+        dates = StringViews(born)
+        pointers = ctypes.c_void_p * len(parts)
+        views = pointers(*[part.views for part in parts])
+        buffers = pointers(*[ctypes.addressof(part.buffers) for part in parts])
+        validity = pointers(*[part.validity for part in parts])
+        offsets = np.array([part.offset for part in parts], dtype=np.int64)
+        letters = np.ascontiguousarray(letters, dtype=np.uint8)
+        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+        status = np.empty(n, dtype=np.uint8)
+        self._over_rows(n, lambda start, end: self._lib.triage_name_birth_digest(
+            self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
+            len(prefix), len(parts), views, buffers, validity, offsets.ctypes.data,
+            dates.views, dates.buffers, dates.validity, dates.offset, letters.ctypes.data,
             start, end, hi.ctypes.data, lo.ctypes.data, status.ctypes.data,
             self._allow_shani))
         return hi, lo, status
