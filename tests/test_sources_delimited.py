@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,7 +38,7 @@ def test_csv_spectrum_every_case(shared):
             expected = [expected]
         rows, accounting, _ = read_all(csv_path)
         ignored = KNOWN_WRONG_UPSTREAM.get(name, set())
-        strip = lambda rs: [{k: v for k, v in r.items() if k not in ignored} for r in rs]  # noqa: E731
+        strip = lambda rs: [{k: v for k, v in r.items() if k not in ignored} for r in rs]
         assert strip(rows) == strip(expected), name
         assert accounting.read == accounting.parsed == len(expected), name
         assert accounting.rejected == 0
@@ -184,13 +185,22 @@ def test_native_cp1252_transcoding_matches_the_codec_for_every_byte():
     data = bytes(range(256)) * 3 + "Zoë, Œuvre à 10 €".encode("cp1252")
     expected = data.decode("cp1252", "triage-latin1").encode("utf-8")
     assert transcode_single_byte(data, "cp1252", "triage-latin1") == expected
+    # ASCII runs are copied eight bytes at a time: runs of every length around that,
+    # between high bytes, at every alignment and up to the end.
+    rng = random.Random(3)
+    for _ in range(200):
+        data = b"".join(bytes(rng.choice(b"abc;\n") for _ in range(rng.randrange(20)))
+                        + bytes([rng.randrange(128, 256)]) * rng.randrange(2)
+                        for _ in range(rng.randrange(1, 12)))
+        assert transcode_single_byte(data, "cp1252", "triage-latin1") == data.decode(
+            "cp1252", "triage-latin1").encode("utf-8")
 
 
 def test_cp1252_file_reads_alike_with_and_without_the_native_kernel(tmp_path, monkeypatch):
     import triage.native
 
     # 0x81 is undefined in cp1252: it must come back as U+0081 both ways.
-    lines = [b"nom;commentaire"] + ["Zoë{0};Œdème {0} € ".format(i).encode("cp1252") + b"\x81"
+    lines = [b"nom;commentaire"] + [f"Zoë{i};Œdème {i} € ".encode("cp1252") + b"\x81"
                                     for i in range(3000)]
     path = tmp_path / "legacy.csv"
     path.write_bytes(b"\n".join(lines) + b"\n")

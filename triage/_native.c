@@ -489,8 +489,19 @@ void triage_union_find(int64_t n_nodes, const int64_t *left, const int64_t *righ
 int64_t triage_transcode_single_byte(const uint8_t *in, int64_t n, const uint8_t *table,
                                      uint8_t *out) {
     uint8_t *start = out;
-    for (int64_t i = 0; i < n; i++) {
-        uint8_t b = in[i];
+    int64_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            /* Most text is ASCII: eight bytes at a time while none has its high bit. */
+            uint64_t word;
+            memcpy(&word, in + i, 8);
+            if ((word & 0x8080808080808080ULL) == 0) {
+                memcpy(out, &word, 8);
+                out += 8; i += 8;
+                continue;
+            }
+        }
+        uint8_t b = in[i++];
         if (b < 0x80) { *out++ = b; continue; }
         const uint8_t *entry = table + 4 * (size_t)b;
         for (uint8_t k = 0; k < entry[0]; k++) *out++ = entry[1 + k];
