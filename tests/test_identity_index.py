@@ -297,3 +297,15 @@ def test_the_index_command_writes_to_a_url(tmp_path, key_file):
             (tmp_path / "local" / local["partitions"][0]["file"]).read_bytes()
     finally:
         fsspec.filesystem("memory").rm(url, recursive=True)
+
+
+def test_no_message_shows_the_password_of_a_chained_url():
+    # fsspec chains protocols with "::"; the password is in the last link's netloc.
+    from triage.cluster import refuse_credentials
+    url = "simplecache::memory://user:hunter2@host/index"
+    with pytest.raises(TriageError) as refused:
+        LookupIndex(url, new_key())
+    assert "hunter2" not in str(refused.value)
+    assert "simplecache::memory://host/index" in str(refused.value)
+    with pytest.raises(TriageError, match="holding credentials"):
+        refuse_credentials(url)  # it would travel to the workers

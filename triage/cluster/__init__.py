@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import polars as pl
@@ -41,7 +40,7 @@ from triage.cluster.tasks import (
 )
 from triage.detect import TableDetector
 from triage.errors import TriageError
-from triage.identity.index import partition_writer
+from triage.identity.index import partition_writer, without_credentials
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
 from triage.scan import ScanResult, SourcePlan, write_index
@@ -222,7 +221,7 @@ class ClusterScan:
 
 def refuse_credentials(dest: str) -> None:
     """An index URL goes to every worker in the task graph: it must not hold a password."""
-    if "@" in urlsplit(dest).netloc:
+    if without_credentials(dest) != dest:
         raise TriageError("a cluster cannot write an index at a URL holding credentials: "
                           "they would travel in the task graph; give the workers their own "
                           "(environment, configuration)")

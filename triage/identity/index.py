@@ -133,7 +133,7 @@ class _FsspecStore:
         except ImportError:
             raise TriageError("an index at a URL needs fsspec: pip install fsspec "
                               "(and the package of its protocol, e.g. s3fs)") from None
-        self.url, self.shown = url, _without_credentials(url)
+        self.url, self.shown = url, without_credentials(url)
         try:
             self.fs, root = url_to_fs(url)
         except (ImportError, ValueError, OSError) as exc:
@@ -171,12 +171,16 @@ class _FsspecStore:
 _Store = _LocalStore | _FsspecStore
 
 
-def _without_credentials(url: str) -> str:
-    """A URL as it may be shown: no user or password (``ftp://user:pw@host``)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+def without_credentials(url: str) -> str:
+    """A URL as it may be shown: no user or password (``ftp://user:pw@host``) in any of
+    its links (fsspec chains protocols: ``simplecache::ftp://user:pw@host/x``)."""
+    links = []
+    for link in url.split("::"):
+        parts = urlsplit(link)
+        if "@" in parts.netloc:
+            link = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+        links.append(link)
+    return "::".join(links)
 
 
 def open_store(dest: str | Path) -> _Store:
@@ -196,7 +200,7 @@ def local_index(index_dir: str | Path) -> Path:
     Parquet row groups through memory maps, so only from a local directory."""
     if "://" in str(index_dir):
         raise TriageError("lookups and overlap read an index in a local directory: copy "
-                          "it here first", path=_without_credentials(str(index_dir)))
+                          "it here first", path=without_credentials(str(index_dir)))
     return Path(index_dir)
 
 def empty_manifest(key_id: str) -> dict[str, Any]:
