@@ -309,3 +309,18 @@ def test_no_message_shows_the_password_of_a_chained_url():
     assert "simplecache::memory://host/index" in str(refused.value)
     with pytest.raises(TriageError, match="holding credentials"):
         refuse_credentials(url)  # it would travel to the workers
+
+
+def test_the_index_command_does_not_echo_a_password(tmp_path, key_file):
+    fsspec = pytest.importorskip("fsspec")
+    dump = tmp_path / "patients.csv"
+    patients(20).write_csv(dump)
+    url = f"memory://user:hunter2@cli-{os.getpid()}-{tmp_path.name}/index"
+    try:
+        made = CliRunner().invoke(main, ["index", str(dump), "--key", str(key_file),
+                                         "--leak-id", "a", "-o", url, "-q"])
+        assert made.exit_code == 0, made.output
+        assert "hunter2" not in made.output
+        assert f"cli-{os.getpid()}-{tmp_path.name}/index" in made.output
+    finally:
+        fsspec.filesystem("memory").rm(url, recursive=True)

@@ -29,6 +29,7 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
     """Detect the identifiers of DUMP, hash them with the keyed HMAC and append the leak
     to INDEX, in the same single pass as `triage scan` (which also writes a summary).
     The input files are also read raw once more, beside the pass, for their SHA-256."""
+    from triage.identity.index import without_credentials
     from triage.identity.keys import load_hmac_key
     from triage.scan import scan, write_index
 
@@ -40,4 +41,4 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
                            leak_name=leak_name or Path(dump[0]).name)
     entry = next(e for e in manifest["leaks"] if e["leak_id"] == leak_id)
     click.echo(f"leak {leak_id}: {entry['identifiers']:,} identifiers of {entry['people']:,} "
-               f"people added to {index_dir} (key id {manifest['key_id']})")
+               f"people added to {without_credentials(index_dir)} (key id {manifest['key_id']})")
