@@ -324,3 +324,21 @@ def test_the_index_command_does_not_echo_a_password(tmp_path, key_file):
         assert f"cli-{os.getpid()}-{tmp_path.name}/index" in made.output
     finally:
         fsspec.filesystem("memory").rm(url, recursive=True)
+
+
+def test_an_opened_index_holds_no_descriptor_per_partition(tmp_path, monkeypatch):
+    # A leak of 2^28+ identifiers has 4,096 partitions; a descriptor each would exceed
+    # the usual limit (1,024; 256 on macOS) with one such leak.
+    from triage.identity import index as index_module
+    if not os.path.isdir("/dev/fd"):
+        pytest.skip("no /dev/fd to count descriptors")
+    monkeypatch.setattr(index_module, "PARTITION_ROWS", 2)
+    key = new_key()
+    manifest = build_index(key, tmp_path / "index", "leak-a", patients(200))
+    filled = sum(p["identifiers"] > 0 for p in manifest["leaks"][0]["partitions"])
+    assert filled > 100
+    before = len(os.listdir("/dev/fd"))
+    on_disk = LookupIndex(tmp_path / "index", key)
+    assert len(os.listdir("/dev/fd")) - before < 10
+    assert on_disk.lookup("email", "patient3@example.fr")["found"]
+    assert not on_disk.lookup("email", "nobody@example.fr")["found"]

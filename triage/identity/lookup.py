@@ -92,7 +92,15 @@ class LookupIndex:
             return _Part(None, [])
         try:
             raw = (self.index_dir / partition["starts"]).read_bytes()
-            handle = pq.ParquetFile(self.index_dir / partition["file"], memory_map=True)
+            # Mapped, and its descriptor closed at once (the buffer keeps the mapping): a
+            # leak may have thousands of partitions, and a descriptor held for each would
+            # exhaust the process's limit (1,024, or 256 on macOS) with one large leak.
+            mapped = pa.memory_map(str(self.index_dir / partition["file"]))
+            try:
+                contents = mapped.read_buffer()
+            finally:
+                mapped.close()
+            handle = pq.ParquetFile(pa.BufferReader(contents))
         except OSError:
             raise TriageError(f"index files of leak {entry['leak_id']} are missing",
                               path=str(self.index_dir / Path(partition["file"]).parent)
