@@ -342,3 +342,15 @@ def test_an_opened_index_holds_no_descriptor_per_partition(tmp_path, monkeypatch
     assert len(os.listdir("/dev/fd")) - before < 10
     assert on_disk.lookup("email", "patient3@example.fr")["found"]
     assert not on_disk.lookup("email", "nobody@example.fr")["found"]
+
+
+def test_a_leak_id_differing_only_in_case_is_refused(index, key_file):
+    # On a case-insensitive filesystem (macOS, SMB shares) leaks/LEAK-A is leaks/leak-a,
+    # which adding LEAK-A would clear as debris: leak-a's files would be replaced.
+    from triage.identity.keys import load_hmac_key
+    key = load_hmac_key(str(key_file))
+    files = {p: p.read_bytes() for p in (index / "leaks").rglob("*") if p.is_file()}
+    with pytest.raises(TriageError, match="already in this index"):
+        build_index(key, index, "LEAK-A", patients(100, seed=0), "Clinic B")
+    assert {p: p.read_bytes() for p in (index / "leaks").rglob("*") if p.is_file()} == files
+    assert [leak["leak_id"] for leak in read_manifest(index)["leaks"]] == ["leak-a"]

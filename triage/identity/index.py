@@ -390,9 +390,12 @@ def _manifest_to_append(store: _Store, key_id: str,
         return empty_manifest(key_id)
     manifest = _read_manifest(store)
     check_compatible(manifest, key_id, store.shown)
-    if any(entry["leak_id"] == leak_id for entry in manifest["leaks"]):
-        raise TriageError(f"leak id {leak_id} is already in this index; an index only "
-                          "grows, use a new leak id", path=store.shown)
+    # Compared ignoring case: on a case-insensitive filesystem (macOS, SMB) two such ids
+    # share a folder, which add_leak would clear as debris, with the listed leak's files.
+    if any(entry["leak_id"].lower() == leak_id.lower() for entry in manifest["leaks"]):
+        raise TriageError(f"leak id {leak_id} is already in this index (ids differing only "
+                          "in case are one); an index only grows, use a new leak id",
+                          path=store.shown)
     return manifest
 
 
