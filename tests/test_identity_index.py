@@ -245,6 +245,19 @@ def test_an_index_at_an_fsspec_url_has_the_same_files(tmp_path, small_partitions
     # file:// is a local directory, with its lock and atomic manifest.
     build_index(key, f"file://{tmp_path / 'by-url'}", "leak-a", patients(300))
     assert LookupIndex(tmp_path / "by-url", key).lookup("email", "patient3@example.fr")["found"]
+    assert LookupIndex(f"file://{tmp_path / 'by-url'}", key).lookup(
+        "email", "patient3@example.fr")["found"]
+
+
+def test_partitions_not_matching_their_prefix_are_a_one_line_error(tmp_path):
+    key = new_key()
+    build_index(key, tmp_path, "leak-a", patients(300))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    leak = manifest["leaks"][0]
+    leak["prefix_digits"], leak["partitions"] = 1, leak.get("partitions", [])[:1]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(TriageError, match="do not match its prefix digits"):
+        LookupIndex(tmp_path, key)
 
 
 def test_what_an_interrupted_write_left_is_written_over(index, key_file):

@@ -198,10 +198,14 @@ def open_store(dest: str | Path) -> _Store:
 def local_index(index_dir: str | Path) -> Path:
     """The directory of an index that is read in place (lookups, overlap): those read
     Parquet row groups through memory maps, so only from a local directory."""
-    if "://" in str(index_dir):
+    text = str(index_dir)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://"))
+    if "://" in text:
         raise TriageError("lookups and overlap read an index in a local directory: copy "
-                          "it here first", path=without_credentials(str(index_dir)))
+                          "it here first", path=without_credentials(text))
     return Path(index_dir)
+
 
 def empty_manifest(key_id: str) -> dict[str, Any]:
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "key_id": key_id,
@@ -240,7 +244,14 @@ def leak_partitions(entry: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """A manifest leak entry's prefix digits and partitions (file, starts, identifiers,
     bytes, sha256), in digest order; a format-1 entry is one partition."""
     if "partitions" in entry:
-        return entry["prefix_digits"], entry["partitions"]
+        digits, partitions = entry.get("prefix_digits"), entry["partitions"]
+        # A lookup picks a partition by position: a count that does not match the
+        # prefix would send it to the wrong one, or past the end.
+        if (not isinstance(digits, int) or not 0 <= digits <= MAX_PREFIX_DIGITS
+                or not isinstance(partitions, list) or len(partitions) != 16 ** digits):
+            raise TriageError(f"the manifest's entry of leak {str(entry.get('leak_id'))[:64]} "
+                              "has partitions that do not match its prefix digits")
+        return digits, partitions
     folder = entry["file"].rsplit("/", 1)[0]
     return 0, [{"file": entry["file"], "starts": f"{folder}/{STARTS_FILE}",
                 "identifiers": entry["identifiers"], "bytes": entry["bytes"],
