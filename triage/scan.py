@@ -385,9 +385,10 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
     }
 
 
-def write_index(result: ScanResult, index_dir: Path, *, leak_id: str, leak_name: str
+def write_index(result: ScanResult, index_dir: str | Path, *, leak_id: str, leak_name: str
                 ) -> dict[str, Any]:
-    """Append the scanned leak (all its sources, people linked across them) to an index."""
+    """Append the scanned leak (all its sources, people linked across them) to an index
+    (a local directory or an fsspec URL)."""
     rows = sum(r.accounting.parsed for r in result.results)
     return write_leak_index(result.collectors(), result.key.key_id, str(index_dir), leak_id,
                             leak_name, result.files, rows, resolved=result.leak_people())
