@@ -180,18 +180,19 @@ class TableProfile:
 
     def _count(self, batch: pl.DataFrame) -> dict[str, tuple[int, int]]:
         """Counts and lengths for every column in one query; returns (present, empty)."""
+        # Lengths in UTF-8 bytes, as xsv's stats: 4x cheaper than characters. Every
+        # figure comes from the lengths (an empty string has length 0, a null none),
+        # computed once into a frame of their own: aggregating five times over the
+        # strings cost half as much again.
+        lengths = batch.select(pl.all().str.len_bytes())
         exprs = []
         for j, name in enumerate(batch.columns):
-            col = pl.col(name)
-            # Lengths in UTF-8 bytes, as xsv's stats: 4x cheaper than characters. Every
-            # figure comes from the lengths (an empty string has length 0), which costs
-            # a third less than comparing strings.
-            length = col.str.len_bytes()
-            filled = pl.when(length > 0).then(length)
-            exprs += [col.count().alias(f"p{j}"), (length == 0).sum().alias(f"e{j}"),
+            length = pl.col(name)
+            filled = length.filter(length > 0)
+            exprs += [length.count().alias(f"p{j}"), (length == 0).sum().alias(f"e{j}"),
                       filled.min().alias(f"lmin{j}"), filled.max().alias(f"lmax{j}"),
                       length.sum().alias(f"lsum{j}")]
-        row = batch.select(exprs).row(0, named=True)
+        row = lengths.select(exprs).row(0, named=True)
         for j, name in enumerate(batch.columns):
             profile = self.columns[name]
             profile.present += row[f"p{j}"]
