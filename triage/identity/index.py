@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -334,10 +335,18 @@ def write_partitions(dest: str, leak_id: str, digits: int, entries: pl.DataFrame
     the cluster's workers over a group of partitions each; the files are the same.
     """
     store = open_store(dest)
+
+    def write(job: tuple[int, tuple[int, int]]) -> dict[str, Any]:
+        i, (start, end) = job
+        return _write_partition(store, leak_id, f"{first + i:0{digits}x}" if digits else "",
+                                entries.slice(start, end - start))
+
+    jobs = list(enumerate(pairwise(bounds)))
     try:
-        return [_write_partition(store, leak_id, f"{first + i:0{digits}x}" if digits else "",
-                                 entries.slice(start, end - start))
-                for i, (start, end) in enumerate(pairwise(bounds))]
+        # Encoding and compressing a partition releases the GIL: partitions are written
+        # on all cores (16 partitions of 3.8M identifiers: ~0.6 s on one thread).
+        with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+            return list(pool.map(write, jobs))
     except OSError as exc:
         raise TriageError(f"cannot write the index ({type(exc).__name__})",
                           path=store.shown) from None
