@@ -207,17 +207,17 @@ def _joined(names: Sequence[pl.Series]) -> pl.Series:
     return pl.select(pl.concat_str(pl.lit(names[0]), pl.lit(" "), pl.lit(names[1]))).to_series()
 
 
-def _kind_counts(nodes: pl.DataFrame, people: int) -> dict[str, tuple[int, int]]:
-    """kind -> (distinct identifiers, people having one). A few array passes per kind:
-    a group_by with n_unique over millions of nodes cost ~0.3 s."""
-    counts = {}
-    person = nodes["person"].to_numpy()
-    for kind in sorted(nodes["kind"].unique().to_list()):
-        holders = person[(nodes["kind"] == kind).to_numpy()]
-        seen = np.zeros(people, dtype=bool)
-        seen[holders] = True
-        counts[kind] = (len(holders), int(np.count_nonzero(seen)))
-    return counts
+def _kind_counts(codes: np.ndarray, kinds: Sequence[str], person: np.ndarray,
+                 people: int) -> dict[str, tuple[int, int]]:
+    """kind -> (distinct identifiers, people having one), for nodes of kind
+    ``kinds[codes[i]]`` held by ``person[i]``: one scatter into a kinds x people
+    table of flags (a group_by with n_unique over millions of nodes cost ~0.3 s)."""
+    seen = np.zeros((len(kinds), people), dtype=bool)
+    seen[codes, person] = True
+    identifiers = np.bincount(codes, minlength=len(kinds))
+    holders = np.count_nonzero(seen, axis=1)
+    return {kind: (int(identifiers[k]), int(holders[k])) for k, kind in enumerate(kinds)
+            if identifiers[k]}
 
 
 def _reduce_by_person(frame: pl.DataFrame, person: np.ndarray, people: int, *,
@@ -648,14 +648,17 @@ class IdentityCollector:
             mins=["\0first", *attributes], maxs=["\0last"]).select(
             "person", *self._mask_columns(), pl.col("\0first").alias("first_seen"),
             pl.col("\0last").alias("last_seen"), *attributes)
-        kinds = pl.Series("kind", [kind for _, kind in slots], dtype=pl.String)
+        kinds = sorted({kind for _, kind in slots})
+        kind_of_slot = np.array([kinds.index(kind) for _, kind in slots], dtype=np.int64)
+        node_kinds = kind_of_slot[member_slot[first]]
         nodes = pl.DataFrame({
-            "kind": kinds.gather(member_slot[first]),
+            "kind": pl.Series(kinds, dtype=pl.String).gather(node_kinds),
             "hi": member_hi[first], "lo": member_lo[first],
             "person": person.astype(np.uint64),
         })
-        by_kind = {kind: {"identifiers": n, "people": holders}
-                   for kind, (n, holders) in _kind_counts(nodes, people).items()}
+        # Counted on the kind numbers: comparing millions of kind strings cost more.
+        by_kind = {kind: {"identifiers": n, "people": holders} for kind, (n, holders)
+                   in _kind_counts(node_kinds, kinds, person, people).items()}
         return _Resolved(nodes, per_person, people, by_kind)
 
     def people(self) -> dict[str, Any]:
@@ -762,7 +765,14 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
                               for index, c in enumerate(leak_categories)])
     by_category = {c: int(n) for c, n in zip(leak_categories, exposed.row(0), strict=True)
                    if n} if leak_categories and persons.height else {}
-    kinds = _kind_counts(nodes, persons.height)
+    if len(collectors) == 1:  # the same nodes and people: their counts stand
+        kinds = {kind: (counts["identifiers"], counts["people"])
+                 for kind, counts in collectors[0]._resolve().by_kind.items()}
+    else:
+        names = sorted(nodes["kind"].unique().to_list())
+        codes = nodes["kind"].replace_strict(names, list(range(len(names))),
+                                             return_dtype=pl.Int64).to_numpy()
+        kinds = _kind_counts(codes, names, nodes["person"].to_numpy(), persons.height)
     attributes = {}
     for name in attribute_names:
         counts = persons.drop_nulls(name).group_by(name).len()
