@@ -283,3 +283,16 @@ def test_native_name_birth_composite_equals_the_polars_one(rows, full_name):
     assert native is not None and expected is not None
     assert native[0].to_list() == expected[0].to_list()
     assert native[1].to_list() == expected[1].to_list()
+
+
+def test_a_leak_of_several_sources_without_identifiers_has_no_people():
+    # Two sources (two tables of a dump), neither with an identifier value: the leak
+    # is resolved from empty nodes.
+    from triage.identity.collector import resolve_leak
+
+    key = new_key()
+    first, second = collector(key), collector(key)
+    first.update(patients(4).with_columns(pl.lit(None, pl.String).alias(c) for c in
+                                          ("email", "tel", "nir", "prenom", "nom")))
+    leak = resolve_leak([first, second])
+    assert (leak.distinct, leak.by_kind, leak.by_kind_identifiers) == (0, {}, {})

@@ -768,6 +768,8 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
     if len(collectors) == 1:  # the same nodes and people: their counts stand
         kinds = {kind: (counts["identifiers"], counts["people"])
                  for kind, counts in collectors[0]._resolve().by_kind.items()}
+    elif nodes.height == 0:
+        kinds = {}
     else:
         names = sorted(nodes["kind"].unique().to_list())
         codes = nodes["kind"].replace_strict(names, list(range(len(names))),
