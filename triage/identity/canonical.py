@@ -168,7 +168,7 @@ def _fast_expr(kind: str, region: str) -> _Fast | None:
         # Printable ASCII (plus tab/CR/LF) and Latin-1 letters, with an ASCII domain: NFKC
         # is the identity on them and both lower-casings map them alike (no IDNA needed).
         plain = (v.str.contains(r"^[\x20-\x7e\t\n\r\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]*$")
-                 & ~v.str.contains(r"@.*[^\x00-\x7f]"))
+                 & ~v.str.contains(r"(?s)@.*[^\x00-\x7f]"))  # (?s): across line breaks too
         form = v.str.strip_chars(_ASCII_WS).str.to_lowercase()
         return _Fast(plain, pl.when(text.str.contains(_EMAIL_SHAPE_POLARS)).then(text),
                      ({"text": form},))
