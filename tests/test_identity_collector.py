@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_identity_support import collector, new_key, patients
+from test_identity_support import collector, new_key, patients, written_times
 
 from triage.identity.collector import IdentifierPlan, IdentityCollector
 from triage.identity.keys import PURPOSE_IDENTIFIERS
@@ -296,3 +296,22 @@ def test_a_leak_of_several_sources_without_identifiers_has_no_people():
                                           ("email", "tel", "nir", "prenom", "nom")))
     leak = resolve_leak([first, second])
     assert (leak.distinct, leak.by_kind, leak.by_kind_identifiers) == (0, {}, {})
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=100, deadline=None)
+@given(first=written_times(), second=written_times())
+def test_event_dates_read_by_the_kernel_equal_polars_ones(first, second):
+    # Each row's earliest and latest event date over two columns of fixed formats:
+    # the kernel reads what it can, polars the rows it left; the result must be what
+    # polars alone gives.
+    from triage.identity.collector import _parsed_event_dates, row_event_dates
+
+    (format_a, a), (format_b, b) = first, second
+    rows = min(len(a), len(b))
+    batch = pl.DataFrame({"a": a[:rows], "b": b[:rows]}, schema={"a": pl.String, "b": pl.String})
+    formats = {"a": format_a, "b": format_b}
+    got = row_event_dates(batch, formats, "FR")
+    expected = _parsed_event_dates(batch, formats, "FR")
+    assert got[0].to_list() == expected[0].to_list()
+    assert got[1].to_list() == expected[1].to_list()

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import polars as pl
+from hypothesis import strategies as st
 
 from triage.identity.collector import IdentifierPlan, IdentityCollector
 from triage.identity.keys import HmacKey
@@ -66,3 +67,40 @@ def build_index(key: HmacKey, index_dir: Path, leak_id: str, frame: pl.DataFrame
     col.update(frame)
     return col.write_index(str(index_dir), leak_id, name,
                            [{"name": "dump.csv", "size": 1, "sha256": "0" * 64}], frame.height)
+
+
+TIME_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
+                 "%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y", "%d.%m.%Y"]
+
+
+@st.composite
+def written_times(draw):  # type: ignore[no-untyped-def]
+    """Values of one format: mostly well formed, some with a field out of range, one
+    digit short, a space around, or a character swapped."""
+    fmt = draw(st.sampled_from(TIME_FORMATS))
+    # Edges drawn often: month ends, 29 February of leap and common years, 24:00, :60.
+    # Valid values come first (hypothesis leans to the first choices), and each value
+    # draws its own fields, so that one bad field does not spoil a whole example.
+    choices = {"d": [12, 1, 9, 28, 29, 30, 31, 0, 32], "m": [3, 1, 2, 4, 12, 0, 13],
+               "Y": [2020, 2021, 2024, 1900, 2000, 1969, 1970, 1, 999, 9999],
+               "H": [10, 0, 23, 24, 25], "M": [7, 0, 59, 60], "S": [5, 0, 59, 60, 61]}
+    values = []
+    for _ in range(draw(st.integers(1, 24))):
+        text = fmt
+        for key, options in choices.items():
+            digits = str(draw(st.sampled_from(options))).zfill(4 if key == "Y" else 2)
+            if draw(st.integers(0, 9)) == 0:
+                digits = digits.lstrip("0") or "0"
+            text = text.replace(f"%{key}", digits)
+        mutation = draw(st.integers(0, 12))
+        if mutation == 0:
+            text = " " + text
+        elif mutation == 1:
+            text = text + " "
+        elif mutation == 2 and text:
+            at = draw(st.integers(0, len(text) - 1))
+            text = text[:at] + draw(st.sampled_from("x/-:T 0")) + text[at + 1:]
+        elif mutation == 3:
+            text = draw(st.sampled_from(["", None]))
+        values.append(text)
+    return fmt, values

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_identity_support import written_times
 
 from triage.native import native_kernel
 from triage.profile import TableProfile
@@ -212,3 +213,25 @@ def test_table_escapes_control_characters_in_shapes(tmp_path):
     note = next(line for line in table.splitlines() if line.startswith("note"))
     assert "\\n" in note
     assert len(table.splitlines()) == 6
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=300, deadline=None)
+@given(case=written_times())
+def test_kernel_reads_times_as_polars_strptime_does(case):
+    # What the kernel reads, polars reads to the same instant; what it is unsure of
+    # (status 2) it leaves to polars, so it may be stricter, never different.
+    from triage.native import parse_times
+
+    fmt, values = case
+    series = pl.Series(values, dtype=pl.String)
+    micros, status = parse_times(series, fmt)
+    # Compared as microseconds from 1970: polars reads years that Python's datetime cannot hold.
+    expected = series.str.to_datetime(fmt, strict=False, time_unit="us").cast(pl.Int64).to_list()
+    for value, got, state, want in zip(values, micros, status, expected, strict=True):
+        if state == 1:
+            assert int(got) == want, value
+        elif state == 0:
+            assert not value
+        else:
+            assert value

@@ -435,6 +435,68 @@ void triage_filled_bits(int64_t n_rows, int64_t n_columns, const uint8_t *const 
     }
 }
 
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Fixed-width dates and times for the columns whose strptime format is made of
+ * %d %m %Y %H %M %S and literal characters, `format` encoding the directives as
+ * bytes 1 to 6 in that order. Each row of a string_view array: status 1 and
+ * micros = microseconds from 1970-01-01 when the value is exactly the format with
+ * two digits for each field (four for %Y, year 1 or later) and a valid date and
+ * time; status 0 when null or empty; otherwise status 2, left to polars (a
+ * one-digit day, spaces, an hour 24...): what the kernel reads, polars' strptime
+ * reads alike, and the rest it never judges. */
+void triage_parse_times(const uint8_t *format, int64_t format_length,
+                        const uint8_t *views, const uint8_t *const *buffers,
+                        const uint8_t *validity, int64_t offset, int64_t n,
+                        int64_t *micros, uint8_t *status) {
+    for (int64_t row = 0; row < n; row++) {
+        int64_t at = offset + row;
+        micros[row] = 0; status[row] = 0;
+        if (validity && !((validity[at >> 3] >> (at & 7)) & 1)) continue;
+        int32_t length;
+        const uint8_t *p = view_bytes(views, buffers, at, &length);
+        if (length == 0) continue;
+        int64_t field[7] = {0, 1, 1, 1970, 0, 0, 0};
+        int32_t i = 0, ok = 1;
+        for (int64_t f = 0; f < format_length && ok; f++) {
+            uint8_t c = format[f];
+            if (c >= 1 && c <= 6) {
+                int width = c == 3 ? 4 : 2;
+                int64_t value = 0;
+                for (int k = 0; k < width; k++, i++) {
+                    if (i >= length || p[i] < '0' || p[i] > '9') { ok = 0; break; }
+                    value = value * 10 + (p[i] - '0');
+                }
+                field[c] = value;
+            } else if (i < length && p[i] == c) {
+                i++;
+            } else {
+                ok = 0;
+            }
+        }
+        static const int month_days[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int64_t day = field[1], month = field[2], year = field[3];
+        int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        if (!ok || i != length || year < 1 || month < 1 || month > 12 || day < 1
+            || day > month_days[month] || (month == 2 && day == 29 && !leap)
+            || field[4] > 23 || field[5] > 59 || field[6] > 59) {
+            status[row] = 2;
+            continue;
+        }
+        micros[row] = ((days_from_civil(year, month, day) * 24 + field[4]) * 60 + field[5])
+                      * 60000000 + field[6] * 1000000;
+        status[row] = 1;
+    }
+}
+
 /* HyperLogLog (triage.profile.hll): the top `precision` bits of each 64-bit hash pick
  * a register, which keeps the largest rank seen, the rank being the number of
  * leading zeros of the remaining bits plus one (64 - precision + 1 when they are 0). */

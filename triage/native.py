@@ -94,6 +94,10 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_filled_bits.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_void_p]
+    lib.triage_parse_times.restype = None
+    lib.triage_parse_times.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_void_p,
+                                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                                       ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
     lib.triage_hll_add.restype = None
     lib.triage_hll_add.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
                                    ctypes.c_void_p]
@@ -128,6 +132,48 @@ class StringViews:
         self.offset = array.offset
         self.buffers = (ctypes.c_void_p * max(1, len(data)))(
             *[buffer.address if buffer is not None else 0 for buffer in data])
+
+
+#: strptime directives the kernel reads (``triage_parse_times``), as it numbers them.
+_TIME_DIRECTIVES = {"d": 1, "m": 2, "Y": 3, "H": 4, "M": 5, "S": 6}
+
+
+@cache
+def fixed_time_format(fmt: str) -> bytes | None:
+    """The kernel's encoding of a strptime format made of %d, %m and %Y (once each),
+    %H, %M, %S and printable ASCII literals; None for any other format."""
+    encoded, seen, i = bytearray(), set(), 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            directive = fmt[i + 1:i + 2]
+            if directive not in _TIME_DIRECTIVES or directive in seen:
+                return None
+            seen.add(directive)
+            encoded.append(_TIME_DIRECTIVES[directive])
+            i += 2
+        elif fmt[i].isascii() and fmt[i].isprintable():
+            encoded += fmt[i].encode()
+            i += 1
+        else:
+            return None
+    return bytes(encoded) if {"d", "m", "Y"} <= seen else None
+
+
+def parse_times(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(microseconds from 1970-01-01, status) of each value read with ``fmt`` by the
+    kernel: status 1 read, 0 null or empty, 2 left to polars (``triage_parse_times``).
+    None without the kernel, or for a format it does not read."""
+    lib = native_kernel()
+    encoded = fixed_time_format(fmt)
+    if lib is None or encoded is None:
+        return None
+    strings = StringViews(values)
+    micros = np.empty(len(values), dtype=np.int64)
+    status = np.empty(len(values), dtype=np.uint8)
+    lib.triage_parse_times(encoded, len(encoded), strings.views, strings.buffers,
+                           strings.validity, strings.offset, len(values), micros.ctypes.data,
+                           status.ctypes.data)
+    return micros, status
 
 
 @cache

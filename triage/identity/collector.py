@@ -39,7 +39,7 @@ from triage.identity.canonical import (
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
-from triage.native import StringViews, native_kernel
+from triage.native import StringViews, native_kernel, parse_times
 
 #: Roles of the columns that make the name + birth-date composite.
 NAME_ROLES = ("full_name", "first_name", "last_name")
@@ -152,8 +152,33 @@ def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
                     region: str) -> tuple[pl.Series, pl.Series]:
     """Each row's earliest and latest event date over the ``event_dates`` columns
     (column -> strptime format; None: ISO, then the region's day/month order)."""
+    columns = {c: fmt for c, fmt in event_dates.items() if c in batch.columns}
+    read = [parse_times(batch[c], fmt) if fmt else None for c, fmt in columns.items()]
+    if not columns or any(r is None for r in read):
+        return _parsed_event_dates(batch, columns, region)
+    # Every column has a fixed-width format the kernel reads (~10x cheaper than
+    # strptime); the rows where it left a value to polars are parsed by polars.
+    days = np.stack([np.floor_divide(micros, 86_400_000_000) for micros, _ in read])
+    status = np.stack([status for _, status in read])
+    known = status == 1
+    latest = np.iinfo(np.int64).max
+    first = np.where(known, days, latest).min(axis=0)
+    last = np.where(known, days, -latest).max(axis=0)
+    dated = known.any(axis=0)
+    bounds = [pl.Series(np.where(dated, bound, 0)).cast(pl.Int32).cast(pl.Date)
+              .scatter(np.flatnonzero(~dated), None) for bound in (first, last)]
+    unsure = np.flatnonzero((status == 2).any(axis=0))
+    if len(unsure):
+        again = _parsed_event_dates(batch[unsure], columns, region)
+        bounds = [bound.scatter(unsure, redone) for bound, redone in zip(bounds, again,
+                                                                         strict=True)]
+    return bounds[0], bounds[1]
+
+
+def _parsed_event_dates(batch: pl.DataFrame, columns: Mapping[str, str | None],
+                        region: str) -> tuple[pl.Series, pl.Series]:
     parsed = [parse_dates(batch[column], date_formats(region, fmt))
-              for column, fmt in event_dates.items() if column in batch.columns]
+              for column, fmt in columns.items()]
     if not parsed:
         empty = pl.Series([None] * batch.height, dtype=pl.Date)
         return empty, empty

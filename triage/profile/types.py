@@ -8,8 +8,11 @@ still a date column, and says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import polars as pl
+
+from triage.native import parse_times
 
 BOOLEAN_WORDS = ["true", "false", "yes", "no", "oui", "non", "vrai", "faux", "ja", "nein"]
 INTEGER = r"^[+-]?[0-9]+$"
@@ -20,6 +23,8 @@ DECIMAL = (r"^(?:[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?
 # Only strings shaped like a date are handed to the (slower) date parsers.
 DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
+#: Datetimes the kernel reads are microseconds from this instant (naive, as polars').
+_EPOCH = datetime(1970, 1, 1)
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d"]
 DATETIME_FORMATS = [
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f",
@@ -171,6 +176,23 @@ def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
     return (pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
+def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object, object] | None:
+    """A date or datetime column of one fixed-width format, checked by the native kernel
+    (~10x cheaper than polars' strptime); None, for polars to check, when the kernel
+    is absent, does not read the format, or leaves a value to polars."""
+    if inferred.kind not in ("date", "datetime") or len(inferred.formats) != 1:
+        return None
+    read = parse_times(values, next(iter(inferred.formats)))
+    if read is None or (read[1] == 2).any():
+        return None
+    micros = read[0][read[1] == 1]
+    if not len(micros):
+        return True, None, None
+    # Every non-blank value was read: the column fits; min and max as polars gives them.
+    return True, _EPOCH + timedelta(microseconds=int(micros.min())), _EPOCH + timedelta(
+        microseconds=int(micros.max()))
+
+
 def check_fits(batch: pl.DataFrame, columns: dict[str, InferredType],
                counts: dict[str, tuple[int, int]]) -> dict[str, tuple[bool, object, object]]:
     """Per column: (every non-blank value fits its type as it is, min, max of the values).
@@ -181,10 +203,14 @@ def check_fits(batch: pl.DataFrame, columns: dict[str, InferredType],
     which trims and classifies the misfits exactly, so the result is the same.
     """
     row_wise, distinct = {}, {}
+    results: dict[str, tuple[bool, object, object]] = {}
     for j, (name, inferred) in enumerate(columns.items()):
+        read = _read_times(batch[name], inferred)
+        if read is not None:
+            results[name] = read
+            continue
         typed, per_distinct = typed_values(name, inferred)
         (distinct if per_distinct else row_wise)[name] = typed.alias(f"c{j}")
-    results: dict[str, tuple[bool, object, object]] = {}
     if row_wise:
         read = batch.select(list(row_wise.values()))
         row = read.select(e for c in read.columns for e in (
