@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_identity_support import digest_bytes
 
 from triage.identity.digest import DIGEST_BYTES, KeyedHasher, hmac_prefix
 from triage.native import native_kernel
@@ -51,7 +52,7 @@ def test_truncation_matches_rfc4231_case_5():
                          [case for case in [*RFC4231, RFC4231_CASE5] if case[1].isascii()])
 def test_native_kernel_matches_rfc4231(key, data, expected, mode):
     # The kernel takes text; with an empty prefix it hashes the RFC message as is.
-    digest = KeyedHasher(key, native=mode).digest_series(b"", pl.Series([data.decode()]))
+    digest = digest_bytes(KeyedHasher(key, native=mode), b"", pl.Series([data.decode()]))
     assert bytes(digest[0]).hex() == expected[:2 * DIGEST_BYTES]
 
 
@@ -64,8 +65,8 @@ def test_native_kernel_agrees_with_python(values, kind, mode):
     key = hashlib.sha256(b"fixed test key").digest()
     prefix = hmac_prefix(kind, 1)
     series = pl.Series(values, dtype=pl.String)
-    native = KeyedHasher(key, native=mode).digest_series(prefix, series)
-    python = KeyedHasher(key, native=False).digest_series(prefix, series)
+    native = digest_bytes(KeyedHasher(key, native=mode), prefix, series)
+    python = digest_bytes(KeyedHasher(key, native=False), prefix, series)
     assert native.tobytes() == python.tobytes()
     for value, digest in zip(values, python, strict=True):
         assert bytes(digest) == hmac.new(key, prefix + value.encode(), "sha256").digest()[:16]
@@ -75,7 +76,7 @@ def test_native_kernel_agrees_with_python(values, kind, mode):
 def test_native_kernel_on_a_sliced_parallel_batch():
     key = b"k" * 32
     values = pl.Series([f"user{i}@example.com" * (i % 5) for i in range(200_000)])[7:]
-    native = KeyedHasher(key, native=True).digest_series(b"email:v1\0", values)
+    native = digest_bytes(KeyedHasher(key, native=True), b"email:v1\0", values)
     python = KeyedHasher(key, native=False).digest_python(b"email:v1\0", values[:1000].to_list())
     assert native[:1000].tobytes() == python.tobytes()
 

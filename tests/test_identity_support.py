@@ -104,3 +104,11 @@ def written_times(draw):  # type: ignore[no-untyped-def]
             text = draw(st.sampled_from(["", None]))
         values.append(text)
     return fmt, values
+
+
+def digest_bytes(hasher, prefix: bytes, values: pl.Series):  # type: ignore[no-untyped-def]
+    """(n, 16) uint8: each value's digest as bytes, from the hasher's hi/lo words."""
+    import numpy as np
+
+    hi, lo = hasher.digest_words(prefix, values)
+    return np.stack([hi, lo], axis=1).astype(">u8").view(np.uint8)

@@ -171,8 +171,3 @@ class KeyedHasher:
         words = raw.view(">u8").astype(np.uint64).reshape(-1, 2)
         hi[present], lo[present] = words[:, 0], words[:, 1]
         return hi, lo
-
-    def digest_series(self, prefix: bytes, values: pl.Series) -> np.ndarray:
-        """Digests of a String series without nulls, as an (n, DIGEST_BYTES) uint8 array."""
-        hi, lo = self.digest_words(prefix, values)
-        return np.stack([hi, lo], axis=1).astype(">u8").view(np.uint8)
