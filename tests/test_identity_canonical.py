@@ -194,6 +194,66 @@ def test_phone_fast_path_equals_phonenumbers(cases):
         _agrees("phone", values, lambda v, region=region: phone_reference(v, region), region)
 
 
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=300, deadline=None)
+@given(cases=st.lists(_phones(), min_size=1, max_size=12),
+       extra=st.lists(st.none() | st.sampled_from(["", " ", "+", "0+33612345678", "06 12 a",
+                                                   "+33 6 12 34 56 78 90 12 34 56 78 90"]),
+                      max_size=3))
+def test_native_phones_hash_what_the_reference_gives(cases, extra):
+    # The kernel cuts the written prefix and hashes the E.164 form; polars checks the
+    # national pattern. Every row must get the digest (or none) of the reference.
+    from triage.identity.collector import IdentifierPlan, IdentityCollector
+    from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
+
+    region = cases[0][0]
+    values = pl.Series([number for _, number in cases] + extra, dtype=pl.String)
+    key = HmacKey(b"k" * 32)
+    plan = {"tel": IdentifierPlan("phone", ("phone",))}
+    batch = pl.DataFrame({"tel": values})
+    native = IdentityCollector(key, plan, region)._slot_digests("tel", "phone", batch)
+    reference = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS), native=False)
+    prefix = hmac_prefix("phone", FORMS["phone"])
+    for value, high, low in zip(values.to_list(), *native, strict=True):
+        form = None if not value else phone_reference(value, region)
+        if form is None:
+            assert (high, low) == (None, None), value
+        else:
+            digest = reference.digest_one(prefix, form)
+            assert (high, low) == (int.from_bytes(digest[:8]), int.from_bytes(digest[8:])), value
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@pytest.mark.parametrize("region", _REGIONS)
+def test_native_phones_read_every_written_form_of_a_region(region):
+    # A valid number of the region written the four usual ways (and with a digit
+    # short or long): the kernel, with polars' pattern check, must give the reference.
+    from triage.identity.collector import IdentifierPlan, IdentityCollector
+    from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
+
+    cc = str(phonenumbers.country_code_for_region(region))
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    intl, national = meta.international_prefix or "00", meta.national_prefix or ""
+    values = []
+    for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+        nsn = phonenumbers.national_significant_number(
+            phonenumbers.example_number_for_type(region, kind))
+        values += [f"+{cc}{nsn}", f"+{cc} {nsn[:3]} {nsn[3:]}", f"{intl}{cc}{nsn}",
+                   f"{national}{nsn}", f"{national}{nsn[:-1]}", f"{national}{nsn}9"]
+    key = HmacKey(b"k" * 32)
+    batch = pl.DataFrame({"tel": values})
+    plan = {"tel": IdentifierPlan("phone", ("phone",))}
+    native = IdentityCollector(key, plan, region)._slot_digests("tel", "phone", batch)
+    reference = KeyedHasher(key.subkey(PURPOSE_IDENTIFIERS), native=False)
+    prefix = hmac_prefix("phone", FORMS["phone"])
+    for value, high, low in zip(values, *native, strict=True):
+        form = phone_reference(value, region)
+        expected = (None, None) if form is None else (
+            int.from_bytes(reference.digest_one(prefix, form)[:8]),
+            int.from_bytes(reference.digest_one(prefix, form)[8:]))
+        assert (high, low) == expected, value
+
+
 def test_phone_fast_path_covers_the_common_french_shapes():
     fast = _phone_fast("FR")
     assert fast is not None

@@ -404,6 +404,69 @@ void triage_canonical_digest(int kind, const uint32_t inner[8], const uint32_t o
     }
 }
 
+/* Phone numbers of a region whose E.164 form follows from its metadata alone
+ * (canonical._phone_rules), for the values the polars path calls plain: ASCII digits,
+ * "+" and the separators " .-", written with "+" and the country code, the
+ * international prefix and the country code, or the national prefix (tried in that
+ * order). For each row: status 1 with nsn (the national significant number, into
+ * nsn_data at nsn_offsets, as an Arrow large string) and hi, lo the digest of
+ * "+<cc><nsn>" as in triage_hmac_views; the caller still checks nsn against the
+ * region's pattern and lengths. Status 0 for a null or empty value, 2 for one
+ * left to the reference. nsn_data holds 32 bytes a row. */
+void triage_phone_digest(const uint32_t inner[8], const uint32_t outer[8],
+                         const uint8_t *prefix, size_t prefix_len,
+                         const uint8_t *views, const uint8_t *const *buffers,
+                         const uint8_t *validity, int64_t offset, int64_t n,
+                         const uint8_t *cc, int64_t cc_len, const uint8_t *intl,
+                         int64_t intl_len, const uint8_t *national, int64_t national_len,
+                         int64_t *nsn_offsets, uint8_t *nsn_data, uint64_t *hi, uint64_t *lo,
+                         uint8_t *status, int allow_shani) {
+    compress_fn f = pick_compress(allow_shani);
+    int64_t used = 0;
+    nsn_offsets[0] = 0;
+    for (int64_t row = 0; row < n; row++) {
+        int64_t at = offset + row;
+        hi[row] = 0; lo[row] = 0; status[row] = 0;
+        nsn_offsets[row + 1] = used;
+        if (validity && !((validity[at >> 3] >> (at & 7)) & 1)) continue;
+        int32_t length;
+        const uint8_t *value = view_bytes(views, buffers, at, &length);
+        if (length == 0) continue;
+        uint8_t digits[64];
+        int32_t m = 0, plain = 1;
+        for (int32_t i = 0; i < length && plain; i++) {
+            uint8_t c = value[i];
+            if (c == ' ' || c == '.' || c == '-') continue;
+            if (!((c >= '0' && c <= '9') || c == '+') || m >= 48) plain = 0;
+            else digits[m++] = c;
+        }
+        int32_t cut = -1;
+        if (plain && m >= 1 + cc_len && digits[0] == '+' && !memcmp(digits + 1, cc, cc_len))
+            cut = 1 + (int32_t)cc_len;
+        else if (plain && m >= intl_len + cc_len && !memcmp(digits, intl, intl_len)
+                 && !memcmp(digits + intl_len, cc, cc_len))
+            cut = (int32_t)(intl_len + cc_len);
+        else if (plain && m >= national_len && !memcmp(digits, national, national_len))
+            cut = (int32_t)national_len;
+        /* A "+" left in nsn fails the caller's pattern check (digits only). */
+        int32_t nsn_len = cut < 0 ? 0 : m - cut;
+        if (cut < 0 || nsn_len > 32) {
+            status[row] = 2;
+            continue;
+        }
+        uint8_t e164[64];
+        e164[0] = '+';
+        memcpy(e164 + 1, cc, (size_t)cc_len);
+        memcpy(e164 + 1 + cc_len, digits + cut, (size_t)nsn_len);
+        hmac_words(inner, outer, f, prefix, prefix_len, e164, (size_t)(1 + cc_len + nsn_len),
+                   hi + row, lo + row);
+        memcpy(nsn_data + used, digits + cut, (size_t)nsn_len);
+        used += nsn_len;
+        nsn_offsets[row + 1] = used;
+        status[row] = 1;
+    }
+}
+
 /* Exposure bits: for each of n_columns string_view columns (views, data buffers,
  * validity or NULL, offset) and each of n_rows rows, set bit bits[c] % 64 of
  * words[(bits[c] / 64) * n_rows + row] when the value is present and holds more

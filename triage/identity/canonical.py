@@ -47,6 +47,9 @@ NATIVE_FORMS: dict[tuple[str, int], int] = {
 }
 #: The name + birth-date form the kernel makes (``triage_name_birth_digest``).
 NAME_BIRTH_NATIVE_VERSION = 1
+#: The phone form the kernel makes (``triage_phone_digest``, with the region's pattern
+#: checked by polars).
+PHONE_NATIVE_VERSION = 1
 #: Kinds whose value is one column; ``name_birth`` is a composite of several.
 SINGLE_COLUMN_KINDS = ("email", "phone", "national_id", "health_insurance_id")
 
@@ -204,16 +207,31 @@ def _latin_letters_to_ascii() -> dict[str, str]:
     return {letter: form for letter, form in forms.items() if form and form.isascii()}
 
 
-@cache
-def _phone_fast(region: str) -> _Fast | None:
-    """Digits-and-separators shapes whose E.164 form follows from the region metadata alone.
+@dataclass(frozen=True)
+class PhoneRules:
+    """What a region's numbers need for their E.164 form to follow from its metadata
+    alone: country code, international and national prefixes, the general pattern of
+    a national significant number and its possible lengths."""
 
-    Enabled only where phonenumbers' parsing is that simple: a plain-digit national
-    prefix with no transform rule, a plain-digit international prefix, and the
-    region being the main one for its country code. The national significant
-    number must match the region's general pattern with a possible length, and
-    must not itself start with the national prefix (phonenumbers would strip it).
-    """
+    country_code: str
+    international_prefix: str
+    national_prefix: str
+    pattern: str
+    lengths: tuple[int, ...]
+
+    def nsn_ok(self, nsn: pl.Expr) -> pl.Expr:
+        """A national significant number the region's metadata accepts as written (it
+        must not itself start with the national prefix: phonenumbers would strip it)."""
+        return (nsn.str.contains(rf"^(?:{self.pattern})$")
+                & nsn.str.len_bytes().is_in(list(self.lengths))
+                & ~nsn.str.starts_with(self.national_prefix))
+
+
+@cache
+def phone_rules(region: str) -> PhoneRules | None:
+    """The region's :class:`PhoneRules`, where phonenumbers' parsing is that simple: a
+    plain-digit national prefix with no transform rule, a plain-digit international
+    prefix, and the region being the main one for its country code; else None."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if meta is None:
         return None
@@ -226,9 +244,20 @@ def _phone_fast(region: str) -> _Fast | None:
             or phonenumbers.region_code_for_country_code(int(cc)) != region
             or (cc != prefix and cc.startswith(prefix))):
         return None
-    lengths = list(meta.general_desc.possible_length)
-    pattern = meta.general_desc.national_number_pattern
-    intl = meta.international_prefix
+    return PhoneRules(cc, meta.international_prefix, prefix,
+                      meta.general_desc.national_number_pattern,
+                      tuple(meta.general_desc.possible_length))
+
+
+@cache
+def _phone_fast(region: str) -> _Fast | None:
+    """Digits-and-separators shapes whose E.164 form follows from the region metadata
+    alone (:func:`phone_rules`); the national significant number must match the
+    region's general pattern with a possible length."""
+    rules = phone_rules(region)
+    if rules is None:
+        return None
+    cc, intl, prefix = rules.country_code, rules.international_prefix, rules.national_prefix
     v, digits, nsn = pl.col("v"), pl.col("digits"), pl.col("nsn")
     # The three written forms (+CC, international prefix + CC, national prefix) are
     # prefixes, cut off by one anchored regex (its alternatives are tried in this
@@ -238,9 +267,7 @@ def _phone_fast(region: str) -> _Fast | None:
     written = rf"^(?:\+{cc}|{intl}{cc}|{prefix})"
     steps = ({"digits": v.str.replace_all(r"[ .\-]", "")},
              {"nsn": pl.when(digits.str.contains(written)).then(digits.str.replace(written, ""))})
-    ok = (nsn.str.contains(rf"^(?:{pattern})$") & nsn.str.len_bytes().is_in(lengths)
-          & ~nsn.str.starts_with(prefix))
-    plain = v.str.contains(r"^[0-9+ .\-]*$") & ok.fill_null(False)
+    plain = v.str.contains(r"^[0-9+ .\-]*$") & rules.nsn_ok(nsn).fill_null(False)
     return _Fast(plain, pl.lit("+" + cc) + nsn, steps)
 
 

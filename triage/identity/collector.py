@@ -28,6 +28,7 @@ from triage.identity.canonical import (
     FORMS,
     NAME_BIRTH_NATIVE_VERSION,
     NATIVE_FORMS,
+    PHONE_NATIVE_VERSION,
     SINGLE_COLUMN_KINDS,
     Canonicaliser,
     birth_iso,
@@ -35,6 +36,7 @@ from triage.identity.canonical import (
     name_birth_series,
     name_letters_table,
     parse_dates,
+    phone_rules,
 )
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
@@ -406,6 +408,9 @@ class IdentityCollector:
         native = self._hasher is not None and self._hasher.implementation != "python"
         if slot == COMPOSITE_SLOT and native and FORMS[kind] == NAME_BIRTH_NATIVE_VERSION:
             return self._native_composite(batch)
+        if (kind == "phone" and native and slot in batch.columns
+                and FORMS[kind] == PHONE_NATIVE_VERSION and phone_rules(self.region)):
+            return self._native_phones(batch[slot].cast(pl.String))
         form = NATIVE_FORMS.get((kind, FORMS[kind]))
         if form is None or slot not in batch.columns or not native:
             canonical = self._canonical(slot, batch)
@@ -420,6 +425,26 @@ class IdentityCollector:
             canonical = Canonicaliser(kind, self.region).series(values.gather(rest))
             hi[rest], lo[rest] = self._hasher.digest_words(hmac_prefix(kind, FORMS[kind]),
                                                            canonical)
+            status[rest] = canonical.is_not_null().to_numpy()
+        return _nullable(hi, lo, status != 1)
+
+    def _native_phones(self, values: pl.Series) -> tuple[pl.Series, pl.Series]:
+        # The kernel strips separators and the written prefix and hashes the E.164
+        # form; polars then checks each national number against the region's pattern
+        # (a regex), on short digit strings only. The rest go to the reference path.
+        assert self._hasher is not None
+        rules = phone_rules(self.region)
+        assert rules is not None
+        prefix = hmac_prefix("phone", FORMS["phone"])
+        hi, lo, status, nsn = self._hasher.phone_digest_words(
+            prefix, values, rules.country_code, rules.international_prefix,
+            rules.national_prefix)
+        ok = pl.select(rules.nsn_ok(pl.lit(nsn))).to_series().fill_null(False).to_numpy()
+        status[(status == 1) & ~ok] = 2
+        rest = np.flatnonzero(status == 2)
+        if len(rest):
+            canonical = Canonicaliser("phone", self.region).series(values.gather(rest))
+            hi[rest], lo[rest] = self._hasher.digest_words(prefix, canonical)
             status[rest] = canonical.is_not_null().to_numpy()
         return _nullable(hi, lo, status != 1)
 

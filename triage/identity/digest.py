@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from triage.native import StringViews, native_kernel
 
@@ -151,6 +152,32 @@ class KeyedHasher:
             start, end, hi.ctypes.data, lo.ctypes.data, status.ctypes.data,
             self._allow_shani))
         return hi, lo, status
+
+    def phone_digest_words(self, prefix: bytes, values: pl.Series, country_code: str,
+                           international_prefix: str, national_prefix: str
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pl.Series]:
+        """Plain phone numbers of a region to E.164 and hashed, in one kernel pass
+        (``triage_phone_digest``): (hi, lo, status, nsn). Status 1 rows are hashed but
+        their national significant number (``nsn``, "" elsewhere) must still pass the
+        region's pattern; status as in :meth:`canonical_digest_words`."""
+        if self._lib is None:
+            raise RuntimeError("the native kernel is not available")
+        n = len(values)
+        strings = StringViews(values)
+        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+        status = np.empty(n, dtype=np.uint8)
+        offsets = np.empty(n + 1, dtype=np.int64)
+        data = np.empty(max(1, 32 * n), dtype=np.uint8)
+        cc, intl, national = (country_code.encode(), international_prefix.encode(),
+                              national_prefix.encode())
+        self._lib.triage_phone_digest(
+            self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix, len(prefix),
+            strings.views, strings.buffers, strings.validity, strings.offset, n, cc, len(cc),
+            intl, len(intl), national, len(national), offsets.ctypes.data, data.ctypes.data,
+            hi.ctypes.data, lo.ctypes.data, status.ctypes.data, self._allow_shani)
+        nsn = pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offsets), pa.py_buffer(data[:max(1, int(offsets[-1]))]))
+        return hi, lo, status, pl.from_arrow(nsn)  # type: ignore[return-value]
 
     @staticmethod
     def _over_rows(n: int, call: Callable[[int, int], None]) -> None:
