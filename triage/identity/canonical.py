@@ -10,7 +10,10 @@ outside the "plain" subset, and a vectorised polars path for plain values (ASCII
 emails and ids, digit-and-separator phones, Latin names). A value is canonicalised
 by the polars path only when that path is known to agree with the reference on
 it; everything else goes, one distinct value at a time, through the reference.
-The tests check both paths against each other on generated inputs.
+Where the optional native kernel is built, it applies the same forms to the same
+plain values and hashes them in one pass (``NATIVE_FORMS``, the ``*_NATIVE_VERSION``
+constants and :class:`PhoneRules`; the collector calls it). The tests check all the
+paths against each other on generated inputs.
 """
 
 from __future__ import annotations

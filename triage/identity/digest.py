@@ -5,11 +5,13 @@ Two implementations give byte-identical digests:
 * pure Python: the key blocks are absorbed once (RFC 2104) and each value costs two
   ``hashlib`` state copies, about 1 us;
 * the optional native kernel (``triage/_native.c``, see :mod:`triage.native`) that
-  runs the same HMAC over a whole Arrow string buffer per call, with the x86 SHA
-  extensions when present; when there is no compiler, or ``TRIAGE_NATIVE=0``, the
-  Python path is used.
+  runs the same HMAC over a whole column per call, reading polars' string views in
+  place, with the x86 SHA extensions when present (and, for ids, emails, phones and
+  the name + birth-date composite, makes the canonical form in the same pass); when
+  there is no compiler, or ``TRIAGE_NATIVE=0``, the Python path is used.
 
-Callers hash each *distinct* canonical value once per batch (see collector.py).
+With the kernel, every row is hashed (~0.1 us a value); in Python, callers hash each
+*distinct* canonical value once per batch (see collector.py).
 """
 
 from __future__ import annotations
