@@ -1,13 +1,15 @@
 """The optional native kernel: a few hot loops in C, compiled on first use.
 
 ``triage/_native.c`` holds loops that Python runs slowly or only while holding the
-GIL: HMAC-SHA256 and exposure bits over polars' string views (identity), HyperLogLog
-registers (profile), union-find (people), and
-single-byte text to UTF-8 (delimited sources). It is compiled with the system C
-compiler into a per-user cache the first time it is needed and loaded with ctypes,
-which releases the GIL during each call, so these loops run beside polars on the
-other core. Without a compiler, or with ``TRIAGE_NATIVE=0``, every caller uses its
-pure-Python twin, which gives identical results (the tests compare them).
+GIL, most of them over polars' string views read in place: canonical forms and
+HMAC-SHA256, exposure bits (identity), fixed-width dates (profile and identity),
+HyperLogLog registers (profile), union-find (people), single-byte text to UTF-8
+(delimited sources) and MySQL value lists (SQL dumps). It is compiled with the
+system C compiler into a per-user cache the first time it is needed and loaded with
+ctypes, which releases the GIL during each call (see ``hold_gil``), so these loops run
+beside polars on the other core. Without a compiler, or with ``TRIAGE_NATIVE=0``,
+every caller uses its pure-Python or polars twin, which gives identical results (the
+tests compare them).
 """
 
 from __future__ import annotations
