@@ -185,6 +185,19 @@ def parse_times(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray] | 
     return micros, status
 
 
+class StringViewColumns:
+    """Several String series as the kernel's parallel arrays of views, data-buffer
+    lists, validity bitmaps and offsets (one entry a column)."""
+
+    def __init__(self, columns: list[pl.Series]) -> None:
+        self.strings = [StringViews(values) for values in columns]
+        pointers = ctypes.c_void_p * max(1, len(self.strings))
+        self.views = pointers(*[s.views for s in self.strings])
+        self.buffers = pointers(*[ctypes.addressof(s.buffers) for s in self.strings])
+        self.validity = pointers(*[s.validity for s in self.strings])
+        self.offsets = np.array([s.offset for s in self.strings], dtype=np.int64)
+
+
 @cache
 def _utf8_table(encoding: str, errors: str) -> np.ndarray:
     """Per byte of a single-byte encoding: its UTF-8 length, then those bytes."""

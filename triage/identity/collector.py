@@ -14,7 +14,6 @@ categories only when asked.
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +40,7 @@ from triage.identity.canonical import (
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
-from triage.native import StringViews, native_kernel, parse_times
+from triage.native import StringViewColumns, StringViews, native_kernel, parse_times
 
 #: Roles of the columns that make the name + birth-date composite.
 NAME_ROLES = ("full_name", "first_name", "last_name")
@@ -139,14 +138,11 @@ def exposure_words(columns: Sequence[tuple[int, pl.Series]], rows: int,
             out[bit // 64] |= filled(values).astype(np.uint64) << np.uint64(bit % 64)
         return out
     # One call for every column: per column, polars' string views read in place.
-    strings = [StringViews(values) for _, values in columns]
-    pointers = ctypes.c_void_p * max(1, len(strings))
-    offsets = np.array([s.offset for s in strings], dtype=np.int64)
+    strings = StringViewColumns([values for _, values in columns])
     bits = np.array([bit for bit, _ in columns], dtype=np.int64)
-    lib.triage_filled_bits(rows, len(strings), pointers(*[s.views for s in strings]),
-                           pointers(*[ctypes.addressof(s.buffers) for s in strings]),
-                           pointers(*[s.validity for s in strings]), offsets.ctypes.data,
-                           bits.ctypes.data, out.ctypes.data)
+    lib.triage_filled_bits(rows, len(columns), strings.views, strings.buffers,
+                           strings.validity, strings.offsets.ctypes.data, bits.ctypes.data,
+                           out.ctypes.data)
     return out
 
 

@@ -16,7 +16,6 @@ With the kernel, every row is hashed (~0.1 us a value); in Python, callers hash 
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from triage.native import StringViews, native_kernel
+from triage.native import StringViewColumns, StringViews, native_kernel
 
 #: 128 bits: collisions stay negligible far beyond any leak (birthday bound ~2^64 values).
 DIGEST_BYTES = 16
@@ -114,12 +113,9 @@ class KeyedHasher:
         """The kernel's canonical form number ``form`` (see ``canonical.NATIVE_FORMS``)
         of each value, hashed as :meth:`digest_words`, in one pass: (hi, lo, status),
         status 1 hashed, 0 no identifier, 2 left to the Python reference."""
-        if self._lib is None:
-            raise RuntimeError("the native kernel is not available")
         n = len(values)
         strings = StringViews(values)
-        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
-        status = np.empty(n, dtype=np.uint8)
+        hi, lo, status = self._kernel_outputs(n)
         self._over_rows(n, lambda start, end: self._lib.triage_canonical_digest(
             form, self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
             len(prefix), strings.views, strings.buffers, strings.validity, strings.offset,
@@ -134,22 +130,15 @@ class KeyedHasher:
         in one kernel pass: ``names`` is a full name or first and last names (joined by
         a space), ``born`` ISO dates, ``letters`` ``canonical.name_letters_table()``.
         (hi, lo, status) as :meth:`canonical_digest_words`."""
-        if self._lib is None:
-            raise RuntimeError("the native kernel is not available")
         n = len(born)
-        parts = [StringViews(values) for values in names]
+        parts = StringViewColumns(names)
         dates = StringViews(born)
-        pointers = ctypes.c_void_p * len(parts)
-        views = pointers(*[part.views for part in parts])
-        buffers = pointers(*[ctypes.addressof(part.buffers) for part in parts])
-        validity = pointers(*[part.validity for part in parts])
-        offsets = np.array([part.offset for part in parts], dtype=np.int64)
         letters = np.ascontiguousarray(letters, dtype=np.uint8)
-        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
-        status = np.empty(n, dtype=np.uint8)
+        hi, lo, status = self._kernel_outputs(n)
         self._over_rows(n, lambda start, end: self._lib.triage_name_birth_digest(
             self._inner_state.ctypes.data, self._outer_state.ctypes.data, prefix,
-            len(prefix), len(parts), views, buffers, validity, offsets.ctypes.data,
+            len(prefix), len(names), parts.views, parts.buffers, parts.validity,
+            parts.offsets.ctypes.data,
             dates.views, dates.buffers, dates.validity, dates.offset, letters.ctypes.data,
             start, end, hi.ctypes.data, lo.ctypes.data, status.ctypes.data,
             self._allow_shani))
@@ -162,12 +151,9 @@ class KeyedHasher:
         (``triage_phone_digest``): (hi, lo, status, nsn). Status 1 rows are hashed but
         their national significant number (``nsn``, "" elsewhere) must still pass the
         region's pattern; status as in :meth:`canonical_digest_words`."""
-        if self._lib is None:
-            raise RuntimeError("the native kernel is not available")
         n = len(values)
         strings = StringViews(values)
-        hi, lo = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
-        status = np.empty(n, dtype=np.uint8)
+        hi, lo, status = self._kernel_outputs(n)
         offsets = np.empty(n + 1, dtype=np.int64)
         data = np.empty(max(1, 32 * n), dtype=np.uint8)
         cc, intl, national = (country_code.encode(), international_prefix.encode(),
@@ -180,6 +166,13 @@ class KeyedHasher:
         nsn = pa.LargeStringArray.from_buffers(
             n, pa.py_buffer(offsets), pa.py_buffer(data[:max(1, int(offsets[-1]))]))
         return hi, lo, status, pl.from_arrow(nsn)  # type: ignore[return-value]
+
+    def _kernel_outputs(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """hi, lo and status arrays for a kernel pass that canonicalises and hashes."""
+        if self._lib is None:
+            raise RuntimeError("the native kernel is not available")
+        return (np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64),
+                np.empty(n, dtype=np.uint8))
 
     @staticmethod
     def _over_rows(n: int, call: Callable[[int, int], None]) -> None:
