@@ -292,16 +292,22 @@ def test_an_unwritable_destination_is_one_line(tmp_path):
     assert "\n" not in str(refused.value)
 
 
+def _index_command(tmp_path, key_file, rows: int, dest: str):  # type: ignore[no-untyped-def]
+    """``triage index`` of a toy dump of ``rows`` rows into ``dest``; its result."""
+    dump = tmp_path / "patients.csv"
+    patients(rows).write_csv(dump)
+    made = CliRunner().invoke(main, ["index", str(dump), "--key", str(key_file),
+                                     "--leak-id", "a", "-o", dest, "-q"])
+    assert made.exit_code == 0, made.output
+    return made
+
+
 def test_the_index_command_writes_to_a_url(tmp_path, key_file):
     fsspec = pytest.importorskip("fsspec")
-    dump = tmp_path / "patients.csv"
-    patients(200).write_csv(dump)
     url = f"memory://cli-{os.getpid()}-{tmp_path.name}"
     try:
         for dest in (url, str(tmp_path / "local")):
-            made = CliRunner().invoke(main, ["index", str(dump), "--key", str(key_file),
-                                             "--leak-id", "a", "-o", dest, "-q"])
-            assert made.exit_code == 0, made.output
+            _index_command(tmp_path, key_file, 200, dest)
         leak = read_manifest(url)["leaks"][0]
         local = read_manifest(tmp_path / "local")["leaks"][0]
         assert leak["people"] == local["people"] > 0
@@ -326,13 +332,9 @@ def test_no_message_shows_the_password_of_a_chained_url():
 
 def test_the_index_command_does_not_echo_a_password(tmp_path, key_file):
     fsspec = pytest.importorskip("fsspec")
-    dump = tmp_path / "patients.csv"
-    patients(20).write_csv(dump)
     url = f"memory://user:hunter2@cli-{os.getpid()}-{tmp_path.name}/index"
     try:
-        made = CliRunner().invoke(main, ["index", str(dump), "--key", str(key_file),
-                                         "--leak-id", "a", "-o", url, "-q"])
-        assert made.exit_code == 0, made.output
+        made = _index_command(tmp_path, key_file, 20, url)
         assert "hunter2" not in made.output
         assert f"cli-{os.getpid()}-{tmp_path.name}/index" in made.output
     finally:
