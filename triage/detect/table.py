@@ -137,7 +137,8 @@ class TableDetector:
         offset = (-self._rows) % self._stride
         if offset >= height:
             return
-        part = batch[pl.arange(offset, height, self._stride, dtype=pl.UInt32, eager=True)]
+        part = _detached(batch[pl.arange(offset, height, self._stride, dtype=pl.UInt32,
+                                         eager=True)])
         self._parts.append(part)
         self._sampled += part.height
         # Only columns still short of values need counting (decimation recounts all).
@@ -180,9 +181,7 @@ class TableDetector:
             if len(values):
                 step = max(1, len(values) // TOP_UP_PER_BATCH)
                 picked = values[pl.arange(0, len(values), step, dtype=pl.UInt32, eager=True)]
-                # A copy, so the batch's buffers are not kept alive by a few values.
-                taken.append(pl.Series(name, picked.head(MAX_VALUES - have).to_list(),
-                                       dtype=pl.String))
+                taken.append(_detached(picked.head(MAX_VALUES - have).to_frame())[name])
 
     def merge(self, other: TableDetector) -> TableDetector:
         """The state of this table's rows followed by ``other``'s (counts exact)."""
@@ -448,6 +447,13 @@ class TableDetector:
                                  special))
         scores.sort(key=lambda s: (round(s.confidence, 6), s.detector.priority), reverse=True)
         return scores
+
+
+def _detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of ``frame`` that owns its strings. A gather shares the batch's string
+    buffers, so a few sampled rows of every batch would keep every batch alive
+    (~20 MB each on a 60-column export): the Arrow round trip copies only the rows kept."""
+    return pl.DataFrame(frame.to_arrow(), schema=frame.schema)
 
 
 def _multiples(start: int, count: int, stride: int) -> int:
