@@ -73,6 +73,9 @@ def run(paths: Iterable[str | Path], *, progress: bool = False,
                 profile = TableProfile()
                 first = True
                 for batch in source.batches():
+                    # One chunk per column: the native kernel reads columns in place,
+                    # and every stage would otherwise rechunk the same column again.
+                    batch = batch.rechunk()
                     profile.update(batch)
                     if on_batch is not None:
                         on_batch(source, batch, profile, first)
