@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_identity_support import collector, new_key, patients, written_times
 
-from triage.identity.collector import IdentifierPlan, IdentityCollector
+from triage.identity.collector import (
+    CODE_BYTES,
+    IdentifierPlan,
+    IdentityCollector,
+    pack_codes,
+    unpack_code,
+)
 from triage.identity.keys import PURPOSE_IDENTIFIERS
 from triage.identity.people import connected_components
 from triage.native import native_kernel
@@ -23,6 +29,27 @@ def _entries(col: IdentityCollector) -> pl.DataFrame:
 def test_components():
     parent = connected_components(7, np.array([0, 2, 4, 5]), np.array([1, 3, 3, 1]))
     assert parent.tolist() == [0, 0, 2, 2, 2, 0, 6]
+
+
+_codes = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=3).filter(
+    lambda code: len(code.encode()) <= CODE_BYTES)
+
+
+@given(st.lists(st.one_of(st.none(), _codes), min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_packed_codes_order_as_their_strings_and_unpack(codes):
+    # A person's attribute is the smallest over their rows: the packed numbers must
+    # pick the same code as the strings would.
+    packed = pack_codes(pl.Series(codes, dtype=pl.String)).to_list()
+    assert [p is None for p in packed] == [c is None for c in codes]
+    present = [(c, p) for c, p in zip(codes, packed, strict=True) if c is not None]
+    assert sorted(present, key=lambda cp: cp[1]) == sorted(present, key=lambda cp: cp[0].encode())
+    assert all(unpack_code(p) == c for c, p in present)
+
+
+def test_codes_longer_than_a_packed_number_are_refused():
+    with pytest.raises(ValueError, match="at most"):
+        pack_codes(pl.Series(["x" * (CODE_BYTES + 1)]))
 
 
 def test_rows_sharing_any_identifier_are_one_person():
