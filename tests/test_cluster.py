@@ -5,6 +5,7 @@ run on 127.0.0.1 only and are always closed."""
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import os
 import pickle
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthetic import generate
 from triage.cluster import ClusterScan, KeyRef, WorkerIndexWriter, connect
-from triage.cluster.split import byte_ranges, splittable
+from triage.cluster.split import byte_ranges, decoded_length, splittable
 from triage.errors import TriageError
 from triage.identity.canonical import FORMS, Canonicaliser
 from triage.identity.digest import KeyedHasher, hmac_prefix
@@ -405,3 +408,15 @@ def test_a_failing_task_is_reported_by_type_only(monkeypatch):
 
     with pytest.raises(TriageError, match="leak.zip: corrupt zip archive"):
         refuse()
+
+
+@given(st.binary(max_size=3000), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_decoded_length_is_the_readers_utf8_length(raw, bom):
+    # A split part's offsets are shifted by the decoded length of the parts before it;
+    # the reader decodes cp1252, its five undefined bytes as latin-1.
+    raw = (codecs.BOM_UTF8 if bom else b"") + raw
+    decoded = raw.decode("cp1252", "triage-latin1").encode("utf-8")
+    expected = len(decoded) - (len(codecs.BOM_UTF8) if bom else 0)
+    assert decoded_length(raw, "cp1252") == expected
+    assert decoded_length(raw, "utf-8") == len(raw) - (len(codecs.BOM_UTF8) if bom else 0)

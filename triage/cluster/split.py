@@ -201,11 +201,7 @@ class RangeReader:
         return b""
 
     def _decoded_length(self, block: bytes, start: int) -> int:
-        if self._utf8_length is None:
-            length = len(block)
-        else:
-            counts = np.bincount(np.frombuffer(block, dtype=np.uint8), minlength=256)
-            length = int(counts @ self._utf8_length)
+        length = _utf8_length_of(block, self._utf8_length)
         if start == 0 and block.startswith(codecs.BOM_UTF8):
             length -= len(codecs.BOM_UTF8)  # the reader drops a leading BOM
         return length
@@ -222,9 +218,7 @@ class RangeReader:
 
 def decoded_length(raw: bytes, encoding: str) -> int:
     """Length in UTF-8 of ``raw`` as the delimited reader decodes it (BOM dropped)."""
-    table = _utf8_lengths(encoding)
-    length = len(raw) if table is None else int(
-        np.bincount(np.frombuffer(raw, dtype=np.uint8), minlength=256) @ table)
+    length = _utf8_length_of(raw, _utf8_lengths(encoding))
     return length - (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
 
 
@@ -234,3 +228,15 @@ def _utf8_lengths(encoding: str) -> np.ndarray | None:
         return None
     return np.array([len(bytes([b]).decode("cp1252", "triage-latin1").encode("utf-8"))
                      for b in range(256)], dtype=np.int64)
+
+
+def _utf8_length_of(raw: bytes, table: np.ndarray | None) -> int:
+    if table is None:
+        return len(raw)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # ASCII is one byte either way, so only the other bytes (a few percent of a legacy
+    # export) are counted. np.bincount over a whole 16 MiB block cast it to int64
+    # first: 60 ms and 128 MiB of fresh pages per block, seconds of page faults on
+    # the workers of a local cluster over a 1.2 GB file.
+    others = data[data >= 0x80]
+    return len(data) + int(np.bincount(others, minlength=256) @ (table - 1))
