@@ -194,6 +194,45 @@ def test_native_union_find_equals_numpy():
                               connected_components(nodes, left, right, native=False))
 
 
+@st.composite
+def _memberships(draw):
+    """Tuples holding digests drawn from a small pool, some pool digests sharing their
+    first half (hi) so that sorting by hi alone leaves them out of (hi, lo) order."""
+    pool_size = draw(st.integers(1, 12))
+    his = draw(st.lists(st.integers(0, 4), min_size=pool_size, max_size=pool_size))
+    los = draw(st.lists(st.integers(0, 2**64 - 1), min_size=pool_size, max_size=pool_size,
+                        unique=True))
+    tuples = draw(st.lists(st.lists(st.integers(0, pool_size - 1), min_size=1, max_size=4),
+                           min_size=1, max_size=25))
+    rows = [(his[d], los[d], t, d % 3) for t, digests in enumerate(tuples) for d in digests]
+    order = draw(st.permutations(range(len(rows))))
+    rows = [rows[i] for i in order]
+    frame = pl.DataFrame(rows, schema={"hi": pl.UInt64, "lo": pl.UInt64, "tuple": pl.UInt32,
+                                       "slot": pl.UInt32}, orient="row")
+    return frame, len(tuples)
+
+
+@given(_memberships())
+@settings(max_examples=300, deadline=None)
+def test_native_people_from_memberships_equal_numpy(case):
+    from triage.identity.collector import resolve_members
+    from triage.native import native_kernel
+    if native_kernel() is None:
+        pytest.skip("no C compiler here")
+    members, n_tuples = case
+    native = resolve_members(members, n_tuples)
+    numpy = resolve_members(members, n_tuples, native=False)
+    assert native.people == numpy.people
+    for field in ("hi", "lo", "person", "tuple_person"):
+        assert np.array_equal(getattr(native, field), getattr(numpy, field)), field
+    # Digests come in (hi, lo) order, each once, and a tuple is its digests' person.
+    pairs = list(zip(native.hi.tolist(), native.lo.tolist(), strict=True))
+    assert pairs == sorted(set(pairs))
+    person_of = dict(zip(pairs, native.person.tolist(), strict=True))
+    for hi, lo, t in members.select("hi", "lo", "tuple").iter_rows():
+        assert person_of[(hi, lo)] == native.tuple_person[t]
+
+
 def test_a_leak_without_valid_identifiers_still_makes_an_index(tmp_path):
     from triage.identity.lookup import LookupIndex
     key = new_key()

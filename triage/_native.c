@@ -606,6 +606,53 @@ void triage_union_find(int64_t n_nodes, const int64_t *left, const int64_t *righ
     for (int64_t i = 0; i < n_nodes; i++) parent[i] = parent[parent[i]];
 }
 
+/* People of one identity state, for triage.identity.collector: members (one per
+ * identifier present in a tuple) come sorted by digest (hi, then lo). Numbers the
+ * distinct digests in that order (first_member[d]: the first member of digest d),
+ * joins the digests of each tuple by union-find (roots are the smallest digest, as
+ * in triage_union_find), and numbers people in the order of their smallest digest:
+ * node_person[d] for each digest, tuple_person[t] for each tuple (-1: a tuple with no
+ * member). One pass over the members in digest order, instead of numpy's sort
+ * gathers and scatters over the members. Returns the number of digests, or -1 when
+ * the members are not sorted by (hi, lo) (the caller sorts by both and calls again).
+ * parent and tuple_node are scratch space of m and n_tuples entries. */
+int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo,
+                               const uint32_t *tuple, int64_t n_tuples,
+                               int64_t *first_member, int64_t *parent,
+                               int64_t *tuple_node, int64_t *node_person,
+                               int64_t *tuple_person, int64_t *people) {
+    int64_t nodes = 0;
+    for (int64_t t = 0; t < n_tuples; t++) tuple_node[t] = -1;
+    for (int64_t i = 0; i < m; i++) {
+        if (i == 0 || hi[i] != hi[i - 1] || lo[i] != lo[i - 1]) {
+            if (i > 0 && (hi[i] < hi[i - 1] || (hi[i] == hi[i - 1] && lo[i] < lo[i - 1])))
+                return -1;
+            first_member[nodes] = i;
+            parent[nodes] = nodes;
+            nodes++;
+        }
+        int64_t node = nodes - 1, t = tuple[i];
+        if (tuple_node[t] < 0) {
+            tuple_node[t] = node;
+            continue;
+        }
+        int64_t a = find_root(parent, tuple_node[t]), b = find_root(parent, node);
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
+    }
+    /* Ascending: a node's parent is smaller, so already points at its root; a root
+     * comes before the rest of its component, so its person number is ready. */
+    int64_t next = 0;
+    for (int64_t d = 0; d < nodes; d++) {
+        parent[d] = parent[parent[d]];
+        node_person[d] = parent[d] == d ? next++ : node_person[parent[d]];
+    }
+    for (int64_t t = 0; t < n_tuples; t++)
+        tuple_person[t] = tuple_node[t] < 0 ? -1 : node_person[tuple_node[t]];
+    *people = next;
+    return nodes;
+}
+
 /* Single-byte text (cp1252) to UTF-8 for triage.sources.delimited. table holds,
  * per input byte, its UTF-8 length (1 to 3) then its bytes, 4 bytes per entry,
  * built in Python from the codec itself. out must hold 3 * n bytes. Returns the

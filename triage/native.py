@@ -3,7 +3,8 @@
 ``triage/_native.c`` holds loops that Python runs slowly or only while holding the
 GIL, most of them over polars' string views read in place: canonical forms and
 HMAC-SHA256, exposure bits (identity), fixed-width dates (profile and identity),
-HyperLogLog registers (profile), union-find (people), single-byte text to UTF-8
+HyperLogLog registers (profile), union-find and the people of an identity state
+(digests numbered and linked in one pass), single-byte text to UTF-8
 (delimited sources) and MySQL value lists (SQL dumps). It is compiled with the
 system C compiler into a per-user cache the first time it is needed and loaded with
 ctypes, which releases the GIL during each call (see ``hold_gil``), so these loops run
@@ -116,6 +117,9 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_union_find.restype = None
     lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                                       ctypes.c_int64, ctypes.c_void_p]
+    lib.triage_resolve_members.restype = ctypes.c_int64
+    lib.triage_resolve_members.argtypes = [ctypes.c_int64, *[ctypes.c_void_p] * 3,
+                                           ctypes.c_int64, *[ctypes.c_void_p] * 6]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
     lib.triage_transcode_single_byte.argtypes = [ctypes.c_char_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]

@@ -91,6 +91,70 @@ def _number_distinct(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.nda
     return first, numbers.ravel()
 
 
+@dataclass(frozen=True)
+class _Digests:
+    """The distinct digests of an identity state, in (hi, lo) order: their halves, the
+    slot of one of their members (a digest's kind is in its HMAC input, so every member
+    has the same kind), their person; each tuple's person; the number of people."""
+
+    hi: np.ndarray
+    lo: np.ndarray
+    slot: np.ndarray
+    person: np.ndarray
+    tuple_person: np.ndarray
+    people: int
+
+
+def resolve_members(members: pl.DataFrame, n_tuples: int, *,
+                    native: bool | None = None) -> _Digests:
+    """People from memberships (columns hi, lo, tuple, slot: one identifier of a tuple
+    each): the digests of a tuple are one person, and so are tuples sharing a digest
+    (union-find). People are numbered in the order of their smallest digest.
+
+    The kernel walks the members once in digest order (polars sorts them on all cores);
+    without it, numpy numbers the digests and links them (same result: a property test
+    compares them). ``native``: None uses the kernel when available, False forces numpy.
+    """
+    lib = native_kernel() if native is not False else None
+    if lib is not None and n_tuples:
+        digests = _resolve_sorted(lib, members.sort("hi"), n_tuples)
+        if digests is None:  # two digests share their first half: sort on both
+            digests = _resolve_sorted(lib, members.sort("hi", "lo"), n_tuples)
+        assert digests is not None
+        return digests
+    member_hi, member_lo = members["hi"].to_numpy(), members["lo"].to_numpy()
+    member_tuple = members["tuple"].to_numpy().astype(np.int64)
+    first, node_of = _number_distinct(member_hi, member_lo)
+    # Star edges: each tuple's smallest digest to each of its digests.
+    anchor = np.full(n_tuples, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(anchor, member_tuple, node_of)
+    root = connected_components(len(first), anchor[member_tuple], node_of, native=native)
+    # People numbered 0..P-1 in the order of their root digest: O(digests), no sort.
+    is_root = root == np.arange(len(root))
+    person = (np.cumsum(is_root) - 1)[root]
+    return _Digests(member_hi[first], member_lo[first], members["slot"].to_numpy()[first],
+                    person, person[anchor], int(is_root.sum()))
+
+
+def _resolve_sorted(lib: Any, ordered: pl.DataFrame, n_tuples: int) -> _Digests | None:
+    m = ordered.height
+    hi, lo = ordered["hi"].to_numpy(), ordered["lo"].to_numpy()
+    tuples = np.ascontiguousarray(ordered["tuple"].to_numpy(), dtype=np.uint32)
+    first, parent, person = (np.empty(m, dtype=np.int64) for _ in range(3))
+    tuple_node, tuple_person = (np.empty(n_tuples, dtype=np.int64) for _ in range(2))
+    people = np.zeros(1, dtype=np.int64)
+    hi, lo = np.ascontiguousarray(hi, dtype=np.uint64), np.ascontiguousarray(lo, dtype=np.uint64)
+    nodes = lib.triage_resolve_members(m, hi.ctypes.data, lo.ctypes.data, tuples.ctypes.data,
+                                       n_tuples, first.ctypes.data, parent.ctypes.data,
+                                       tuple_node.ctypes.data, person.ctypes.data,
+                                       tuple_person.ctypes.data, people.ctypes.data)
+    if nodes < 0:
+        return None
+    first = first[:nodes]
+    return _Digests(hi[first], lo[first], ordered["slot"].to_numpy()[first], person[:nodes],
+                    tuple_person, int(people[0]))
+
+
 def _hi(slot: str) -> str:
     return f"{slot}\0hi"
 
@@ -677,7 +741,6 @@ class IdentityCollector:
         return self._resolved
 
     def _resolve_now(self) -> _Resolved:
-        # numpy throughout: one sort to number the distinct digests, gathers instead of joins.
         tuples = self._tuples()
         slots = list(self._slots.items())
         if not slots or tuples.height == 0:
@@ -689,42 +752,33 @@ class IdentityCollector:
                 **{a: pl.UInt64 for a in self._attribute_columns()}})
             return _Resolved(nodes, persons, 0, {})
         n_tuples = tuples.height
-        # Memberships slot by slot: the digest halves of every identifier present, and its tuple.
-        rows_of = [np.flatnonzero(tuples[_hi(s)].is_not_null().to_numpy()) for s, _ in slots]
-        member_hi = np.concatenate([tuples[_hi(s)].drop_nulls().to_numpy() for s, _ in slots])
-        member_lo = np.concatenate([tuples[_lo(s)].drop_nulls().to_numpy() for s, _ in slots])
-        member_slot = np.repeat(np.arange(len(slots)), [len(rows) for rows in rows_of])
-        member_tuple = np.concatenate(rows_of)
-        first, node_of = _number_distinct(member_hi, member_lo)
-        # Star edges: each tuple's smallest node to each of its nodes.
-        anchor = np.full(n_tuples, np.iinfo(np.int64).max, dtype=np.int64)
-        start = 0
-        for rows in rows_of:
-            anchor[rows] = np.minimum(anchor[rows], node_of[start:start + len(rows)])
-            start += len(rows)
-        root = connected_components(len(first), anchor[member_tuple], node_of)
-        # People numbered 0..P-1 in the order of their root node: O(nodes), no sort.
-        is_root = root == np.arange(len(root))
-        person = (np.cumsum(is_root) - 1)[root]
-        people = int(is_root.sum())
+        # Memberships: the digest halves of every identifier present, its tuple and slot.
+        members = pl.concat([
+            tuples.select(pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"),
+                          pl.int_range(n_tuples, dtype=pl.UInt32).alias("tuple"),
+                          pl.lit(number, pl.UInt32).alias("slot"))
+            .filter(pl.col("hi").is_not_null())
+            for number, (slot, _kind) in enumerate(slots)])
+        digests = resolve_members(members, n_tuples)
+        people = digests.people
         # Per person: union of their tuples' exposures, earliest and latest dates.
         attributes = self._attribute_columns()
         per_person = _reduce_by_person(
-            tuples, person[anchor], people, ors=self._mask_columns(),
+            tuples, digests.tuple_person, people, ors=self._mask_columns(),
             mins=["\0first", *attributes], maxs=["\0last"]).select(
             "person", *self._mask_columns(), pl.col("\0first").alias("first_seen"),
             pl.col("\0last").alias("last_seen"), *attributes)
         kinds = sorted({kind for _, kind in slots})
         kind_of_slot = np.array([kinds.index(kind) for _, kind in slots], dtype=np.int64)
-        node_kinds = kind_of_slot[member_slot[first]]
+        node_kinds = kind_of_slot[digests.slot]
         nodes = pl.DataFrame({
             "kind": pl.Series(kinds, dtype=pl.String).gather(node_kinds),
-            "hi": member_hi[first], "lo": member_lo[first],
-            "person": person.astype(np.uint64),
+            "hi": digests.hi, "lo": digests.lo,
+            "person": digests.person.astype(np.uint64),
         })
         # Counted on the kind numbers: comparing millions of kind strings cost more.
         by_kind = {kind: {"identifiers": n, "people": holders} for kind, (n, holders)
-                   in _kind_counts(node_kinds, kinds, person, people).items()}
+                   in _kind_counts(node_kinds, kinds, digests.person, people).items()}
         return _Resolved(nodes, per_person, people, by_kind)
 
     def people(self) -> dict[str, Any]:
