@@ -213,19 +213,23 @@ def _utf8_table(encoding: str, errors: str) -> np.ndarray:
     return table
 
 
-def transcode_single_byte(data: bytes, encoding: str, errors: str) -> bytes | None:
+def transcode_single_byte(data: bytes, encoding: str, errors: str,
+                          out: np.ndarray | None = None) -> memoryview | None:
     """``data.decode(encoding, errors).encode("utf-8")`` for a single-byte encoding,
-    without the GIL; None when the kernel is not available."""
+    without the GIL, as a view of ``out`` (uint8, reused by a caller that copies each
+    result away before the next call; made when missing or too small); None when the
+    kernel is not available."""
     lib = native_kernel()
     if lib is None:
         return None
     table = _utf8_table(encoding, errors)
     if table[:, 0].max() > 3:
         return None
-    out = np.empty(3 * len(data), dtype=np.uint8)
+    if out is None or len(out) < 3 * len(data):
+        out = np.empty(3 * len(data), dtype=np.uint8)
     written = lib.triage_transcode_single_byte(data, len(data), table.ctypes.data,
                                               out.ctypes.data)
-    return out[:written].tobytes()
+    return memoryview(out)[:written]
 
 
 #: ``mysql_values`` outcomes (``TRIAGE_SQL_*`` in _native.c).
