@@ -275,7 +275,10 @@ class DelimitedSource(Source):
         if frame is None or not self._clean(chunk, frame):
             frame = self._exact_parse(chunk, line, offset)
         else:
-            frame = frame.select(self.columns)
+            # One chunk per column (polars' parser returns one per thread), on the
+            # reading thread, for every reader of this source: pipeline.run, whose own
+            # rechunk then has nothing to do, and a cluster's byte-range tasks.
+            frame = frame.select(self.columns).rechunk()
             self.accounting.add_parsed(frame.height)
         if undecodable:
             bad = frame.select(pl.any_horizontal(
