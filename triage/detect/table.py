@@ -13,6 +13,7 @@ of the cost (docs/detection.md). Counts (rows, missing) are exact.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -452,8 +453,9 @@ class TableDetector:
 def _detached(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy of ``frame`` that owns its strings. A gather shares the batch's string
     buffers, so a few sampled rows of every batch would keep every batch alive
-    (~20 MB each on a 60-column export): the Arrow round trip copies only the rows kept."""
-    return pl.DataFrame(frame.to_arrow(), schema=frame.schema)
+    (~20 MB each on a 60-column export). polars' own serialization writes only the rows
+    kept: 0.4 ms for 84 rows of wide_2m, where an Arrow round trip took 1.2 ms."""
+    return pl.DataFrame.deserialize(io.BytesIO(frame.serialize()))
 
 
 def _multiples(start: int, count: int, stride: int) -> int:
