@@ -138,12 +138,12 @@ def resolve_members(members: pl.DataFrame, n_tuples: int, *,
 
 def _resolve_sorted(lib: Any, ordered: pl.DataFrame, n_tuples: int) -> _Digests | None:
     m = ordered.height
-    hi, lo = ordered["hi"].to_numpy(), ordered["lo"].to_numpy()
-    tuples = np.ascontiguousarray(ordered["tuple"].to_numpy(), dtype=np.uint32)
+    hi, lo, tuples = (np.ascontiguousarray(ordered[name].to_numpy(), dtype=dtype)
+                      for name, dtype in (("hi", np.uint64), ("lo", np.uint64),
+                                          ("tuple", np.uint32)))
     first, parent, person = (np.empty(m, dtype=np.int64) for _ in range(3))
     tuple_node, tuple_person = (np.empty(n_tuples, dtype=np.int64) for _ in range(2))
     people = np.zeros(1, dtype=np.int64)
-    hi, lo = np.ascontiguousarray(hi, dtype=np.uint64), np.ascontiguousarray(lo, dtype=np.uint64)
     nodes = lib.triage_resolve_members(m, hi.ctypes.data, lo.ctypes.data, tuples.ctypes.data,
                                        n_tuples, first.ctypes.data, parent.ctypes.data,
                                        tuple_node.ctypes.data, person.ctypes.data,
@@ -309,7 +309,7 @@ def _kind_counts(codes: np.ndarray, kinds: Sequence[str], person: np.ndarray,
 
 #: Carried attributes are short codes (a département, a state, a country), held as the
 #: big-endian number of their UTF-8 bytes: numbers order as the strings do, and grouping
-#: ~1.6M tuples by their digests took 0.59 s with numbers against 0.89 s with strings.
+#: 1.59M tuples by their digests took 0.63-0.66 s with numbers, 0.82-0.90 s with strings.
 CODE_BYTES = 7
 
 
