@@ -121,7 +121,7 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_resolve_members.argtypes = [ctypes.c_int64, *[ctypes.c_void_p] * 3,
                                            ctypes.c_int64, *[ctypes.c_void_p] * 6]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
-    lib.triage_transcode_single_byte.argtypes = [ctypes.c_char_p, ctypes.c_int64,
+    lib.triage_transcode_single_byte.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
     return lib
 
@@ -213,7 +213,7 @@ def _utf8_table(encoding: str, errors: str) -> np.ndarray:
     return table
 
 
-def transcode_single_byte(data: bytes, encoding: str, errors: str,
+def transcode_single_byte(data: bytes | memoryview, encoding: str, errors: str,
                           out: np.ndarray | None = None) -> memoryview | None:
     """``data.decode(encoding, errors).encode("utf-8")`` for a single-byte encoding,
     without the GIL, as a view of ``out`` (uint8, reused by a caller that copies each
@@ -227,8 +227,9 @@ def transcode_single_byte(data: bytes, encoding: str, errors: str,
         return None
     if out is None or len(out) < 3 * len(data):
         out = np.empty(3 * len(data), dtype=np.uint8)
-    written = lib.triage_transcode_single_byte(data, len(data), table.ctypes.data,
-                                              out.ctypes.data)
+    source = np.frombuffer(data, dtype=np.uint8)
+    written = lib.triage_transcode_single_byte(source.ctypes.data, len(source),
+                                              table.ctypes.data, out.ctypes.data)
     return memoryview(out)[:written]
 
 

@@ -182,27 +182,29 @@ class RangeReader:
         self.newlines = 0
         self.decoded_bytes = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        view = memoryview(buffer).cast("B")
         while self._spans:
             start, end = self._spans[0]
             if start >= end:
                 self._spans.pop(0)
                 continue
             self._file.seek(start)
-            block = self._file.read(end - start if size < 0 else min(size, end - start))
-            if not block:
+            read = self._file.readinto(view[:min(len(view), end - start)])
+            if not read:
                 self._spans.pop(0)
                 continue
-            self._spans[0] = (start + len(block), end)
+            self._spans[0] = (start + read, end)
             if len(self._spans) == 1:  # the part's own bytes, not the header read before it
+                block = view[:read]
                 self.newlines += count_byte(block, _NEWLINE)
                 self.decoded_bytes += self._decoded_length(block, start)
-            return block
-        return b""
+            return read
+        return 0
 
-    def _decoded_length(self, block: bytes, start: int) -> int:
+    def _decoded_length(self, block: memoryview, start: int) -> int:
         length = _utf8_length_of(block, self._utf8_length)
-        if start == 0 and block.startswith(codecs.BOM_UTF8):
+        if start == 0 and block[:len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
             length -= len(codecs.BOM_UTF8)  # the reader drops a leading BOM
         return length
 
@@ -230,7 +232,7 @@ def _utf8_lengths(encoding: str) -> np.ndarray | None:
                      for b in range(256)], dtype=np.int64)
 
 
-def _utf8_length_of(raw: bytes, table: np.ndarray | None) -> int:
+def _utf8_length_of(raw: bytes | memoryview, table: np.ndarray | None) -> int:
     if table is None:
         return len(raw)
     data = np.frombuffer(raw, dtype=np.uint8)

@@ -43,6 +43,15 @@ def count_byte(data: bytes, byte: int) -> int:
                for i in range(0, len(array), _COUNT_SLICE))
 
 
+def read_blocks(stream: BinaryIO, size: int) -> Iterator[memoryview]:
+    """Blocks of at most ``size`` bytes, each a view of one reused buffer, valid until
+    the next: a fresh 16 MiB bytes object per block faults in all its pages every time,
+    since glibc hands blocks that large back to the system when they are freed."""
+    buffer = memoryview(bytearray(size))
+    while read := stream.readinto(buffer):
+        yield buffer[:read]
+
+
 class DelimitedSource(Source):
     def __init__(self, member: Member, info: SourceInfo, dialect: TextDialect,
                  chunk_bytes: int = CHUNK_BYTES, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
@@ -73,11 +82,12 @@ class DelimitedSource(Source):
     # -- bytes to UTF-8 -------------------------------------------------------------
 
     def _utf8_blocks(self, stream: BinaryIO) -> Iterator[bytes | memoryview]:
+        """The stream as UTF-8, in blocks the caller copies from before the next."""
         encoding = self.dialect.encoding
         if encoding in ("utf-8", "utf-8-sig"):
             first = True
-            while block := stream.read(self.chunk_bytes):
-                if first and block.startswith(codecs.BOM_UTF8):
+            for block in read_blocks(stream, self.chunk_bytes):
+                if first and block[:len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
                     block = block[len(codecs.BOM_UTF8):]
                 first = False
                 yield block
@@ -89,7 +99,7 @@ class DelimitedSource(Source):
             # fresh 48 MiB buffer and a copy to bytes per block cost page faults and
             # memmove on every 16 MiB.
             buffer = np.empty(3 * self.chunk_bytes, dtype=np.uint8)
-            while block := stream.read(self.chunk_bytes):
+            for block in read_blocks(stream, self.chunk_bytes):
                 yield transcode_single_byte(block, encoding, errors, out=buffer)
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
