@@ -194,6 +194,25 @@ def test_hll_kernel_gives_numpy_registers(monkeypatch):
     assert np.array_equal(native.registers, reference.registers)
 
 
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=60, deadline=None)
+@given(columns=st.lists(st.lists(st.one_of(st.none(), st.just(""), st.text(max_size=30)),
+                                 min_size=1, max_size=60).filter(lambda c: len(c) > 0),
+                        min_size=1, max_size=4),
+       start=st.integers(0, 5))
+def test_length_kernel_gives_polars_counts(columns, start):
+    from triage.native import length_stats
+
+    height = min(len(c) for c in columns)
+    frame = pl.DataFrame({f"c{k}": c[:height] for k, c in enumerate(columns)},
+                         schema={f"c{k}": pl.String for k in range(len(columns))})
+    # A slice starts the views part-way in: the kernel must honour the offset.
+    frame = frame.slice(min(start, height - 1))
+    native = length_stats(frame.get_columns())
+    reference = TableProfile._polars_length_stats(frame)
+    assert native.tolist() == reference.tolist()
+
+
 def test_columns_named_like_internal_ones_do_not_collide(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("name,v,column,value,shape,len,email\n"

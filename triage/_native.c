@@ -498,6 +498,33 @@ void triage_filled_bits(int64_t n_rows, int64_t n_columns, const uint8_t *const 
     }
 }
 
+/* Per column of n_columns string_view columns (views, validity or NULL, offset), from
+ * the lengths the views hold (UTF-8 bytes; the values are never read): stats[5 * c ...]
+ * = present (non-null) values, empty ones, then the smallest, the largest (0 when
+ * none) and the sum of the lengths of the non-empty ones. */
+void triage_length_stats(int64_t n_rows, int64_t n_columns, const uint8_t *const *views,
+                         const uint8_t *const *validity, const int64_t *offsets,
+                         int64_t *stats) {
+    for (int64_t c = 0; c < n_columns; c++) {
+        int64_t present = 0, empty = 0, sum = 0;
+        int32_t shortest = INT32_MAX, longest = 0;
+        for (int64_t row = 0; row < n_rows; row++) {
+            int64_t at = offsets[c] + row;
+            if (validity[c] && !((validity[c][at >> 3] >> (at & 7)) & 1)) continue;
+            int32_t length;
+            memcpy(&length, views[c] + 16 * at, 4);
+            present++;
+            if (length == 0) { empty++; continue; }
+            sum += length;
+            if (length < shortest) shortest = length;
+            if (length > longest) longest = length;
+        }
+        int64_t *out = stats + 5 * c;
+        out[0] = present; out[1] = empty;
+        out[2] = longest ? shortest : 0; out[3] = longest; out[4] = sum;
+    }
+}
+
 /* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     y -= m <= 2;

@@ -108,6 +108,9 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_parse_times.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
                                        ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+    lib.triage_length_stats.restype = None
+    lib.triage_length_stats.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
+                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     lib.triage_hll_add.restype = None
     lib.triage_hll_add.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
                                    ctypes.c_void_p]
@@ -200,6 +203,22 @@ class StringViewColumns:
         self.buffers = pointers(*[ctypes.addressof(s.buffers) for s in self.strings])
         self.validity = pointers(*[s.validity for s in self.strings])
         self.offsets = np.array([s.offset for s in self.strings], dtype=np.int64)
+
+
+def length_stats(columns: list[pl.Series]) -> np.ndarray | None:
+    """Per String column, [present, empty, shortest, longest, total] of the UTF-8
+    lengths of its values (the last three over the non-empty ones; shortest and
+    longest 0 when there are none), read from the views alone
+    (``triage_length_stats``). None without the kernel."""
+    lib = native_kernel()
+    if lib is None:
+        return None
+    strings = StringViewColumns(columns)
+    stats = np.empty((len(columns), 5), dtype=np.int64)
+    height = len(columns[0]) if columns else 0
+    lib.triage_length_stats(height, len(columns), strings.views, strings.validity,
+                            strings.offsets.ctypes.data, stats.ctypes.data)
+    return stats
 
 
 @cache

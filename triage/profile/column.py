@@ -9,8 +9,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from triage.native import length_stats
 from triage.profile.hll import HyperLogLog, hash_expr
 from triage.profile.types import NULL, TEXT, InferredType, check_fits, classify, verify
 
@@ -179,28 +181,38 @@ class TableProfile:
         self.rows += height
 
     def _count(self, batch: pl.DataFrame) -> dict[str, tuple[int, int]]:
-        """Counts and lengths for every column in one query; returns (present, empty)."""
-        # Lengths in UTF-8 bytes, as xsv's stats: 4x cheaper than characters. Every
-        # figure comes from the lengths (an empty string has length 0, a null none),
-        # computed once into a frame of their own: aggregating five times over the
-        # strings cost half as much again.
+        """Counts and lengths of every column; returns (present, empty) per column."""
+        # Lengths in UTF-8 bytes, as xsv's stats: 4x cheaper than characters. The
+        # kernel reads them from polars' string views without touching the values.
+        stats = length_stats([batch[name] for name in batch.columns])
+        if stats is None:
+            stats = self._polars_length_stats(batch)
+        counts = {}
+        for name, (present, empty, shortest, longest, total) in zip(
+                batch.columns, stats.tolist(), strict=True):
+            profile = self.columns[name]
+            profile.present += present
+            profile.empty += empty
+            if longest:
+                profile.length_min = _opt(min, profile.length_min, shortest)
+                profile.length_max = _opt(max, profile.length_max, longest)
+            profile.length_sum += total
+            counts[name] = (present, empty)
+        return counts
+
+    @staticmethod
+    def _polars_length_stats(batch: pl.DataFrame) -> np.ndarray:
+        """The kernel's twin: the lengths are computed once into a frame of their own
+        (aggregating five times over the strings cost half as much again)."""
         lengths = batch.select(pl.all().str.len_bytes())
         exprs = []
-        for j, name in enumerate(batch.columns):
+        for name in batch.columns:
             length = pl.col(name)
             filled = length.filter(length > 0)
-            exprs += [length.count().alias(f"p{j}"), (length == 0).sum().alias(f"e{j}"),
-                      filled.min().alias(f"lmin{j}"), filled.max().alias(f"lmax{j}"),
-                      length.sum().alias(f"lsum{j}")]
-        row = lengths.select(exprs).row(0, named=True)
-        for j, name in enumerate(batch.columns):
-            profile = self.columns[name]
-            profile.present += row[f"p{j}"]
-            profile.empty += row[f"e{j}"] or 0
-            profile.length_min = _opt(min, profile.length_min, row[f"lmin{j}"])
-            profile.length_max = _opt(max, profile.length_max, row[f"lmax{j}"])
-            profile.length_sum += row[f"lsum{j}"] or 0
-        return {name: (row[f"p{j}"], row[f"e{j}"] or 0) for j, name in enumerate(batch.columns)}
+            exprs += [length.count(), (length == 0).sum(), filled.min().fill_null(0),
+                      filled.max().fill_null(0), length.sum()]
+        row = lengths.select(e.alias(str(k)) for k, e in enumerate(exprs)).row(0)
+        return np.array(row, dtype=np.int64).reshape(len(batch.columns), 5)
 
     def _sketch(self, batch: pl.DataFrame) -> None:
         # Blanks (null, "") are hashed like any value, which is cheaper than masking
