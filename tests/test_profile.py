@@ -61,6 +61,25 @@ def test_merge_law_profile_of_a_plus_b_is_merge_of_profiles(rows, cut):
         assert (merged.columns[name].hll.registers == whole.columns[name].hll.registers).all()
 
 
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({"a": _values, "b": _values, "c": _values}),
+                     min_size=3, max_size=300),
+       cuts=st.tuples(st.floats(0, 1), st.floats(0, 1)))
+def test_parts_seeded_with_the_first_rows_types_merge_to_the_whole(rows, cuts):
+    """A split file's parts start from the types of its first batch (the cluster's plan):
+    the merged profile is still exactly the one-pass profile."""
+    frame = pl.DataFrame(rows, schema=dict.fromkeys("abc", pl.String))
+    first = max(1, int(len(rows) * min(cuts)))
+    split = max(first, int(len(rows) * max(cuts)))
+    seed = {name: column.type for name, column in profile_of(frame.head(first)).columns.items()}
+    parts = []
+    for part in (frame.head(split), frame.tail(len(rows) - split)):
+        profile = TableProfile(seed)
+        profile.update(part)
+        parts.append(profile)
+    assert comparable(parts[0].merge(parts[1])) == comparable(profile_of(frame))
+
+
 def test_columns_appearing_later_count_missing_rows_as_nulls():
     first = pl.DataFrame({"a": ["1", "2"]})
     second = pl.DataFrame({"a": ["3"], "b": ["x"]})

@@ -39,6 +39,7 @@ from triage.identity.collector import (
 from triage.identity.keys import HmacKey
 from triage.pipeline import SourceResult, run
 from triage.profile import TableProfile
+from triage.profile.types import InferredType
 from triage.report.geography import (
     country_from_phone,
     fr_departement_from_nir,
@@ -70,6 +71,8 @@ class SourcePlan:
     events: dict[str, str | None]
     #: column -> (category, subtype) of the provisional verdicts geography derives from.
     geography: dict[str, tuple[str | None, str | None]]
+    #: column -> the type its first batch established (a kind and formats, no value).
+    column_types: dict[str, InferredType] = field(default_factory=dict)
 
     @classmethod
     def from_first_batch(cls, provisional: Mapping[str, ColumnFinding],
@@ -77,7 +80,8 @@ class SourcePlan:
         identifiers, exposures, events = identity_plan(provisional, profile)
         geography = {name: (f.category, f.subtype) for name, f in provisional.items()
                      if f.category in ("postcode", "national_id", "phone")}
-        return cls(identifiers, exposures, events, geography)
+        types = {name: column.type for name, column in profile.columns.items()}
+        return cls(identifiers, exposures, events, geography, types)
 
 
 @dataclass(frozen=True)

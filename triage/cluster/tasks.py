@@ -150,7 +150,8 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     source = DelimitedSource(_RangeMember(reader), opened.info, opened.dialect,
                              chunk_bytes=opened.chunk_bytes,
                              max_record_bytes=opened.max_record_bytes)
-    profile = TableProfile()
+    # The first batch's types are the file's types so far: each part starts from them.
+    profile = TableProfile(plan.column_types)
     state = SourceScan()
     state.begin(plan, worker_key(key_ref), region)
     with identity_feeder() as feed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,9 +163,14 @@ def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
 class TableProfile:
     """The profile of one source: rows plus one :class:`ColumnProfile` per column."""
 
-    def __init__(self) -> None:
+    def __init__(self, types: Mapping[str, InferredType] | None = None) -> None:
+        """``types``: the types some earlier rows of the same table established (a
+        split file's first batch, for each of its parts). They are joined into this
+        table's types, as those rows would be, so a column typed there is checked
+        against its type from the first batch here instead of being classified again."""
         self.rows = 0
-        self.columns: dict[str, ColumnProfile] = {}
+        self.columns: dict[str, ColumnProfile] = {
+            name: ColumnProfile(name, type=kind) for name, kind in (types or {}).items()}
 
     def update(self, batch: pl.DataFrame) -> None:
         height = batch.height
