@@ -183,7 +183,7 @@ def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
     job = on_cluster(client, [path])
     job.submit()
     parts = len(job.inputs[0].parts)
-    expected = parts + 1 + (parts - 2)  # reads, the file's hash, the merges down to two
+    expected = parts + (parts - 2)  # the reads, and the merges down to two
 
     def graph(dask_scheduler) -> list[bytes]:  # what the scheduler holds and sends to workers
         from distributed.protocol import serialize

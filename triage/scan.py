@@ -219,8 +219,9 @@ def file_facts(path: Path) -> dict[str, Any]:
     return {"name": path.name, "size": path.stat().st_size, "sha256": digest}
 
 
-class _Hasher(threading.Thread):
-    """Hashes the input files beside the parse: the raw read overlaps the pass."""
+class FileHasher(threading.Thread):
+    """Hashes the input files beside the parse: the raw read overlaps the pass (on a
+    cluster, the client hashes split files while the workers read their parts)."""
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__(name="triage-sha256", daemon=True)
@@ -294,7 +295,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
     # Without a key, people are counted under a key that never leaves this process.
     key = key if key is not None else HmacKey(os.urandom(32))
     scans: dict[str, SourceScan] = {}
-    hasher = _Hasher([p for p in paths if p.is_file()])
+    hasher = FileHasher([p for p in paths if p.is_file()])
     hasher.start()
 
     def on_batch(source: Source, batch: pl.DataFrame, profile: TableProfile,

@@ -31,7 +31,6 @@ from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, splittable
 from triage.cluster.tasks import (
     FinishedSource,
     KeyRef,
-    file_facts_of,
     finish_part,
     merge_parts,
     scan_file,
@@ -43,7 +42,7 @@ from triage.errors import TriageError
 from triage.identity.index import partition_writer, without_credentials
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
-from triage.scan import ScanResult, SourcePlan, write_index
+from triage.scan import FileHasher, ScanResult, SourcePlan, write_index
 from triage.sources import Source, open_sources
 from triage.sources.stream import current_options
 
@@ -179,6 +178,9 @@ class ClusterScan:
                               "would travel in the task graph")
         self.inputs = plan_inputs(paths, split_bytes, workers)
         self.pending: list[tuple[Any, ...]] = []
+        # A split file's SHA-256 is one sequential read: the client makes it while the
+        # workers read the parts, instead of holding a worker for it.
+        self.hasher = FileHasher([Path(item.path) for item in self.inputs if item.parts])
 
     def submit(self) -> list[Any]:
         """Queue every task; returns the futures the results come from."""
@@ -187,12 +189,12 @@ class ClusterScan:
         # end); merges and hashing a file run as soon as they can, ahead of any read, so
         # that memory is freed early and nothing but the last parts is left for the end.
         order = iter(range(-1, -1_000_000_000, -1))
+        self.hasher.start()
         for item in self.inputs:
             if not item.parts:
                 self.pending.append((submit(scan_file, item.path, item.given, key_ref, region,
                                             self.options, pure=False, priority=next(order)),))
                 continue
-            facts = submit(file_facts_of, item.path, pure=False, priority=1)
             level = [submit(scan_part, part, item.given, item.plan, key_ref, region,
                             self.options, pure=False, priority=next(order))
                      for part in item.parts]
@@ -203,7 +205,7 @@ class ClusterScan:
                 merged = [submit(merge_parts, level[i], level[i + 1], pure=False, priority=1)
                           for i in range(0, len(level) - 1, 2)]
                 level = merged + level[len(level) - len(level) % 2:]
-            self.pending.append((facts, *level))
+            self.pending.append(tuple(level))
         return [future for futures in self.pending for future in futures]
 
     def collect(self) -> ScanResult:
@@ -211,13 +213,17 @@ class ClusterScan:
         if not self.pending:
             self.submit()
         gathered = self.client.gather(self.pending)
+        self.hasher.join()
+        if self.hasher.error is not None:
+            raise self.hasher.error
+        split_facts = iter(self.hasher.facts)
         results, scans, files = [], {}, []
-        for outcome in gathered:
-            if len(outcome) == 1:  # a whole input: its sources and its file facts
+        for item, outcome in zip(self.inputs, gathered, strict=True):
+            if not item.parts:  # a whole input: its sources and its file facts
                 finished, facts = outcome[0]
-            else:  # a split input: its file facts and the last one or two part states
-                facts, whole = outcome[0], outcome[1]
-                for part in outcome[2:]:
+            else:  # a split input: the last one or two part states
+                facts, whole = next(split_facts), outcome[0]
+                for part in outcome[1:]:
                     whole = merge_parts(whole, part)
                 finished = [finish_part(whole)]
             source: FinishedSource
