@@ -363,6 +363,24 @@ def test_without_dask_the_cluster_option_says_how_to_install(tmp_path):
     assert done.stderr.strip().count("\n") == 0 and "pip install 'triage[cluster]'" in done.stderr
 
 
+def test_an_input_that_fails_planning_gives_one_line_and_exit_2(tmp_path):
+    """Planning runs beside the local cluster's start; its errors still reach the user
+    as the single-machine scan gives them."""
+    path = tmp_path / "one-line.csv"
+    path.write_bytes(b"nom;email;" * 40_000)  # no line break in the first 256 KiB
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "TRIAGE_HMAC_KEY": base64.b64encode(SECRET).decode()}
+    outcomes = [subprocess.run([sys.executable, "-m", "triage", "scan", str(path), "-o",
+                                str(tmp_path / mode), "--plaintext", "-q", *extra],
+                               capture_output=True, text=True, timeout=120, env=env,
+                               check=False)
+                for mode, extra in (("one", []), ("cluster", ["--cluster", "local:2"]))]
+    one, cluster = outcomes
+    assert one.returncode == cluster.returncode == 2
+    assert cluster.stderr.strip().count("\n") == 0 and "Traceback" not in cluster.stderr
+    assert cluster.stderr == one.stderr
+
+
 def test_without_a_key_a_local_cluster_counts_people_and_a_remote_one_is_refused(tmp_path):
     from triage.cluster import scan_on_cluster
     from triage.errors import TriageError

@@ -14,10 +14,11 @@ Dask is an optional extra: nothing here imports it before a cluster is asked for
 from __future__ import annotations
 
 import base64
+import contextvars
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,17 @@ def is_local(address: str) -> bool:
     return _LOCAL.fullmatch(address) is not None
 
 
+def local_workers(address: str) -> int | None:
+    """How many workers ``local`` or ``local:N`` starts; None for a remote scheduler."""
+    local = _LOCAL.fullmatch(address)
+    if local is None:
+        return None
+    workers = int(local.group(1) or os.cpu_count() or 1)
+    if workers < 1:
+        raise TriageError("--cluster local:N needs N >= 1")
+    return workers
+
+
 @contextmanager
 def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterator[Any]:
     """A Client of the scheduler at ``address``, or of a local multi-process cluster
@@ -70,11 +82,8 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
     distributed = require_distributed()
     import dask  # installed with distributed
 
-    local = _LOCAL.fullmatch(address)
-    if local:
-        workers = int(local.group(1) or os.cpu_count() or 1)
-        if workers < 1:
-            raise TriageError("--cluster local:N needs N >= 1")
+    workers = local_workers(address)
+    if workers is not None:
         # One task at a time per worker, and the cores shared out between the workers'
         # polars pools: N pools of all cores each oversubscribe the machine (measured: a
         # 2M-row scan on 2 cores takes 40 s with two 2-thread pools, 29 s with 1 each).
@@ -166,17 +175,20 @@ class ClusterScan:
 
     def __init__(self, client: Any, paths: Iterable[str | Path], *, key: HmacKey,
                  key_ref: KeyRef, keyed: bool, region: str = "FR",
-                 split_bytes: int = SPLIT_BYTES) -> None:
+                 split_bytes: int = SPLIT_BYTES, planned: list[_Input] | None = None) -> None:
+        """``planned``: ``plan_inputs(paths, split_bytes, workers)`` made beforehand."""
         if key.key_id != key_ref.key_id:
             raise ValueError("key_ref names another key")
         self.client = client
         self.key, self.key_ref, self.keyed, self.region = key, key_ref, keyed, region
-        workers = max(1, len(client.scheduler_info()["workers"]))
         self.options = current_options()
         if self.options.password is not None:
             raise TriageError("a cluster scan cannot open encrypted archives: the password "
                               "would travel in the task graph")
-        self.inputs = plan_inputs(paths, split_bytes, workers)
+        if planned is None:
+            workers = max(1, len(client.scheduler_info()["workers"]))
+            planned = plan_inputs(paths, split_bytes, workers)
+        self.inputs = planned
         self.pending: list[tuple[Any, ...]] = []
         # A split file's SHA-256 is one sequential read: the client makes it while the
         # workers read the parts, instead of holding a worker for it.
@@ -335,11 +347,20 @@ def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey |
     paths = list(paths)
     if index is not None:
         refuse_credentials(index.dest)  # before the scan, not after it
-    with connect(address, worker_env=worker_env) as client:
-        result = ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
-                             region=region, split_bytes=split_bytes).collect()
-        if index is not None and keyed:
-            with partition_writer(WorkerIndexWriter(client)):
-                write_index(result, index.dest, leak_id=index.leak_id,
-                            leak_name=index.leak_name)
-        return result
+    # A local cluster takes about a second to start its worker processes, and planning
+    # (the first batch, the split points) about as long: planning needs only the number
+    # of workers, which a local cluster knows beforehand, so it runs meanwhile.
+    workers = local_workers(address)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-plan") as planner:
+        planning = (planner.submit(contextvars.copy_context().run, plan_inputs, paths,
+                                   split_bytes, workers) if workers else None)
+        with connect(address, worker_env=worker_env) as client:
+            planned = planning.result() if planning is not None else None
+            result = ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
+                                 region=region, split_bytes=split_bytes,
+                                 planned=planned).collect()
+            if index is not None and keyed:
+                with partition_writer(WorkerIndexWriter(client)):
+                    write_index(result, index.dest, leak_id=index.leak_id,
+                                leak_name=index.leak_name)
+    return result
