@@ -89,6 +89,28 @@ def test_merge_of_halves_equals_one_pass(cut):
     assert _entries(merged).equals(_entries(whole))
 
 
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_last_merge_without_compaction_resolves_the_same(monkeypatch, compact):
+    """The cluster's last merge keeps the tuples both halves hold (each person of
+    ``patients`` is in both) without compacting them; people and index entries are
+    those of one pass either way."""
+    # Past 150 tuples held: the merge of two halves of 100 is due for compacting.
+    monkeypatch.setattr(IdentityCollector, "COMPACT_AFTER", 150)
+    key = new_key()
+    frame = patients(200)
+    whole = collector(key)
+    whole.update(frame)
+    left, right = collector(key), collector(key)
+    left.update(frame[:100])
+    right.update(frame[100:])
+    held = sum(p.height for c in (left, right) for p in c._parts)
+    merged = left.merge(right, compact=compact)
+    # Compacting folds the tuples the halves share; without it, every one is kept.
+    assert (sum(p.height for p in merged._parts) < held) == compact
+    assert merged.people() == whole.people()
+    assert _entries(merged).equals(_entries(whole))
+
+
 def test_batches_with_absent_columns_and_growing_column_sets():
     key = new_key()
     frame = patients(40, with_canary=False)

@@ -236,7 +236,7 @@ class ClusterScan:
             else:  # a split input: the last one or two part states
                 facts, whole = next(split_facts), outcome[0]
                 for part in outcome[1:]:
-                    whole = merge_parts(whole, part)
+                    whole = merge_parts(whole, part, last=True)
                 finished = [finish_part(whole)]
             source: FinishedSource
             for source in finished:

@@ -165,8 +165,11 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
 
 
 @_quoting_nothing
-def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
-    """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order)."""
+def merge_parts(left: SourcePart, right: SourcePart, *, last: bool = False) -> SourcePart:
+    """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order).
+
+    ``last``: no merge follows (the client's, before the verdict and the people), so the
+    identity tuples are not compacted (see ``IdentityCollector.merge``)."""
     if left.parts[-1] + 1 != right.parts[0]:
         raise ValueError("only adjacent parts merge: positions and samples follow file order")
     accounting = RowAccounting(**{**right.accounting.__dict__,
@@ -174,7 +177,7 @@ def merge_parts(left: SourcePart, right: SourcePart) -> SourcePart:
     _shift(accounting, left.newlines, left.decoded_bytes)
     identity = None
     if left.scan.identity is not None and right.scan.identity is not None:
-        identity = left.scan.identity.merge(right.scan.identity)
+        identity = left.scan.identity.merge(right.scan.identity, compact=not last)
     scan_state = SourceScan(detector=left.scan.detector.merge(right.scan.detector),
                             identity=identity, months=left.scan.months + right.scan.months,
                             event_columns=left.scan.event_columns)

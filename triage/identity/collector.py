@@ -650,11 +650,11 @@ class IdentityCollector:
         aggs += [pl.col(name).min() for name in self._attribute_columns()]
         return tuples.group_by(keys).agg(aggs).select(list(schema))
 
-    def _append(self, part: pl.DataFrame) -> None:
+    def _append(self, part: pl.DataFrame, *, compact: bool = True) -> None:
         self._resolved = None
         self._parts.append(part)
         held = sum(p.height for p in self._parts)
-        if held > self._compact_at:
+        if compact and held > self._compact_at:
             before = held
             after = self._compact().height
             # Compacting only pays when rows repeat across batches; when it barely
@@ -677,8 +677,12 @@ class IdentityCollector:
 
     # ------------------------------------------------------------------ merge
 
-    def merge(self, other: IdentityCollector) -> IdentityCollector:
-        """The state of both inputs, exactly as one pass over them would give."""
+    def merge(self, other: IdentityCollector, *, compact: bool = True) -> IdentityCollector:
+        """The state of both inputs, exactly as one pass over them would give.
+
+        ``compact=False`` keeps the tuples repeated across the two as they are (resolving
+        takes them so), for a last merge whose people are resolved next: compacting
+        there only adds a group_by of every tuple before the resolution's own sort."""
         if other.key_id != self.key_id:
             raise ValueError("cannot merge identity states made with different keys")
         if (self._slots != other._slots or self.flag_columns != other.flag_columns
@@ -691,7 +695,7 @@ class IdentityCollector:
                        self.attributes)
         merged._counters = self._counters + other._counters
         for part in [*self._parts, *other._parts]:
-            merged._append(part)
+            merged._append(part, compact=compact)
         return merged
 
     def restrict(self, columns_kept: Iterable[str],
