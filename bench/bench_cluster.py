@@ -162,7 +162,7 @@ def index(rows: int, workers: int, repeats: int) -> dict:
             here.append(time.perf_counter() - start)
             timed = Timed(client)
             start = time.perf_counter()
-            with partition_writer(WorkerIndexWriter(timed)):
+            with partition_writer(WorkerIndexWriter(timed, direct=True)):  # as a local scan
                 write_index(result, tmp / f"there{attempt}", leak_id="bench", leak_name="bench")
             there.append(time.perf_counter() - start)
             shipping.append(timed.scatter_seconds)
