@@ -31,6 +31,7 @@ from triage.identity.index import partition_writer
 from triage.identity.keys import KEY_ENV, PURPOSE_IDENTIFIERS, HmacKey
 from triage.scan import scan, summary_facts, write_index
 from triage.sources import open_sources
+from triage.sources.delimited import DelimitedSource
 
 distributed = pytest.importorskip("distributed")
 
@@ -167,6 +168,42 @@ def test_quoted_files_are_cut_at_even_quote_parity_and_stray_quotes_are_not_cut(
     assert len(byte_ranges(source, 20_000)) == 1
 
 
+def test_a_cp1252_part_reads_alike_without_the_native_kernel(tmp_path, monkeypatch):
+    """A worker without a C compiler decodes a legacy part with Python's codec, from the
+    part's reader: the same rows and accounting as with the kernel, and as one pass."""
+    import triage.native
+    from triage.cluster.split import RangeReader
+    from triage.cluster.tasks import _RangeMember
+    from triage.sources import open_sources
+
+    lines = [b"nom;commentaire"] + [f"Zoë{i};Œdème {i} € ".encode("cp1252") + b"\x81"
+                                    for i in range(20_000)]
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    def parts_read() -> tuple[list[dict], list[int]]:
+        opened = next(iter(open_sources(path)))
+        rows, parsed = [], []
+        for part in byte_ranges(opened, split_bytes=path.stat().st_size // 3):
+            source = DelimitedSource(_RangeMember(RangeReader(part, "cp1252")), opened.info,
+                                     opened.dialect)
+            rows += [row for batch in source.batches() for row in batch.iter_rows(named=True)]
+            parsed.append(source.accounting.parsed)
+        return rows, parsed
+
+    native_rows, native_parsed = parts_read()
+    triage.native.native_kernel.cache_clear()
+    monkeypatch.setenv("TRIAGE_NATIVE", "0")
+    try:
+        python_rows, python_parsed = parts_read()
+    finally:
+        triage.native.native_kernel.cache_clear()
+    assert len(native_parsed) >= 3
+    assert python_rows == native_rows and python_parsed == native_parsed
+    assert len(python_rows) == 20_000 and python_rows[7] == {"nom": "Zoë7",
+                                                               "commentaire": "Œdème 7 € \x81"}
+
+
 def test_quoted_file_split_in_parts_gives_the_one_pass_result(client, tmp_path):
     path = tmp_path / "quoted.csv"
     lines = [f'{i};"Dupont\n{i}";"{i % 97:02d}/01/1980";"p{i}@mail.fr";"""x"" y"\n'
@@ -183,7 +220,7 @@ def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
     job = on_cluster(client, [path])
     job.submit()
     parts = len(job.inputs[0].parts)
-    expected = parts + (parts - 2)  # the reads, and the merges down to two
+    expected = parts + 1 + (parts - 2)  # reads, the file's hash, the merges down to two
 
     def graph(dask_scheduler) -> list[bytes]:  # what the scheduler holds and sends to workers
         from distributed.protocol import serialize
@@ -379,6 +416,17 @@ def test_an_input_that_fails_planning_gives_one_line_and_exit_2(tmp_path):
     assert one.returncode == cluster.returncode == 2
     assert cluster.stderr.strip().count("\n") == 0 and "Traceback" not in cluster.stderr
     assert cluster.stderr == one.stderr
+
+
+def test_an_archive_password_is_refused_before_anything_is_planned(tmp_path):
+    from triage.cluster import scan_on_cluster
+    from triage.sources.stream import reading_options
+
+    path = tmp_path / "one-line.csv"
+    path.write_bytes(b"nom;email;" * 40_000)  # planning it would fail otherwise
+    with reading_options(password=b"secret"), \
+            pytest.raises(TriageError, match="cannot open encrypted archives"):
+        scan_on_cluster([str(path)], address="local:2", key=None, key_file=None)
 
 
 def test_without_a_key_a_local_cluster_counts_people_and_a_remote_one_is_refused(tmp_path):

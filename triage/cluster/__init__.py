@@ -32,6 +32,7 @@ from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, splittable
 from triage.cluster.tasks import (
     FinishedSource,
     KeyRef,
+    file_facts_of,
     finish_part,
     merge_parts,
     scan_file,
@@ -45,7 +46,7 @@ from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
 from triage.scan import FileHasher, ScanResult, SourcePlan, write_index
 from triage.sources import Source, open_sources
-from triage.sources.stream import current_options
+from triage.sources.stream import ReadOptions, current_options
 
 INSTALL_HINT = "the cluster mode needs Dask: pip install 'triage[cluster]'"
 _LOCAL = re.compile(r"local(?::(\d+))?")
@@ -166,6 +167,15 @@ def _first_batch_plan(source: Source) -> SourcePlan | None:
     return SourcePlan.from_first_batch(detector.provisional(), profile)
 
 
+def _options_without_password() -> ReadOptions:
+    """The reading options the tasks get; refused when they hold an archive password."""
+    options = current_options()
+    if options.password is not None:
+        raise TriageError("a cluster scan cannot open encrypted archives: the password "
+                          "would travel in the task graph")
+    return options
+
+
 class ClusterScan:
     """Submits a scan's tasks to a Client and collects the finished sources.
 
@@ -175,24 +185,25 @@ class ClusterScan:
 
     def __init__(self, client: Any, paths: Iterable[str | Path], *, key: HmacKey,
                  key_ref: KeyRef, keyed: bool, region: str = "FR",
-                 split_bytes: int = SPLIT_BYTES, planned: list[_Input] | None = None) -> None:
-        """``planned``: ``plan_inputs(paths, split_bytes, workers)`` made beforehand."""
+                 split_bytes: int = SPLIT_BYTES, planned: list[_Input] | None = None,
+                 hash_here: bool = False) -> None:
+        """``planned``: ``plan_inputs(paths, split_bytes, workers)`` made beforehand.
+        ``hash_here``: the client reads each split file once more for its SHA-256 (in a
+        thread, while the workers read the parts), instead of a task holding a worker
+        for it: for a local cluster, whose client shares the workers' disk; a remote
+        one's client may sit far from the data."""
         if key.key_id != key_ref.key_id:
             raise ValueError("key_ref names another key")
         self.client = client
         self.key, self.key_ref, self.keyed, self.region = key, key_ref, keyed, region
-        self.options = current_options()
-        if self.options.password is not None:
-            raise TriageError("a cluster scan cannot open encrypted archives: the password "
-                              "would travel in the task graph")
+        self.options = _options_without_password()
         if planned is None:
             workers = max(1, len(client.scheduler_info()["workers"]))
             planned = plan_inputs(paths, split_bytes, workers)
         self.inputs = planned
         self.pending: list[tuple[Any, ...]] = []
-        # A split file's SHA-256 is one sequential read: the client makes it while the
-        # workers read the parts, instead of holding a worker for it.
-        self.hasher = FileHasher([Path(item.path) for item in self.inputs if item.parts])
+        self.hasher = (FileHasher([Path(item.path) for item in self.inputs if item.parts])
+                       if hash_here else None)
 
     def submit(self) -> list[Any]:
         """Queue every task; returns the futures the results come from."""
@@ -201,12 +212,15 @@ class ClusterScan:
         # end); merges and hashing a file run as soon as they can, ahead of any read, so
         # that memory is freed early and nothing but the last parts is left for the end.
         order = iter(range(-1, -1_000_000_000, -1))
-        self.hasher.start()
+        if self.hasher is not None:
+            self.hasher.start()
         for item in self.inputs:
             if not item.parts:
                 self.pending.append((submit(scan_file, item.path, item.given, key_ref, region,
                                             self.options, pure=False, priority=next(order)),))
                 continue
+            facts = () if self.hasher is not None else (
+                submit(file_facts_of, item.path, pure=False, priority=1),)
             level = [submit(scan_part, part, item.given, item.plan, key_ref, region,
                             self.options, pure=False, priority=next(order))
                      for part in item.parts]
@@ -217,7 +231,7 @@ class ClusterScan:
                 merged = [submit(merge_parts, level[i], level[i + 1], pure=False, priority=1)
                           for i in range(0, len(level) - 1, 2)]
                 level = merged + level[len(level) - len(level) % 2:]
-            self.pending.append(tuple(level))
+            self.pending.append((*facts, *level))
         return [future for futures in self.pending for future in futures]
 
     def collect(self) -> ScanResult:
@@ -225,17 +239,16 @@ class ClusterScan:
         if not self.pending:
             self.submit()
         gathered = self.client.gather(self.pending)
-        self.hasher.join()
-        if self.hasher.error is not None:
-            raise self.hasher.error
-        split_facts = iter(self.hasher.facts)
+        hashed_here = iter(self._hashed_here())
         results, scans, files = [], {}, []
         for item, outcome in zip(self.inputs, gathered, strict=True):
             if not item.parts:  # a whole input: its sources and its file facts
                 finished, facts = outcome[0]
-            else:  # a split input: the last one or two part states
-                facts, whole = next(split_facts), outcome[0]
-                for part in outcome[1:]:
+            else:  # a split input: its file facts (from a task, or here), the last states
+                facts, *states = outcome if self.hasher is None else (next(hashed_here),
+                                                                      *outcome)
+                whole = states[0]
+                for part in states[1:]:
                     whole = merge_parts(whole, part, last=True)
                 finished = [finish_part(whole)]
             source: FinishedSource
@@ -247,6 +260,16 @@ class ClusterScan:
             files.append(facts)
         return ScanResult(results, scans, files, self.key, self.keyed,
                           datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+    def _hashed_here(self) -> list[dict[str, Any]]:
+        """The split files' facts hashed by the client, in input order (none without)."""
+        if self.hasher is None:
+            return []
+        self.hasher.join()
+        if self.hasher.error is not None:
+            raise self.hasher.error
+        return self.hasher.facts
 
 
 def refuse_credentials(dest: str) -> None:
@@ -355,14 +378,15 @@ def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey |
     # (the first batch, the split points) about as long: planning needs only the number
     # of workers, which a local cluster knows beforehand, so it runs meanwhile.
     workers = local_workers(address)
+    _options_without_password()  # before planning opens any archive
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-plan") as planner:
         planning = (planner.submit(contextvars.copy_context().run, plan_inputs, paths,
                                    split_bytes, workers) if workers else None)
         with connect(address, worker_env=worker_env) as client:
             planned = planning.result() if planning is not None else None
             result = ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
-                                 region=region, split_bytes=split_bytes,
-                                 planned=planned).collect()
+                                 region=region, split_bytes=split_bytes, planned=planned,
+                                 hash_here=workers is not None).collect()
             if index is not None and keyed:
                 with partition_writer(WorkerIndexWriter(client, direct=workers is not None)):
                     write_index(result, index.dest, leak_id=index.leak_id,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -27,7 +28,7 @@ from triage.identity.index import write_partitions
 from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
 from triage.profile import TableProfile
-from triage.scan import SourcePlan, SourceScan, identity_feeder, scan
+from triage.scan import SourcePlan, SourceScan, file_facts, identity_feeder, scan
 from triage.sources import ReadOptions, RowAccounting, SourceInfo, open_sources, reading_options
 from triage.sources.delimited import DelimitedSource
 
@@ -113,6 +114,12 @@ def as_given(info: SourceInfo, path: str, given: str) -> None:
 
 
 @_quoting_nothing
+def file_facts_of(path: str) -> dict[str, Any]:
+    """Name, size and SHA-256 of a split input, for a remote cluster (its parts are read
+    by other tasks; a local cluster's client hashes the file itself)."""
+    return file_facts(Path(path))
+
+
 @dataclass
 class SourcePart:
     """The state of consecutive parts of one split source.

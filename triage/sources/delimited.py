@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -103,13 +104,11 @@ class DelimitedSource(Source):
                 yield transcode_single_byte(block, encoding, errors, out=buffer)
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
-        while True:
-            block = stream.read(self.chunk_bytes)
+        # Lazily: every block is a view of the same buffer, decoded before the next read.
+        for block in itertools.chain(read_blocks(stream, self.chunk_bytes), [b""]):
             text = decoder.decode(block, final=not block)
             if text:
                 yield text.lstrip("\ufeff").encode("utf-8", "surrogatepass")
-            if not block:
-                return
 
     # -- record boundaries ------------------------------------------------------------
 
