@@ -67,7 +67,9 @@ def test_merge_law_profile_of_a_plus_b_is_merge_of_profiles(rows, cut):
        cuts=st.tuples(st.floats(0, 1), st.floats(0, 1)))
 def test_parts_seeded_with_the_first_rows_types_merge_to_the_whole(rows, cuts):
     """A split file's parts start from the types of its first batch (the cluster's plan):
-    the merged profile is still exactly the one-pass profile."""
+    the merged profile is still exactly the one-pass profile. (Dates here have one
+    format: a date that reads both day-first and month-first depends on the order
+    the formats come in, in one pass as in parts; docs/cluster.md says so.)"""
     frame = pl.DataFrame(rows, schema=dict.fromkeys("abc", pl.String))
     first = max(1, int(len(rows) * min(cuts)))
     split = max(first, int(len(rows) * max(cuts)))

@@ -167,7 +167,9 @@ class TableProfile:
         """``types``: the types some earlier rows of the same table established (a
         split file's first batch, for each of its parts). They are joined into this
         table's types, as those rows would be, so a column typed there is checked
-        against its type from the first batch here instead of being classified again."""
+        against its type from the first batch here instead of being classified again.
+        (A date that reads two ways is read with the formats known here, as in one
+        pass: see ``docs/cluster.md``.)"""
         self.rows = 0
         self.columns: dict[str, ColumnProfile] = {
             name: ColumnProfile(name, type=kind) for name, kind in (types or {}).items()}
