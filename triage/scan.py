@@ -220,8 +220,8 @@ def file_facts(path: Path) -> dict[str, Any]:
 
 
 class FileHasher(threading.Thread):
-    """Hashes the input files beside the parse: the raw read overlaps the pass (on a
-    cluster, the client hashes split files while the workers read their parts)."""
+    """Hashes the input files beside the parse: the raw read overlaps the pass (a local
+    cluster's client hashes split files so while its workers read their parts)."""
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__(name="triage-sha256", daemon=True)
