@@ -193,3 +193,57 @@ def test_identity_threads_change_nothing_but_speed(tmp_path, monkeypatch):
         entries = pq.read_table(index_dir / "leaks" / "leak" / "identifiers.parquet")
         outcomes.append((facts, entries.to_pydict()))
     assert outcomes[0] == outcomes[1]
+
+
+def test_summary_names_each_input_with_its_size_and_sha256(tmp_path):
+    """The files are hashed beside the pass and waited for only when the summary needs
+    them: what it lists must still be every input, in order, with its real digest."""
+    import hashlib
+
+    from triage.identity.keys import HmacKey
+    from triage.scan import scan, summary_facts
+
+    first, _ = make_dump(tmp_path, "appointments", 300)
+    second = tmp_path / "again.csv"
+    second.write_bytes(first.read_bytes()[: first.stat().st_size // 2].rsplit(b"\n", 1)[0])
+    result = scan([first, second], key=HmacKey(bytes(range(32))))
+    facts = summary_facts(result, leak_id="leak", leak_name="leak")
+    assert facts["leak"]["files"] == [
+        {"name": p.name, "size": p.stat().st_size,
+         "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in (first, second)]
+
+
+def test_a_file_that_cannot_be_hashed_fails_the_scan_when_its_facts_are_needed(
+        tmp_path, monkeypatch):
+    import triage.scan as scan_module
+    from triage.identity.keys import HmacKey
+
+    dump, _ = make_dump(tmp_path, "appointments", 100)
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(scan_module, "file_facts", unreadable)
+    result = scan_module.scan([dump], key=HmacKey(bytes(range(32))))
+    with pytest.raises(PermissionError):
+        result.files
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux gives a thread its own priority")
+def test_the_hashing_thread_alone_runs_at_the_lowest_priority():
+    import threading
+
+    from triage.scan import _lowest_priority
+
+    seen = {}
+
+    def lowered() -> None:
+        _lowest_priority()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    thread = threading.Thread(target=lowered)
+    thread.start()
+    thread.join()
+    assert seen["thread"] == 19
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,32 +221,59 @@ def file_facts(path: Path) -> dict[str, Any]:
 
 
 class FileHasher(threading.Thread):
-    """Hashes the input files beside the parse: the raw read overlaps the pass (a local
+    """Hashes the input files beside the pass, at the lowest CPU priority: its raw read
+    trails the parse's, so the disk is read once and the page cache serves the other;
+    it takes only the CPU the pass leaves idle; what is left of it runs while the
+    people are resolved, because nothing waits for it before the summary (a local
     cluster's client hashes split files so while its workers read their parts)."""
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__(name="triage-sha256", daemon=True)
         self.paths = paths
-        self.facts: list[dict[str, Any]] = []
-        self.error: BaseException | None = None
+        self._facts: list[dict[str, Any]] = []
+        self._error: BaseException | None = None
 
     def run(self) -> None:
+        _lowest_priority()
         try:
-            self.facts = [file_facts(p) for p in self.paths]
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the scan
-            self.error = exc
+            self._facts = [file_facts(p) for p in self.paths]
+        except BaseException as exc:  # noqa: BLE001 - re-raised by facts()
+            self._error = exc
+
+    def facts(self) -> list[dict[str, Any]]:
+        """Each file's :func:`file_facts`, once hashed; re-raises a failed read."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._facts
+
+
+def _lowest_priority() -> None:
+    """Give the calling thread the lowest CPU priority, where a thread has its own."""
+    if sys.platform == "linux":  # elsewhere setpriority would renice the whole process
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 @dataclass
 class ScanResult:
     results: list[SourceResult]
     scans: dict[str, SourceScan]
-    files: list[dict[str, Any]]
+    #: The input files' facts (name, size, SHA-256), asked for when first needed: the
+    #: hashing may still be running when the pass ends.
+    file_facts: Callable[[], list[dict[str, Any]]]
     key: HmacKey
     keyed: bool
     scanned_at: str
 
     _leak_people: LeakPeople | None = field(default=None, init=False, repr=False)
+    _files: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        if self._files is None:
+            self._files = self.file_facts()
+        return self._files
 
     def collectors(self) -> list[IdentityCollector]:
         return [s.identity for s in self.scans.values() if s.identity is not None]
@@ -317,9 +345,6 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         confirmed = {f.name: f.category for f in state.findings if f.category}
         if state.identity is not None:
             state.identity.restrict(set(confirmed), confirmed)
-    hasher.join()
-    if hasher.error is not None:
-        raise hasher.error
     return ScanResult(results, scans, hasher.facts, key, keyed,
                       datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
@@ -395,5 +420,6 @@ def write_index(result: ScanResult, index_dir: str | Path, *, leak_id: str, leak
     """Append the scanned leak (all its sources, people linked across them) to an index
     (a local directory or an fsspec URL)."""
     rows = sum(r.accounting.parsed for r in result.results)
+    resolved = result.leak_people()  # before the files' facts: resolving overlaps hashing
     return write_leak_index(result.collectors(), result.key.key_id, str(index_dir), leak_id,
-                            leak_name, result.files, rows, resolved=result.leak_people())
+                            leak_name, result.files, rows, resolved=resolved)

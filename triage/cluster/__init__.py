@@ -22,6 +22,7 @@ from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,14 +240,12 @@ class ClusterScan:
         if not self.pending:
             self.submit()
         gathered = self.client.gather(self.pending)
-        hashed_here = iter(self._hashed_here())
         results, scans, files = [], {}, []
         for item, outcome in zip(self.inputs, gathered, strict=True):
             if not item.parts:  # a whole input: its sources and its file facts
                 finished, facts = outcome[0]
-            else:  # a split input: its file facts (from a task, or here), the last states
-                facts, *states = outcome if self.hasher is None else (next(hashed_here),
-                                                                      *outcome)
+            else:  # a split input: its file facts (from a task, or hashed here), the states
+                facts, *states = (None, *outcome) if self.hasher is not None else outcome
                 whole = states[0]
                 for part in states[1:]:
                     whole = merge_parts(whole, part, last=True)
@@ -258,18 +257,13 @@ class ClusterScan:
                 results.append(source.result)
                 scans[source.result.info.name] = source.scan
             files.append(facts)
-        return ScanResult(results, scans, files, self.key, self.keyed,
-                          datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return ScanResult(results, scans, partial(self._with_hashed_here, files), self.key,
+                          self.keyed, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
-
-    def _hashed_here(self) -> list[dict[str, Any]]:
-        """The split files' facts hashed by the client, in input order (none without)."""
-        if self.hasher is None:
-            return []
-        self.hasher.join()
-        if self.hasher.error is not None:
-            raise self.hasher.error
-        return self.hasher.facts
+    def _with_hashed_here(self, files: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
+        """``files`` with the gaps (split files) filled by the client's hasher, in order."""
+        hashed_here = iter(self.hasher.facts() if self.hasher is not None else ())
+        return [facts if facts is not None else next(hashed_here) for facts in files]
 
 
 def refuse_credentials(dest: str) -> None:
