@@ -2,8 +2,9 @@
 
     python bench/bench_profile.py --rows 2000000 [--repeats 3] [--rss-rows 1000000 5000000]
 
-Prints the median wall time of each, their ratio (target ≤ 1.4), triage's peak
-RSS (target ≤ 1 GiB), and with --rss-rows the peak RSS at several input sizes
+Runs them in turn, ``--repeats`` rounds, and prints the median wall time of each,
+the ratio of each round and their median (target ≤ 1.4), triage's peak RSS
+(target ≤ 1 GiB), and with --rss-rows the peak RSS at several input sizes
 (target: flat as the input grows). The dump is the `megabus` lab export made by
 `triage synth` (60+ columns, `;`), converted once to UTF-8 so that polars can
 read it too.
@@ -12,9 +13,10 @@ read it too.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
-from harness import baseline_command, dump, gib, measure, median_of, separator_of
+from harness import alternated, baseline_command, dump, gib, measure, ratios, separator_of
 
 
 def utf8_copy(path):  # type: ignore[no-untyped-def]
@@ -39,14 +41,16 @@ def main() -> None:
     for label, path in (("cp1252 as exported", native), ("UTF-8 copy", utf8_copy(native))):
         separator = separator_of(path)
         triage = [sys.executable, "-m", "triage", "profile", "--json", "--quiet", str(path)]
-        polars_wall, _ = median_of(baseline_command(path, separator), args.repeats)
-        triage_wall, triage_rss = median_of(triage, args.repeats)
+        runs = alternated({"polars": baseline_command(path, separator), "triage": triage},
+                          args.repeats)
+        polars_wall = statistics.median(w for w, _ in runs["polars"])
+        triage_wall = statistics.median(w for w, _ in runs["triage"])
         print(f"input: {path.name} ({label}), {args.rows:,} rows, {gib(path.stat().st_size)}")
         print(f"  polars streaming null-count pass: {polars_wall:.2f} s "
               f"(median of {args.repeats})")
         print(f"  triage profile:                   {triage_wall:.2f} s, "
-              f"peak RSS {gib(triage_rss)}")
-        print(f"  ratio: {triage_wall / polars_wall:.2f} (target <= 1.4)")
+              f"peak RSS {gib(max(r for _, r in runs['triage']))}")
+        print(f"  ratio: {ratios(runs, 'triage', 'polars')} (target <= 1.4)")
     for rows in args.rss_rows:
         big = utf8_copy(dump("megabus", rows))
         wall, rss = measure([sys.executable, "-m", "triage", "profile", "--json", "--quiet",

@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -42,10 +43,29 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[floa
     return wall, usage.ru_maxrss * 1024
 
 
-def median_of(command: list[str], repeats: int, env: dict[str, str] | None = None
-              ) -> tuple[float, int]:
-    runs = [measure(command, env) for _ in range(repeats)]
-    return statistics.median(w for w, _ in runs), max(r for _, r in runs)
+def alternated(commands: dict[str, list[str]], repeats: int,
+               env: dict[str, str] | None = None,
+               cleanup: Callable[[], object] | None = None
+               ) -> dict[str, list[tuple[float, int]]]:
+    """(wall, peak RSS) of each command, run in turn ``repeats`` times (round 1: every
+    command once, then round 2...). This host's speed drifts by a third within an hour;
+    a drift moves both sides of a round alike, so a round's ratio holds where the ratio
+    of two medians taken minutes apart did not. ``cleanup`` runs before each command
+    (e.g. to remove the output a command refuses to overwrite)."""
+    runs: dict[str, list[tuple[float, int]]] = {label: [] for label in commands}
+    for _ in range(repeats):
+        for label, command in commands.items():
+            if cleanup is not None:
+                cleanup()
+            runs[label].append(measure(command, env))
+    return runs
+
+
+def ratios(runs: dict[str, list[tuple[float, int]]], label: str, baseline: str) -> str:
+    """``label`` against ``baseline``, round by round, and the median of those ratios."""
+    each = [w / b for (w, _), (b, _) in zip(runs[label], runs[baseline], strict=True)]
+    rounds = ", ".join(f"{r:.2f}" for r in each)
+    return f"{statistics.median(each):.2f} (median of rounds: {rounds})"
 
 
 def baseline_command(path: Path, separator: str) -> list[str]:
