@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_identity_support import written_times
 
 from triage.identity.canonical import (
     FORMS,
@@ -264,3 +265,27 @@ def test_phone_fast_path_covers_the_common_french_shapes():
 def test_phone_fast_path_is_off_where_parsing_is_not_simple():
     assert _phone_fast("AR") is None  # national prefix transform rules
     assert _phone_fast("CA") is None  # +1 belongs to the US metadata
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+@settings(max_examples=300, deadline=None)
+@given(case=written_times())
+def test_birth_dates_read_by_the_kernel_equal_strptime(case):
+    """A birth-date column with a fixed-width format is read by the kernel, the rest by
+    strptime: the composite's date half must not depend on which read it."""
+    from triage.identity.canonical import _birth_iso_strptime, birth_iso
+
+    fmt, values = case
+    born = pl.Series("born", values, dtype=pl.String)
+    assert birth_iso(born, "FR", fmt).to_list() == _birth_iso_strptime(born, "FR", fmt).to_list()
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+def test_birth_dates_at_the_edges_of_the_plausible_years():
+    from triage.identity.canonical import birth_iso
+
+    born = pl.Series(["01/01/1880", "31/12/1879", "31/12/2100", "01/01/2101", "29/02/2000",
+                      "29/02/1900", " 01/02/1990", "1/02/1990", "", None])
+    assert birth_iso(born, "FR", "%d/%m/%Y").to_list() == [
+        "1880-01-01", None, "2100-12-31", None, "2000-02-29", None, "1990-02-01",
+        "1990-02-01", None, None]

@@ -82,7 +82,8 @@ def written_times(draw):  # type: ignore[no-untyped-def]
     # Valid values come first (hypothesis leans to the first choices), and each value
     # draws its own fields, so that one bad field does not spoil a whole example.
     choices = {"d": [12, 1, 9, 28, 29, 30, 31, 0, 32], "m": [3, 1, 2, 4, 12, 0, 13],
-               "Y": [2020, 2021, 2024, 1900, 2000, 1969, 1970, 1, 999, 9999],
+               "Y": [2020, 2021, 2024, 1900, 2000, 1969, 1970, 1880, 1879, 2100, 2101, 1, 999,
+                     9999],
                "H": [10, 0, 23, 24, 25], "M": [7, 0, 59, 60], "S": [5, 0, 59, 60, 61]}
     values = []
     for _ in range(draw(st.integers(1, 24))):

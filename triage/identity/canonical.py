@@ -27,10 +27,12 @@ from functools import cache
 import numpy as np
 import phonenumbers
 import polars as pl
+import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 from stdnum.util import clean as stdnum_clean
 
 from triage.errors import TriageError
+from triage.native import parse_times
 
 #: kind -> canonical-form version. Bump a version when its form changes.
 FORMS: dict[str, int] = {
@@ -297,8 +299,8 @@ def _with_fallback(values: pl.Series, fast: _Fast | None, reference) -> pl.Serie
 
 # ---------------------------------------------------------------- composites
 
-#: Birth dates are accepted between these years; anything else is a typo or a placeholder.
-_BIRTH_YEARS = (1880, 2100)
+#: Birth dates are accepted between these days (years 1880 to 2100); anything else is a typo or a placeholder.
+_BIRTH_DAY_RANGE = (date(1880, 1, 1), date(2100, 12, 31))
 _MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})
 
 
@@ -346,11 +348,39 @@ def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
 
 def birth_iso(birth_dates: pl.Series, region: str, date_format: str | None = None) -> pl.Series:
     """The composite's birth-date half: ISO dates, null outside the plausible years."""
-    lo, hi = _BIRTH_YEARS
+    if date_format is not None and not _TIME_OF_DAY.search(date_format):
+        read = parse_times(birth_dates.cast(pl.String), date_format)
+        if read is not None:
+            # The kernel reads a fixed-width date format: ~0.5 ms per 28k rows, where
+            # strptime over the distinct values took ~8. polars reads what it leaves.
+            micros, status = read
+            days = np.floor_divide(micros, 86_400_000_000)
+            earliest, latest = (_days_since_epoch(d) for d in _BIRTH_DAY_RANGE)
+            plausible = (status == 1) & (days >= earliest) & (days <= latest)
+            iso = pl.from_arrow(pa.array(days.astype(np.int32), mask=~plausible))
+            iso = iso.cast(pl.Date).cast(pl.String).alias(birth_dates.name)  # type: ignore[union-attr]
+            rest = np.flatnonzero(status == 2)
+            if len(rest):
+                iso = iso.scatter(rest, _birth_iso_strptime(birth_dates.gather(rest), region,
+                                                            date_format))
+            return iso
+    return _birth_iso_strptime(birth_dates, region, date_format)
+
+
+_TIME_OF_DAY = re.compile(r"%[HMS]")
+
+
+def _days_since_epoch(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _birth_iso_strptime(birth_dates: pl.Series, region: str,
+                        date_format: str | None) -> pl.Series:
+    earliest, latest = _BIRTH_DAY_RANGE
     formats = date_formats(region, date_format)
     # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
     return _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
-                         .select(pl.when(pl.col("d").is_between(date(lo, 1, 1), date(hi, 12, 31)))
+                         .select(pl.when(pl.col("d").is_between(earliest, latest))
                                  .then(pl.col("d").cast(pl.String)))["d"])
 
 
@@ -374,7 +404,7 @@ def name_birth_one(name: str, birth_date: str, region: str = "FR") -> str | None
     except ValueError:
         raise TriageError("--birth-date must be YYYY-MM-DD") from None
     canonical_name = name_reference(name)
-    lo, hi = _BIRTH_YEARS
-    if canonical_name is None or not lo <= born.year <= hi:
+    earliest, latest = _BIRTH_DAY_RANGE
+    if canonical_name is None or not earliest <= born <= latest:
         return None
     return f"{canonical_name}\0{born.isoformat()}"
