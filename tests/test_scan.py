@@ -226,7 +226,7 @@ def test_a_file_that_cannot_be_hashed_fails_the_scan_when_its_facts_are_needed(
     monkeypatch.setattr(scan_module, "file_facts", unreadable)
     result = scan_module.scan([dump], key=HmacKey(bytes(range(32))))
     with pytest.raises(PermissionError):
-        result.files
+        _ = result.files
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="only Linux gives a thread its own priority")
