@@ -259,9 +259,9 @@ def _lowest_priority() -> None:
 class ScanResult:
     results: list[SourceResult]
     scans: dict[str, SourceScan]
-    #: The input files' facts (name, size, SHA-256), asked for when first needed: the
-    #: hashing may still be running when the pass ends.
-    file_facts: Callable[[], list[dict[str, Any]]]
+    #: Waits for the input files' facts (name, size, SHA-256) and returns them; asked
+    #: when first needed, since the hashing may still be running when the pass ends.
+    hashed_files: Callable[[], list[dict[str, Any]]]
     key: HmacKey
     keyed: bool
     scanned_at: str
@@ -272,7 +272,7 @@ class ScanResult:
     @property
     def files(self) -> list[dict[str, Any]]:
         if self._files is None:
-            self._files = self.file_facts()
+            self._files = self.hashed_files()
         return self._files
 
     def collectors(self) -> list[IdentityCollector]:
