@@ -158,6 +158,27 @@ def test_record_too_long_is_refused_in_bounded_memory(tmp_path):
     assert [r["a"] for r in rows] == ["1", "4"]
 
 
+def test_regions_found_by_the_cutter_and_the_parser_are_listed_in_file_order(tmp_path):
+    """Cutting and parsing run on two threads. Only the parsing thread records, in
+    the input's order, so counts are exact and the listed regions stay in order."""
+    lines = [b"a,b"]
+    for i in range(8):
+        lines += [b"%d,%d" % (i, i)] * 40
+        # Over-long records are refused by the cutter, long rows repaired by the parser.
+        lines.append(b"x" * 3000 + b",1" if i % 2 else b"1,2,3")
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for _ in range(3):
+        rows, accounting, _ = read_all(path, max_record_bytes=2000, chunk_bytes=1024)
+        assert len(rows) == 8 * 40 + 4
+        assert accounting.reasons == {"record_too_long": 4}
+        assert accounting.repaired == {"too_many_fields": 4}
+        assert accounting.read == 8 * 41
+        listed = [(region["line"], region["reason"]) for region in accounting.regions]
+        assert listed == sorted(listed)
+        assert [reason for _, reason in listed] == ["too_many_fields", "record_too_long"] * 4
+
+
 _cell = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",),
                                        exclude_characters="\r\x00"), max_size=12)
 
