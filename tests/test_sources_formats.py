@@ -121,11 +121,18 @@ def test_corrupt_zip(tmp_path):
     _one_line_error(_triage("profile", str(path)), "bad.zip")
 
 
-def test_truncated_gzip_names_the_file_and_exits_2(tmp_path):
-    path = tmp_path / "cut.csv.gz"
-    body = b"email;tel\n" + b"".join(b"user%d@x.fr;06%08d\n" % (i, i) for i in range(50_000))
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_truncated_gzip_names_the_file_and_exits_2(tmp_path, suffix):
+    """The read fails on a reading thread; the error still reaches the user as one line."""
+    path = tmp_path / f"cut.{suffix}.gz"
+    if suffix == "csv":
+        body = b"email;tel\n" + b"".join(b"user%d@x.fr;06%08d\n" % (i, i)
+                                         for i in range(50_000))
+    else:
+        body = b"".join(b'{"email": "user%d@x.fr", "tel": "06%08d"}\n' % (i, i)
+                        for i in range(50_000))
     path.write_bytes(gzip.compress(body)[:-5000])
-    line = _one_line_error(_triage("profile", "-q", str(path)), "cut.csv.gz")
+    line = _one_line_error(_triage("profile", "-q", str(path)), path.name)
     assert "truncated" in line or "ends early" in line
     assert "@x.fr" not in line
 

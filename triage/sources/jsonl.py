@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from contextlib import closing
+from typing import Any, BinaryIO
 
 import polars as pl
 
 from triage.errors import TriageError
 from triage.sources.base import Source, SourceInfo
+from triage.sources.prefetch import prefetch
 from triage.sources.stream import Member
 
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -42,30 +44,37 @@ class JsonLinesSource(Source):
         self.member = member
 
     def batches(self) -> Iterator[pl.DataFrame]:
-        with self.member.open(self._progress) as stream:
-            pending = b""
-            line = 1
-            while True:
-                try:
-                    block = stream.read(CHUNK_BYTES)
-                except (OSError, EOFError):
-                    raise TriageError("compressed stream ends early or is corrupt",
-                                      path=self.info.name, line=line) from None
-                data = pending + block
-                if not block:
-                    cut = len(data)
-                else:
-                    cut = data.rfind(b"\n") + 1
-                    if cut == 0:
-                        pending = data
-                        continue
-                chunk, pending = data[:cut], data[cut:]
-                frame = self._parse(chunk, line)
-                line += chunk.count(b"\n")
+        # Reading and parsing run one chunk ahead of the consumer, on a thread of
+        # their own (decompression and polars' parser release the GIL).
+        with self.member.open(self._progress) as stream, closing(prefetch(
+                self._parse(chunk, line) for chunk, line in self._chunks(stream))) as frames:
+            for frame in frames:
                 if frame.height:
                     yield frame
-                if not block:
-                    return
+
+    def _chunks(self, stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
+        """(chunk of whole lines, its first line number); the last may be empty."""
+        pending = b""
+        line = 1
+        while True:
+            try:
+                block = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError):
+                raise TriageError("compressed stream ends early or is corrupt",
+                                  path=self.info.name, line=line) from None
+            data = pending + block
+            if not block:
+                cut = len(data)
+            else:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    pending = data
+                    continue
+            chunk, pending = data[:cut], data[cut:]
+            yield chunk, line
+            if not block:
+                return
+            line += chunk.count(b"\n")
 
     def _parse(self, chunk: bytes, first_line: int) -> pl.DataFrame:
         frame = _fast_parse(chunk)
