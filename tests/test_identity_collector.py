@@ -13,7 +13,9 @@ from triage.identity.collector import (
     CODE_BYTES,
     IdentifierPlan,
     IdentityCollector,
+    _with_person_columns,
     pack_codes,
+    resolve_leak,
     unpack_code,
 )
 from triage.identity.keys import PURPOSE_IDENTIFIERS
@@ -22,8 +24,8 @@ from triage.native import native_kernel
 
 
 def _entries(col: IdentityCollector) -> pl.DataFrame:
-    nodes = col._resolve().entries()
-    return nodes.drop("node").sort("hi", "lo") if "node" in nodes.columns else nodes
+    people = resolve_leak([col])
+    return _with_person_columns(people.nodes, people.persons)
 
 
 def test_components():
@@ -376,8 +378,6 @@ def test_native_name_birth_composite_equals_the_polars_one(rows, full_name):
 def test_a_leak_of_several_sources_without_identifiers_has_no_people():
     # Two sources (two tables of a dump), neither with an identifier value: the leak
     # is resolved from empty nodes.
-    from triage.identity.collector import resolve_leak
-
     key = new_key()
     first, second = collector(key), collector(key)
     first.update(patients(4).with_columns(pl.lit(None, pl.String).alias(c) for c in

@@ -260,21 +260,6 @@ class _Counters:
                          self.rows_with_identifier + other.rows_with_identifier)
 
 
-@dataclass
-class _Resolved:
-    """Nodes (distinct digests: kind, hi, lo, person) and people (numbered 0..P-1, in
-    order: their exposure masks, first and last seen, attributes)."""
-
-    nodes: pl.DataFrame
-    persons: pl.DataFrame
-    people: int
-    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def entries(self) -> pl.DataFrame:
-        """One row per node with its person's columns."""
-        return _with_person_columns(self.nodes, self.persons)
-
-
 def _with_person_columns(nodes: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     # People are numbered densely and kept in order, so a gather replaces a join.
     return nodes.with_columns(persons.drop("person")[nodes["person"]])
@@ -411,7 +396,7 @@ class IdentityCollector:
         self._parts: list[pl.DataFrame] = []
         self._compact_at = self.COMPACT_AFTER
         self._counters = _Counters()
-        self._resolved: _Resolved | None = None  # people() then write_index() resolve once
+        self._resolved: LeakPeople | None = None  # people() then write_index() resolve once
 
     # ------------------------------------------------------------------ the key
 
@@ -741,62 +726,23 @@ class IdentityCollector:
 
     # ----------------------------------------------------------------- people
 
-    def _resolve(self) -> _Resolved:
-        """Distinct digests -> person (component) with the person's exposures and dates."""
+    def _resolve(self) -> LeakPeople:
+        """This state's people (:func:`resolve_leak` of this one source), once."""
         if self._resolved is None:
-            self._resolved = self._resolve_now()
+            self._resolved = resolve_leak([self])
         return self._resolved
-
-    def _resolve_now(self) -> _Resolved:
-        tuples = self._tuples()
-        slots = list(self._slots.items())
-        if not slots or tuples.height == 0:
-            nodes = pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
-                                         "person": pl.UInt64})
-            persons = pl.DataFrame(schema={
-                "person": pl.UInt64, **{m: pl.UInt64 for m in self._mask_columns()},
-                "first_seen": pl.Date, "last_seen": pl.Date,
-                **{a: pl.UInt64 for a in self._attribute_columns()}})
-            return _Resolved(nodes, persons, 0, {})
-        n_tuples = tuples.height
-        # Memberships: the digest halves of every identifier present, its tuple and slot.
-        members = pl.concat([
-            tuples.select(pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"),
-                          pl.int_range(n_tuples, dtype=pl.UInt32).alias("tuple"),
-                          pl.lit(number, pl.UInt32).alias("slot"))
-            .filter(pl.col("hi").is_not_null())
-            for number, (slot, _kind) in enumerate(slots)])
-        digests = resolve_members(members, n_tuples)
-        people = digests.people
-        # Per person: union of their tuples' exposures, earliest and latest dates.
-        attributes = self._attribute_columns()
-        per_person = _reduce_by_person(
-            tuples, digests.tuple_person, people, ors=self._mask_columns(),
-            mins=["\0first", *attributes], maxs=["\0last"]).select(
-            "person", *self._mask_columns(), pl.col("\0first").alias("first_seen"),
-            pl.col("\0last").alias("last_seen"), *attributes)
-        kinds = sorted({kind for _, kind in slots})
-        kind_of_slot = np.array([kinds.index(kind) for _, kind in slots], dtype=np.int64)
-        node_kinds = kind_of_slot[digests.slot]
-        nodes = pl.DataFrame({
-            "kind": pl.Series(kinds, dtype=pl.String).gather(node_kinds),
-            "hi": digests.hi, "lo": digests.lo,
-            "person": digests.person.astype(np.uint64),
-        })
-        # Counted on the kind numbers: comparing millions of kind strings cost more.
-        by_kind = {kind: {"identifiers": n, "people": holders} for kind, (n, holders)
-                   in _kind_counts(node_kinds, kinds, digests.person, people).items()}
-        return _Resolved(nodes, per_person, people, by_kind)
 
     def people(self) -> dict[str, Any]:
         """Distinct people, with the method stated and counts per identifier kind."""
         resolved = self._resolve()
         return {
-            "distinct": resolved.people,
+            "distinct": resolved.distinct,
             "method": PEOPLE_METHOD,
             "rows": self._counters.rows,
             "rows_with_identifier": self._counters.rows_with_identifier,
-            "by_identifier_kind": resolved.by_kind,
+            "by_identifier_kind": {kind: {"identifiers": resolved.by_kind_identifiers[kind],
+                                          "people": holders}
+                                   for kind, holders in resolved.by_kind.items()},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -849,66 +795,70 @@ class LeakPeople:
 def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
     """People across several sources' collectors (one per file or table) of one leak.
 
-    Each collector resolves its own people; a digest found in two sources links
-    their people (union-find again, over the per-source people), so a person in
-    two files is counted once. Categories are a person's union over all sources,
-    an attribute their smallest value.
+    Every source's tuples are resolved together, in one union-find over their digests:
+    a digest found in two sources is one node, so a person in two files is counted
+    once. Categories are a person's union over all sources, an attribute their
+    smallest value. People are numbered in the order of their smallest digest.
     """
     leak_categories = sorted({category for collector in collectors
                               for _bit, category in collector.categories_of_bits()})
     if len(leak_categories) > 64:
         raise ValueError("more than 64 categories in one leak")
     attribute_names = sorted({a for c in collectors for a in c.attributes})
-    node_parts, person_parts, offset = [], [], 0
+    # Memberships (one identifier of a tuple each) and each tuple's own facts, with
+    # tuples and slots numbered across the sources.
+    members, facts, slot_kinds, n_tuples = [], [], [], 0
     for collector in collectors:
-        resolved = collector._resolve()
-        node_parts.append(resolved.nodes.with_columns(pl.col("person") + offset))
-        person_parts.append(resolved.persons.select(
-            pl.col("person") + offset,
+        tuples = collector._tuples()
+        if tuples.height == 0:
+            continue
+        numbers = pl.int_range(n_tuples, n_tuples + tuples.height, dtype=pl.UInt32)
+        for slot, kind in collector._slots.items():
+            members.append(tuples.select(
+                pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"),
+                numbers.alias("tuple"), pl.lit(len(slot_kinds), pl.UInt32).alias("slot"))
+                .filter(pl.col("hi").is_not_null()))
+            slot_kinds.append(kind)
+        facts.append(tuples.select(
             collector.category_bits(leak_categories).alias("categories"),
-            "first_seen", "last_seen",
+            pl.col("\0first").alias("first_seen"), pl.col("\0last").alias("last_seen"),
             *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
               else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names]))
-        offset += resolved.people
-    nodes = pl.concat(node_parts) if node_parts else pl.DataFrame(
-        schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64})
-    persons = pl.concat(person_parts) if person_parts else pl.DataFrame(
-        schema={"person": pl.UInt64, "categories": pl.UInt64, "first_seen": pl.Date,
-                "last_seen": pl.Date, **dict.fromkeys(attribute_names, pl.UInt64)})
-    if len(collectors) > 1 and nodes.height:
-        # Link per-source people that share a digest, then renumber them densely.
-        first = nodes.group_by("hi", "lo").agg(pl.col("person").min().alias("anchor"))
-        edges = nodes.join(first, on=["hi", "lo"]).select("anchor", "person")
-        root = connected_components(offset, edges["anchor"].to_numpy().astype(np.int64),
-                                    edges["person"].to_numpy().astype(np.int64))
-        is_root = root == np.arange(offset)
-        renumbered = pl.Series("person", ((np.cumsum(is_root) - 1)[root]).astype(np.uint64))
-        nodes = (nodes.with_columns(renumbered.gather(nodes["person"]))
-                 .unique(["hi", "lo"], maintain_order=True))
-        persons = _reduce_by_person(persons, renumbered.gather(persons["person"]).to_numpy(),
-                                    int(is_root.sum()), ors=["categories"],
-                                    mins=["first_seen", *attribute_names], maxs=["last_seen"])
+        n_tuples += tuples.height
+    membership = pl.concat(members) if members else pl.DataFrame()
+    if membership.height == 0:
+        return LeakPeople(
+            pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
+                                 "person": pl.UInt64}),
+            pl.DataFrame(schema={"person": pl.UInt64, "categories": pl.UInt64,
+                                 "first_seen": pl.Date, "last_seen": pl.Date,
+                                 **dict.fromkeys(attribute_names, pl.UInt64)}),
+            0, leak_categories, {}, {}, {}, {name: {} for name in attribute_names})
+    digests = resolve_members(membership, n_tuples)
+    del membership
+    persons = _reduce_by_person(pl.concat(facts), digests.tuple_person, digests.people,
+                                ors=["categories"], mins=["first_seen", *attribute_names],
+                                maxs=["last_seen"])
+    kinds = sorted(set(slot_kinds))
+    node_kinds = np.array([kinds.index(kind) for kind in slot_kinds],
+                          dtype=np.int64)[digests.slot]
+    nodes = pl.DataFrame({"kind": pl.Series(kinds, dtype=pl.String).gather(node_kinds),
+                          "hi": digests.hi, "lo": digests.lo,
+                          "person": digests.person.astype(np.uint64)})
     exposed = persons.select([((pl.col("categories") & (1 << index)) != 0).sum().alias(c)
                               for index, c in enumerate(leak_categories)])
     by_category = {c: int(n) for c, n in zip(leak_categories, exposed.row(0), strict=True)
-                   if n} if leak_categories and persons.height else {}
-    if len(collectors) == 1:  # the same nodes and people: their counts stand
-        kinds = {kind: (counts["identifiers"], counts["people"])
-                 for kind, counts in collectors[0]._resolve().by_kind.items()}
-    elif nodes.height == 0:
-        kinds = {}
-    else:
-        names = sorted(nodes["kind"].unique().to_list())
-        codes = nodes["kind"].replace_strict(names, list(range(len(names))),
-                                             return_dtype=pl.Int64).to_numpy()
-        kinds = _kind_counts(codes, names, nodes["person"].to_numpy(), persons.height)
+                   if n} if leak_categories else {}
+    # Counted on the kind numbers: comparing millions of kind strings cost more.
+    counts = _kind_counts(node_kinds, kinds, digests.person, digests.people)
     attributes = {}
     for name in attribute_names:
-        counts = persons.drop_nulls(name).group_by(name).len()
-        attributes[name] = dict(sorted((unpack_code(k), int(v)) for k, v in counts.iter_rows()))
-    return LeakPeople(nodes, persons, persons.height, leak_categories,
-                      {kind: holders for kind, (_n, holders) in kinds.items()},
-                      {kind: n for kind, (n, _holders) in kinds.items()}, by_category, attributes)
+        counted = persons.drop_nulls(name).group_by(name).len()
+        attributes[name] = dict(sorted((unpack_code(k), int(v)) for k, v in counted.iter_rows()))
+    return LeakPeople(nodes, persons, digests.people, leak_categories,
+                      {kind: holders for kind, (_n, holders) in counts.items()},
+                      {kind: n for kind, (n, _holders) in counts.items()}, by_category,
+                      attributes)
 
 
 def write_leak_index(collectors: Sequence[IdentityCollector], key_id: str,
