@@ -1,6 +1,7 @@
 """Benchmark of ``triage scan --cluster`` (issue 8). Prints one JSON document per part.
 
     python bench/bench_cluster.py wall   [--rows 2000000] [--workers 2] [--repeats 3]
+                                         [--zip-members N]
     python bench/bench_cluster.py states [--rows 2000000]
     python bench/bench_cluster.py index  [--rows 2000000] [--workers 2] [--repeats 3]
 
@@ -10,6 +11,9 @@ summary included; with the cluster, the workers write the index partitions), eac
 a child process, alternately, ``--repeats`` rounds: the ratio of each round and their
 median; and whether the two wrote the same findings, the same people and categories
 in the summary, and the same index files (every round of a mode must write the same).
+With ``--zip-members N``, the input is the same rows as a deflated zip of N member
+files (made once, each member with the header), which the cluster shares out by
+members instead of cutting byte ranges.
 states: what the distribution itself costs: the fixed cost of one task (a part of
 one row, run in process), a Dask round trip on the local cluster, and the pickled
 size of one part's state and of the finished state of the whole file.
@@ -32,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,8 +51,33 @@ def _env(tmp: Path) -> dict[str, str]:
             "XDG_CONFIG_HOME": str(tmp / "config")}
 
 
-def wall(rows: int, workers: int, repeats: int) -> dict:
+def zipped(path: Path, members: int) -> Path:
+    """``path``'s rows as a deflated zip of ``members`` files, each with the header: an
+    archive of exports as leaks arrive (made once and reused)."""
+    archive = path.with_name(f"{path.stem}_{members}.zip")
+    if archive.exists():
+        return archive
+    print(f"zipping {archive.name} ...", file=sys.stderr)
+    size = path.stat().st_size
+    partial = archive.with_suffix(".partial")
+    with open(path, "rb") as handle, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
+        header = handle.readline()
+        for member in range(members):
+            end = size * (member + 1) // members
+            with out.open(f"{path.stem}/part{member + 1:02d}.csv", "w") as sink:
+                sink.write(header)
+                while handle.tell() < end:
+                    sink.write(handle.read(min(1 << 24, end - handle.tell())))
+                    if handle.tell() == end:  # finish the row the cut fell in
+                        sink.write(handle.readline())
+    partial.rename(archive)
+    return archive
+
+
+def wall(rows: int, workers: int, repeats: int, zip_members: int = 0) -> dict:
     path = dump("megabus", rows)
+    if zip_members:
+        path = zipped(path, zip_members)
     seconds: dict[str, list[float]] = {"one_machine": [], "cluster": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -64,7 +94,8 @@ def wall(rows: int, workers: int, repeats: int) -> dict:
                 summary = json.loads((out / "summary.json").read_text())
                 findings = json.loads((out / "findings.json").read_text())
                 outputs = {"verdicts": [(c["name"], c.get("category"), c.get("subtype"))
-                                        for c in findings["columns"]],
+                                        for source in findings.get("sources", [findings])
+                                        for c in source["columns"]],
                            "findings_json": findings,
                            "people": summary.get("people"),
                            "categories": summary.get("categories"),
@@ -198,9 +229,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--zip-members", type=int, default=0,
+                        help="wall: read the rows as a deflated zip of this many members")
     args = parser.parse_args()
     if args.part == "wall":
-        print(json.dumps(wall(args.rows, args.workers, args.repeats), indent=2))
+        print(json.dumps(wall(args.rows, args.workers, args.repeats, args.zip_members),
+                         indent=2))
     elif args.part == "index":
         print(json.dumps(index(args.rows, args.workers, args.repeats), indent=2))
     else:

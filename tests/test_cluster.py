@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import base64
 import codecs
+import gzip
+import io
 import json
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -147,6 +150,76 @@ def test_people_across_files_and_archive_members_are_counted_once(client, tmp_pa
         zipped.write(first, "a/first.csv")
         zipped.write(second, "b/second.csv")
     same_as_one_pass(client, tmp_path, [first, second, archive])
+
+
+def _zip_of(archive: Path, members: dict[str, bytes], links: int = 0) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("exports/", b"")  # a directory entry: nothing to read
+        for name, data in members.items():
+            zipped.writestr(name, data)
+        for n in range(links):  # links are skipped and counted, never followed
+            link = zipfile.ZipInfo(f"link{n}")
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zipped.writestr(link, b"/etc/passwd")
+    return archive
+
+
+def test_a_zip_of_plain_tables_is_shared_out_by_members(client, tmp_path):
+    """Issue 8: archive members are tasks. Five members (three scenarios, two files of
+    the same people) in three or more shares, and the one-pass result, link counts and
+    people across members included."""
+    members = {}
+    for scenario, rows in (("megabus", 1500), ("appointments", 900), ("us_patients", 700)):
+        path, _ = dump(tmp_path, scenario, rows)
+        members[f"exports/{path.name}"] = path.read_bytes()
+    again = tmp_path / "again.csv"
+    generate("megabus", 1200, again, seed=5)  # the same people again, in another member
+    members["exports/again.csv"] = again.read_bytes()
+    members["exports/pixel.jsonl"] = dump(tmp_path, "pixel_events", 800)[0].read_bytes()
+    archive = _zip_of(tmp_path / "leak.zip", members, links=2)
+    job = same_as_one_pass(client, tmp_path, [archive], parts=4)
+    (planned,) = job.inputs
+    assert len(planned.shares) >= 3 and not planned.parts
+    assert sorted(i for share in planned.shares for i in share) == [1, 2, 3, 4, 5]
+    assert dict(planned.skipped) == {"symlink": 2}
+
+
+def test_a_zip_with_a_nested_layer_or_a_secret_stays_one_task(tmp_path):
+    """What no directory declares (a compressed or archived member expands by its own
+    ratio), or what one walk must refuse, keeps the zip whole: one task, one walk."""
+    from triage.sources.archive import leaf_zip
+    from triage.sources.stream import ReadOptions
+
+    table = b"id;email\n" + b"".join(b"%d;p%d@mail.fr\n" % (i, i) for i in range(500))
+    options = ReadOptions()
+    plain = leaf_zip(_zip_of(tmp_path / "plain.zip", {"a.csv": table, "b.csv": table},
+                             links=1), options)
+    assert plain is not None and [i for i, _ in plain.members] == [1, 2]
+    assert [size for _, size in plain.members] == [len(table)] * 2
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as nested:
+        nested.writestr("c.csv", table)
+    for name, members in {
+        "gzip": {"a.csv": table, "b.csv.gz": gzip.compress(table)},
+        "gzip, named as a table": {"a.csv": table, "b.csv": gzip.compress(table)},
+        "nested zip": {"a.csv": table, "inner.zip": inner.getvalue()},
+        "same name twice": {"a.csv": table, "./a.csv": table},
+        "one member": {"a.csv": table},
+    }.items():
+        assert leaf_zip(_zip_of(tmp_path / "case.zip", members), options) is None, name
+    # Declared sizes over the input's expansion budget: one walk refuses it mid-stream.
+    small_budget = ReadOptions(min_allowance=len(table), max_ratio=1)
+    assert leaf_zip(_zip_of(tmp_path / "big.zip", {"a.csv": table, "b.csv": table}),
+                    small_budget) is None
+    assert leaf_zip(tmp_path / "plain.zip", ReadOptions(max_members=1)) is None
+
+
+def test_member_shares_keep_the_order_and_gather_small_members():
+    from triage.cluster.split import member_shares
+
+    members = [(1, 60), (2, 30), (3, 200), (5, 10), (6, 10), (7, 95)]
+    assert member_shares(members, 100) == [(1, 2), (3,), (5, 6), (7,)]
+    assert member_shares(members, 10_000) == [(1, 2, 3, 5, 6, 7)]
 
 
 def test_quoted_files_are_cut_at_even_quote_parity_and_stray_quotes_are_not_cut(tmp_path):

@@ -53,11 +53,13 @@ def _progress_bar(paths: list[Path], enabled: bool):  # type: ignore[no-untyped-
 
 
 def run(paths: Iterable[str | Path], *, progress: bool = False,
-        on_batch: BatchHook | None = None) -> list[SourceResult]:
+        on_batch: BatchHook | None = None,
+        open_input: Callable[[Path], Iterable[Source]] = open_sources) -> list[SourceResult]:
     """Read every source once, profiling it; ``on_batch`` lets later stages ride along.
 
     ``on_batch(source, batch, profile, first)`` is called for each batch after the
     profile has consumed it; ``first`` is true for a source's first batch.
+    ``open_input`` turns a path into its sources (a cluster task opens only its share).
     """
     paths = [Path(p) for p in paths]
     for path in paths:
@@ -66,7 +68,7 @@ def run(paths: Iterable[str | Path], *, progress: bool = False,
     results: list[SourceResult] = []
     with _progress_bar(paths, progress and sys.stderr.isatty()) as bar:
         for path in paths:
-            for source in open_sources(path):
+            for source in open_input(path):
                 if bar is not None:
                     bar.set_description(Path(source.info.name).name[:40])
                     source.on_progress = bar.update

@@ -48,7 +48,7 @@ from triage.report.geography import (
     us_state_from_zip,
 )
 from triage.resources import categories as taxonomy
-from triage.sources import Source
+from triage.sources import Source, open_sources
 from triage.worker import BackgroundWorker
 
 #: Categories hashed one column at a time, as the identity layer's kinds.
@@ -317,13 +317,16 @@ def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame], None]]:
 
 
 def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR",
-         progress: bool = False) -> ScanResult:
+         progress: bool = False, open_input: Callable[[Path], Iterable[Source]] = open_sources,
+         hash_inputs: bool = True) -> ScanResult:
+    """One pass over ``paths``. ``open_input`` and ``hash_inputs=False`` are for a cluster
+    task that reads a share of an archive: the file's SHA-256 is taken once, elsewhere."""
     paths = [Path(p) for p in paths]
     keyed = key is not None
     # Without a key, people are counted under a key that never leaves this process.
     key = key if key is not None else HmacKey(os.urandom(32))
     scans: dict[str, SourceScan] = {}
-    hasher = FileHasher([p for p in paths if p.is_file()])
+    hasher = FileHasher([p for p in paths if p.is_file()] if hash_inputs else [])
     hasher.start()
 
     def on_batch(source: Source, batch: pl.DataFrame, profile: TableProfile,
@@ -338,7 +341,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         feed(state, batch)
 
     with identity_feeder() as feed:
-        results = run(paths, progress=progress, on_batch=on_batch)
+        results = run(paths, progress=progress, on_batch=on_batch, open_input=open_input)
     for name in dict.fromkeys(r.info.name for r in results):
         state = scans.setdefault(name, SourceScan())
         state.findings = state.detector.finish()

@@ -17,6 +17,7 @@ import base64
 import contextvars
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, splittable
+from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, member_shares, splittable
 from triage.cluster.tasks import (
     FinishedSource,
     KeyRef,
@@ -37,6 +38,7 @@ from triage.cluster.tasks import (
     finish_part,
     merge_parts,
     scan_file,
+    scan_members,
     scan_part,
     write_index_partitions,
 )
@@ -47,6 +49,7 @@ from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
 from triage.scan import FileHasher, ScanResult, SourcePlan, write_index
 from triage.sources import Source, open_sources
+from triage.sources.archive import leaf_zip
 from triage.sources.stream import ReadOptions, current_options
 
 INSTALL_HINT = "the cluster mode needs Dask: pip install 'triage[cluster]'"
@@ -123,17 +126,26 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
 @dataclass
 class _Input:
     """One input file as the client plans it: split into parts (with the plan every
-    part hashes by), or read whole by one task."""
+    part hashes by), a zip shared out by members, or read whole by one task."""
 
     given: str
     path: str
     parts: list[ByteRange] = field(default_factory=list)
     plan: SourcePlan | None = None
+    #: A zip's members, in consecutive shares of one task each.
+    shares: list[tuple[int, ...]] = field(default_factory=list)
+    #: Links the walk of the whole zip skips: every member's SourceInfo shows them.
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def whole(self) -> bool:
+        return not (self.parts or self.shares)
 
 
 def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES,
                 workers: int = 1) -> list[_Input]:
-    """Which inputs are split, where (see ``split.part_targets``), and by which plan.
+    """Which inputs are split, where (see ``split.part_targets``), and by which plan;
+    which zips are shared out by members (``archive.leaf_zip``).
 
     A split file's plan comes from its first batch, exactly as one pass decides it;
     reading that batch is a second, small read (one 16 MiB chunk) on the client.
@@ -145,7 +157,12 @@ def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES,
             raise TriageError("no such file", path=str(given))
         planned = _Input(str(given), str(path.resolve()))
         first = next(iter(open_sources(path.resolve())))
-        if splittable(first) and path.stat().st_size > split_bytes:
+        if getattr(first.info, "container", None) == "zip" and \
+                (zipped := leaf_zip(path.resolve(), current_options())) is not None:
+            shares = member_shares(zipped.members, split_bytes)
+            if len(shares) > 1:
+                planned.shares, planned.skipped = shares, zipped.skipped
+        elif splittable(first) and path.stat().st_size > split_bytes:
             parts = byte_ranges(first, split_bytes, workers)  # type: ignore[arg-type]
             plan = _first_batch_plan(first) if len(parts) > 1 else None
             if plan is not None:
@@ -203,7 +220,7 @@ class ClusterScan:
             planned = plan_inputs(paths, split_bytes, workers)
         self.inputs = planned
         self.pending: list[tuple[Any, ...]] = []
-        self.hasher = (FileHasher([Path(item.path) for item in self.inputs if item.parts])
+        self.hasher = (FileHasher([Path(item.path) for item in self.inputs if not item.whole])
                        if hash_here else None)
 
     def submit(self) -> list[Any]:
@@ -216,12 +233,18 @@ class ClusterScan:
         if self.hasher is not None:
             self.hasher.start()
         for item in self.inputs:
-            if not item.parts:
+            if item.whole:
                 self.pending.append((submit(scan_file, item.path, item.given, key_ref, region,
                                             self.options, pure=False, priority=next(order)),))
                 continue
             facts = () if self.hasher is not None else (
                 submit(file_facts_of, item.path, pure=False, priority=1),)
+            if item.shares:
+                self.pending.append((*facts, *(
+                    submit(scan_members, item.path, item.given, share, key_ref, region,
+                           self.options, pure=False, priority=next(order))
+                    for share in item.shares)))
+                continue
             level = [submit(scan_part, part, item.given, item.plan, key_ref, region,
                             self.options, pure=False, priority=next(order))
                      for part in item.parts]
@@ -242,10 +265,15 @@ class ClusterScan:
         gathered = self.client.gather(self.pending)
         results, scans, files = [], {}, []
         for item, outcome in zip(self.inputs, gathered, strict=True):
-            if not item.parts:  # a whole input: its sources and its file facts
+            if item.whole:  # its sources and its file facts
                 finished, facts = outcome[0]
-            else:  # a split input: its file facts (from a task, or hashed here), the states
+            else:  # its file facts (from a task, or hashed here), then its tasks' states
                 facts, *states = (None, *outcome) if self.hasher is not None else outcome
+            if item.shares:  # each share's sources, in the zip's order
+                finished = [source for share in states for source in share]
+                for source in finished:
+                    source.result.info.archive_skipped = item.skipped  # type: ignore[attr-defined]
+            elif item.parts:  # the part states of one source, merged in file order
                 whole = states[0]
                 for part in states[1:]:
                     whole = merge_parts(whole, part, last=True)

@@ -14,7 +14,10 @@ the single-pass reader's notion of a record boundary holds there:
   such a file is not split (it is read by one task, exactly as in one pass).
 
 Only plain files on disk in UTF-8 or cp1252 are split: their newline and quote are
-single bytes, so a byte range decodes on its own. Everything else is one task.
+single bytes, so a byte range decodes on its own. A zip on disk whose members are
+plain tables is cut between members instead (``member_shares``, and
+``triage.sources.archive.leaf_zip`` for when that is exact). Everything else is one
+task.
 """
 
 from __future__ import annotations
@@ -104,6 +107,24 @@ def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES,
     bounds = [0, *sorted({c for c in cuts if first < c < size}), size]
     return [ByteRange(str(path), i, bounds[i], bounds[i + 1], first)
             for i in range(len(bounds) - 1)]
+
+
+def member_shares(members: list[tuple[int, int]], split_bytes: int = SPLIT_BYTES
+                  ) -> list[tuple[int, ...]]:
+    """Consecutive archive members in shares of about ``split_bytes`` (declared sizes),
+    one task each: small members together, so that a task's fixed cost stays noise."""
+    shares: list[tuple[int, ...]] = []
+    share: list[int] = []
+    filled = 0
+    for index, declared in members:
+        if share and filled + declared > split_bytes:
+            shares.append(tuple(share))
+            share, filled = [], 0
+        share.append(index)
+        filled += declared
+    if share:
+        shares.append(tuple(share))
+    return shares
 
 
 def _newline_cuts(path: Path, targets: list[int]) -> list[int]:

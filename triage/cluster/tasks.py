@@ -28,7 +28,14 @@ from triage.identity.index import write_partitions
 from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
 from triage.profile import TableProfile
-from triage.scan import SourcePlan, SourceScan, file_facts, identity_feeder, scan
+from triage.scan import (
+    ScanResult,
+    SourcePlan,
+    SourceScan,
+    file_facts,
+    identity_feeder,
+    scan,
+)
 from triage.sources import ReadOptions, RowAccounting, SourceInfo, open_sources, reading_options
 from triage.sources.delimited import DelimitedSource
 
@@ -95,13 +102,28 @@ def scan_file(path: str, given: str, key_ref: KeyRef, region: str,
     """A whole input (a file, or an archive and all its members): the single-machine scan."""
     with reading_options(**asdict(options)):
         done = scan([path], key=worker_key(key_ref), region=region)
+    return _finished(done, path, given), done.files[0]
+
+
+@_quoting_nothing
+def scan_members(path: str, given: str, members: tuple[int, ...], key_ref: KeyRef,
+                 region: str, options: ReadOptions) -> list[FinishedSource]:
+    """A share of a zip's members (``archive.leaf_zip``): the single-machine scan of just
+    those; the archive's SHA-256 is taken once, by the client or ``file_facts_of``."""
+    with reading_options(**asdict(options)):
+        done = scan([path], key=worker_key(key_ref), region=region, hash_inputs=False,
+                    open_input=functools.partial(open_sources, zip_members=members))
+    return _finished(done, path, given)
+
+
+def _finished(done: ScanResult, path: str, given: str) -> list[FinishedSource]:
     finished = []
     for result in done.results:
         state = done.scans[result.info.name]
         _travel_light(state)
         as_given(result.info, path, given)
         finished.append(FinishedSource(result, state))
-    return finished, done.files[0]
+    return finished
 
 
 def as_given(info: SourceInfo, path: str, given: str) -> None:
@@ -115,8 +137,8 @@ def as_given(info: SourceInfo, path: str, given: str) -> None:
 
 @_quoting_nothing
 def file_facts_of(path: str) -> dict[str, Any]:
-    """Name, size and SHA-256 of a split input, for a remote cluster (its parts are read
-    by other tasks; a local cluster's client hashes the file itself)."""
+    """Name, size and SHA-256 of an input read in parts or shares, for a remote cluster
+    (other tasks read it; a local cluster's client hashes the file itself)."""
     return file_facts(Path(path))
 
 

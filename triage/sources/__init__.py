@@ -151,21 +151,26 @@ class LazySources:
         return list(iter(self))[index]
 
 
-def open_sources(path: str | Path, options: ReadOptions | None = None) -> LazySources:
+def open_sources(path: str | Path, options: ReadOptions | None = None, *,
+                 zip_members: Iterable[int] | None = None) -> LazySources:
     """Every table in ``path``; raises :class:`TriageError` for what cannot be read.
 
+    ``zip_members``: when ``path`` is a zip, only the tables of these members (indexes
+    in its directory), as a cluster task reads its share of an archive.
     The first source is opened at once, so that an unreadable file fails here.
     """
     path = Path(path)
     options = options or current_options()
     head = check_readable(path)
-    sources = LazySources(_sources_of(path, head, options))
+    only = frozenset(zip_members) if zip_members is not None else None
+    sources = LazySources(_sources_of(path, head, options, only))
     for _first in sources:
         break
     return sources
 
 
-def _sources_of(path: Path, head: bytes, options: ReadOptions) -> Iterator[Source]:
+def _sources_of(path: Path, head: bytes, options: ReadOptions,
+                only_members: frozenset[int] | None) -> Iterator[Source]:
     size = path.stat().st_size
     current: list[Source] = []
 
@@ -174,7 +179,7 @@ def _sources_of(path: Path, head: bytes, options: ReadOptions) -> Iterator[Sourc
             current[0]._progress(consumed)
 
     walk = Walk(options, ExpansionBudget(options, size, str(path)),
-                PartialPolicy(options.allow_partial), report)
+                PartialPolicy(options.allow_partial), report, only_members=only_members)
     root = Member(path, compression_of(head), budget=walk.budget, partial=walk.partial)
     for member, member_head in expand(root, walk):
         for source in _open_member(member, member_head, path, size, walk):

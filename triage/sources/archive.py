@@ -27,6 +27,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from triage.errors import TriageError
@@ -41,6 +42,8 @@ from triage.sources.stream import (
 )
 
 HEAD_BYTES = 256 * 1024
+#: Enough of a member's first bytes to tell compression and archives (tar's magic is at 257).
+_LEAF_PROBE_BYTES = 512
 #: A streamed member keeps its first bytes so that sniffing and reading can both start at 0.
 _REPLAY_BYTES = 16 * 1024 * 1024
 _SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
@@ -61,6 +64,8 @@ class Walk:
     report: Callable[[int], None]
     #: Links and special files skipped, by kind; shown in every member's SourceInfo.
     skipped: Counter[str] = field(default_factory=Counter)
+    #: Indexes of the outer zip's members to read (a cluster task's share); None: all.
+    only_members: frozenset[int] | None = None
 
 
 def safe_member_name(name: str) -> str:
@@ -165,12 +170,16 @@ def _zip_members(member: Member, walk: Walk) -> Iterator[Member]:
         if walk.options.password is not None:
             archive.setpassword(walk.options.password)
         for index, info in enumerate(infos):
-            if info.is_dir():
+            if member.depth == 0 and walk.only_members is not None \
+                    and index not in walk.only_members:
+                continue  # another task's share: its links were counted by the planner
+            entry = zip_entry_kind(info)
+            if entry == "directory":
                 continue
-            if stat.S_ISLNK(info.external_attr >> 16):
+            if entry == "symlink":
                 walk.skipped["symlink"] += 1
                 continue
-            if info.flag_bits & 0x1 and walk.options.password is None:
+            if entry == "encrypted" and walk.options.password is None:
                 raise TriageError(f"zip member #{index + 1} is encrypted; decrypt the archive "
                                   "first or give its password", path=member.display_name)
             # ZipExtFile never yields more than the declared size; the ratio limit on the
@@ -180,6 +189,15 @@ def _zip_members(member: Member, walk: Walk) -> Iterator[Member]:
             yield _child(member, safe_member_name(info.filename), "zip",
                          _zip_opener(archive, info, walk, member.display_name), walk,
                          random_access=False, member_limit=limit)
+
+
+def zip_entry_kind(info: zipfile.ZipInfo) -> str:
+    """"directory" and "symlink" (skipped), "encrypted", or "file"."""
+    if info.is_dir():
+        return "directory"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symlink"
+    return "encrypted" if info.flag_bits & 0x1 else "file"
 
 
 def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, walk: Walk,
@@ -197,6 +215,65 @@ def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, walk: Walk,
             raise TriageError("corrupt zip archive", path=where) from None
 
     return open_member
+
+
+@dataclass
+class LeafZip:
+    """A zip on disk whose members are all plain tables (none compressed, none an archive),
+    which a cluster can read in shares of members: every limit one walk of it enforces
+    holds by its directory alone, so each share can be read on its own."""
+
+    #: (index in the zip's directory, declared size) of each member to read, in order.
+    members: list[tuple[int, int]]
+    #: Links and special files one walk skips, as ``Walk.skipped`` counts them.
+    skipped: Counter[str]
+
+
+def leaf_zip(path: Path, options: ReadOptions) -> LeafZip | None:
+    """``path`` as a :class:`LeafZip`, or None when one walk of it must stay whole.
+
+    The walk's limits are met without reading the members: their count, each member's
+    ratio limit and the whole input's expansion budget, all from the sizes the
+    directory declares (a member never yields more than its declared size). Then a
+    member's first bytes tell whether it is compressed or an archive: a nested layer
+    expands by what no directory declares, so such a zip is not shared out. Encrypted
+    members, duplicate names and unreadable ones leave it whole too: one walk then
+    gives exactly the single-pass result (or error).
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        if compression_of(head) is not None or archive_kind(path.name, head) != "zip":
+            return None
+        with zipfile.ZipFile(path) as archive:
+            members, skipped, names = [], Counter[str](), set()
+            for index, info in enumerate(archive.infolist()):
+                entry = zip_entry_kind(info)
+                if entry == "symlink":
+                    skipped["symlink"] += 1
+                elif entry == "encrypted":
+                    return None
+                elif entry == "file":
+                    name = safe_member_name(info.filename)
+                    allowance = max(options.min_allowance,
+                                    options.max_ratio * max(info.compress_size, 1))
+                    if name in names or info.file_size > allowance:
+                        return None
+                    names.add(name)
+                    with archive.open(info) as member:
+                        first = member.read(_LEAF_PROBE_BYTES)
+                    leaf_name = name.rsplit("!", 1)[-1]
+                    if compression_of(first) is not None or archive_kind(leaf_name, first):
+                        return None
+                    members.append((index, info.file_size))
+    except Exception:  # noqa: BLE001 - whatever fails here, one whole walk reports it
+        return None
+    budget = ExpansionBudget(options, size, str(path))
+    if not 2 <= len(members) <= options.max_members or \
+            sum(declared for _, declared in members) > budget.limit:
+        return None
+    return LeafZip(members, skipped)
 
 
 # -- streamed members (tar, 7z) ---------------------------------------------------------
