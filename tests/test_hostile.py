@@ -77,6 +77,53 @@ def test_lying_zip_header_is_not_trusted(tmp_path):
         read_all(path)
 
 
+def _deflated_zip(path: Path, rows: int = 20_000) -> bytes:
+    table = b"id;note\n" + b"".join(b"%d;r\xe9sultat %d\n" % (i, i * 7919 % 10007)
+                                     for i in range(rows))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("first.csv", table)
+        archive.writestr("second.csv", table)
+    return table
+
+
+def _patch_central(path: Path, member: int, offset: int, value: int) -> None:
+    """Rewrite a 32-bit field of a member's central directory entry (what zipfile and
+    our inflater trust for sizes and CRC)."""
+    data = bytearray(path.read_bytes())
+    entry = -1
+    for _ in range(member + 1):
+        entry = data.index(b"PK\x01\x02", entry + 1)
+    struct.pack_into("<I", data, entry + offset, value)
+    path.write_bytes(bytes(data))
+
+
+def test_deflated_zip_members_read_as_zipfile_reads_them(tmp_path):
+    """Members are inflated by ISA-L, not zipfile: the same bytes, every row, both members."""
+    path = tmp_path / "leak.zip"
+    table = _deflated_zip(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.infolist()[1].compress_type == zipfile.ZIP_DEFLATED
+        assert archive.read("second.csv") == table
+    rows, accounting, sources = read_all(path)
+    assert [s.info.name.rsplit("!", 1)[1] for s in sources] == ["first.csv", "second.csv"]
+    assert accounting.parsed == len(rows) == 40_000
+    assert rows[19_999] == {"id": "19999", "note": f"résultat {19_999 * 7919 % 10007}"}
+
+
+@pytest.mark.parametrize("field, value, error", [
+    (16, 0x12345678, "corrupt compressed data"),  # CRC-32
+    (20, 2000, "input ends early"),  # compressed size: the deflate stream is cut
+    (24, 1000, "corrupt compressed data"),  # declared size below what inflates
+])
+def test_a_deflated_member_that_lies_about_its_crc_or_sizes_is_refused(tmp_path, field, value,
+                                                                         error):
+    path = tmp_path / "liar.zip"
+    _deflated_zip(path)
+    _patch_central(path, 1, field, value)
+    with pytest.raises((TriageError, PartialInputError), match=error):
+        read_all(path)
+
+
 def test_nesting_deeper_than_three_refused(tmp_path):
     data = zip_bytes({"p.csv": CSV})
     for level in range(4):

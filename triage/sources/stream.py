@@ -12,13 +12,14 @@ from __future__ import annotations
 import bz2
 import contextlib
 import contextvars
-import gzip
 import io
 import lzma
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from isal import igzip
 
 from triage.errors import PartialInputError, TriageError
 
@@ -232,7 +233,9 @@ class GuardedStream(io.RawIOBase):
 
 def _decompressor(compression: str, raw: BinaryIO) -> Any:
     if compression == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        # ISA-L's inflate (python-isal), a drop-in for the gzip module: a 1.2 GB
+        # export inflated 2.5x faster than with zlib here (docs/formats.md).
+        return igzip.GzipFile(fileobj=raw, mode="rb")
     if compression == "bzip2":
         return bz2.BZ2File(raw, mode="rb")
     if compression == "xz":
