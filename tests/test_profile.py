@@ -275,3 +275,20 @@ def test_kernel_reads_times_as_polars_strptime_does(case):
             assert not value
         else:
             assert value
+
+
+@pytest.mark.parametrize("odd", ["01/01/0000", "12/03/-020", "2020-13-01"])
+@pytest.mark.parametrize("where", ["first batch", "later batch"])
+def test_a_year_python_cannot_hold_makes_the_column_text_not_a_crash(odd, where):
+    """polars reads the year 0 or -20 with %Y; its min could not be converted. Whether the
+    value comes while the type is being decided or once it is established (the fast
+    path, the native kernel's included), the column is text."""
+    dates = [f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1990 + i % 30}" for i in range(2000)]
+    batches = [pl.DataFrame({"d": dates}), pl.DataFrame({"d": dates})]
+    batches[0 if where == "first batch" else 1][1000, "d"] = odd
+    profile = TableProfile()
+    for batch in batches:
+        profile.update(batch)
+    column = profile.columns["d"].to_dict()
+    assert column["type"]["kind"] == "text"
+    assert column["count"] == 4000

@@ -158,6 +158,27 @@ def test_people_in_two_files_are_counted_once(tmp_path, env):
     assert abs(split["people"]["distinct"] - truth["people"]) <= 0.005 * truth["people"]
 
 
+@pytest.mark.parametrize("odd", ["12/03/-020", "01/01/0000", "-1/01/2020"])
+def test_event_dates_python_cannot_hold_are_no_dates(tmp_path, odd):
+    """polars reads a year -20 or 0 with %Y; a month or a first seen made of it would fail
+    the scan after its pass (found by hypothesis). Such a value dates nothing."""
+    from triage.scan import scan, summary_facts, write_index
+
+    lines = ["id;email;date_prelevement"] + [
+        f"{i};p{i}@mail.fr;{1 + i % 28:02d}/{1 + i % 12:02d}/20{10 + i % 12}"
+        for i in range(400)]
+    lines[6] = f"5;p5@mail.fr;{odd}"
+    path = tmp_path / "labo.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = scan([path], key=None)
+    facts = summary_facts(result, leak_id="t", leak_name="t")
+    assert "event_date" in {c["id"] for c in facts["categories"]}
+    assert (facts["time"]["first"], facts["time"]["last"]) == ("2010-01-01", "2021-12-01")
+    assert sum(facts["time"]["by_month"].values()) == 399
+    assert facts["people"]["distinct"] == 400
+    write_index(result, tmp_path / "index", leak_id="t", leak_name="t")
+
+
 def test_scan_refuses_to_overwrite_a_summary(tmp_path, env):
     dump, _ = make_dump(tmp_path, "appointments", 300)
     out = tmp_path / "out"

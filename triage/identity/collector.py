@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -210,6 +211,12 @@ def exposure_words(columns: Sequence[tuple[int, pl.Series]], rows: int,
     return out
 
 
+#: Event dates a month, a first or a last seen can be made of: the years Python's dates
+#: hold (1 to 9999). polars reads "12/03/-020" with %Y as the year -20, and "0000" as 0.
+_FIRST_DATE, _LAST_DATE = date(1, 1, 1), date(9999, 12, 31)
+_FIRST_DAY, _LAST_DAY = ((d - date(1970, 1, 1)).days for d in (_FIRST_DATE, _LAST_DATE))
+
+
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
                     region: str) -> tuple[pl.Series, pl.Series]:
     """Each row's earliest and latest event date over the ``event_dates`` columns
@@ -222,7 +229,7 @@ def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
     # strptime); the rows where it left a value to polars are parsed by polars.
     days = np.stack([np.floor_divide(micros, 86_400_000_000) for micros, _ in read])
     status = np.stack([status for _, status in read])
-    known = status == 1
+    known = (status == 1) & (days >= _FIRST_DAY) & (days <= _LAST_DAY)
     latest = np.iinfo(np.int64).max
     first = np.where(known, days, latest).min(axis=0)
     last = np.where(known, days, -latest).max(axis=0)
@@ -241,6 +248,8 @@ def _parsed_event_dates(batch: pl.DataFrame, columns: Mapping[str, str | None],
                         region: str) -> tuple[pl.Series, pl.Series]:
     parsed = [parse_dates(batch[column], date_formats(region, fmt))
               for column, fmt in columns.items()]
+    parsed = [pl.select(pl.when(pl.lit(dates).is_between(_FIRST_DATE, _LAST_DATE))
+                        .then(pl.lit(dates))).to_series() for dates in parsed]
     if not parsed:
         empty = pl.Series([None] * batch.height, dtype=pl.Date)
         return empty, empty

@@ -25,6 +25,9 @@ DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\
 
 #: Datetimes the kernel reads are microseconds from this instant (naive, as polars').
 _EPOCH = datetime(1970, 1, 1)
+_EARLIEST_MICROS, _LATEST_MICROS = (
+    (moment - _EPOCH) // timedelta(microseconds=1)
+    for moment in (datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)))
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d"]
 DATETIME_FORMATS = [
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f",
@@ -64,10 +67,19 @@ NULL = InferredType()
 TEXT = InferredType("text")
 
 
+def _held(parsed: pl.Expr) -> pl.Expr:
+    """``parsed``, null where its year is outside what Python's dates hold (1 to 9999):
+    polars reads "01/01/0000" or "12/03/-020" with %Y, and a min or max of such a value
+    could be neither reported nor even converted. Such a value is no date: text."""
+    return pl.when(parsed.dt.year().is_between(1, 9999)).then(parsed)
+
+
 def _parse_time(values: pl.Series, fmt: str) -> pl.Series:
     if fmt in DATE_FORMATS:
-        return values.str.to_date(fmt, strict=False)
-    return values.str.to_datetime(fmt, strict=False, time_unit="us")
+        parsed = values.str.to_date(fmt, strict=False)
+    else:
+        parsed = values.str.to_datetime(fmt, strict=False, time_unit="us")
+    return pl.select(_held(pl.lit(parsed))).to_series().alias(values.name)
 
 
 def classify(values: pl.Series) -> tuple[InferredType, dict[str, pl.Series]]:
@@ -173,7 +185,7 @@ def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
         else:
             parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
                                                 cache=False).dt.replace_time_zone(None))
-    return (pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
+    return _held(pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
 def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object, object] | None:
@@ -188,6 +200,8 @@ def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object
     micros = read[0][read[1] == 1]
     if not len(micros):
         return True, None, None
+    if micros.min() < _EARLIEST_MICROS or micros.max() > _LATEST_MICROS:
+        return None  # a year Python cannot hold: polars and _held decide (text)
     # Every non-blank value was read: the column fits; min and max as polars gives them.
     return True, _EPOCH + timedelta(microseconds=int(micros.min())), _EPOCH + timedelta(
         microseconds=int(micros.max()))
