@@ -15,7 +15,7 @@ categories only when asked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -211,10 +211,10 @@ def exposure_words(columns: Sequence[tuple[int, pl.Series]], rows: int,
     return out
 
 
-#: Event dates a month, a first or a last seen can be made of: the years Python's dates
-#: hold (1 to 9999). polars reads "12/03/-020" with %Y as the year -20, and "0000" as 0.
-_FIRST_DATE, _LAST_DATE = date(1, 1, 1), date(9999, 12, 31)
-_FIRST_DAY, _LAST_DAY = ((d - date(1970, 1, 1)).days for d in (_FIRST_DATE, _LAST_DATE))
+#: Days from 1970 of the event dates the kernel reads that a month, a first or a last
+#: seen can be made of: the years Python's dates hold, as ``parse_dates`` keeps them.
+_FIRST_DAY, _LAST_DAY = ((d - date(1970, 1, 1)).days
+                         for d in (date(1, 1, 1), date(9999, 12, 31)))
 
 
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
@@ -248,8 +248,6 @@ def _parsed_event_dates(batch: pl.DataFrame, columns: Mapping[str, str | None],
                         region: str) -> tuple[pl.Series, pl.Series]:
     parsed = [parse_dates(batch[column], date_formats(region, fmt))
               for column, fmt in columns.items()]
-    parsed = [pl.select(pl.when(pl.lit(dates).is_between(_FIRST_DATE, _LAST_DATE))
-                        .then(pl.lit(dates))).to_series() for dates in parsed]
     if not parsed:
         empty = pl.Series([None] * batch.height, dtype=pl.Date)
         return empty, empty
