@@ -33,6 +33,7 @@ from stdnum.util import clean as stdnum_clean
 
 from triage.errors import TriageError
 from triage.native import parse_times
+from triage.profile.types import within_python_years
 
 #: kind -> canonical-form version. Bump a version when its form changes.
 FORMS: dict[str, int] = {
@@ -314,14 +315,16 @@ def date_formats(region: str, explicit: str | None = None) -> list[str]:
 
 
 def parse_dates(values: pl.Series, formats: list[str]) -> pl.Series:
-    """Dates from strings (vectorised); an ISO timestamp keeps its date part."""
+    """Dates from strings (vectorised); an ISO timestamp keeps its date part; null for a
+    year Python's dates cannot hold."""
     frame = pl.DataFrame({"v": values.cast(pl.String).str.strip_chars(_ASCII_WS)})
     if "%Y-%m-%d" in formats:
         # Only the ISO date format can read the date part of an ISO timestamp.
         frame = frame.with_columns(
             pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}[T ]"))
             .then(pl.col("v").str.slice(0, 10)).otherwise(pl.col("v")).alias("v"))
-    parsed = pl.coalesce([pl.col("v").str.strptime(pl.Date, f, strict=False) for f in formats])
+    parsed = within_python_years(
+        pl.coalesce([pl.col("v").str.strptime(pl.Date, f, strict=False) for f in formats]))
     return frame.select(parsed.alias(values.name or "date"))[values.name or "date"]
 
 

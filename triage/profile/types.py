@@ -67,10 +67,10 @@ NULL = InferredType()
 TEXT = InferredType("text")
 
 
-def _held(parsed: pl.Expr) -> pl.Expr:
+def within_python_years(parsed: pl.Expr) -> pl.Expr:
     """``parsed``, null where its year is outside what Python's dates hold (1 to 9999):
-    polars reads "01/01/0000" or "12/03/-020" with %Y, and a min or max of such a value
-    could be neither reported nor even converted. Such a value is no date: text."""
+    polars reads "01/01/0000" or "12/03/-020" with %Y, and a min, a max or a month of
+    such a value could be neither reported nor even converted. It is no date."""
     return pl.when(parsed.dt.year().is_between(1, 9999)).then(parsed)
 
 
@@ -79,7 +79,7 @@ def _parse_time(values: pl.Series, fmt: str) -> pl.Series:
         parsed = values.str.to_date(fmt, strict=False)
     else:
         parsed = values.str.to_datetime(fmt, strict=False, time_unit="us")
-    return pl.select(_held(pl.lit(parsed))).to_series().alias(values.name)
+    return pl.select(within_python_years(pl.lit(parsed))).to_series().alias(values.name)
 
 
 def classify(values: pl.Series) -> tuple[InferredType, dict[str, pl.Series]]:
@@ -185,7 +185,7 @@ def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
         else:
             parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
                                                 cache=False).dt.replace_time_zone(None))
-    return _held(pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
+    return within_python_years(pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
 def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object, object] | None:
@@ -201,7 +201,7 @@ def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object
     if not len(micros):
         return True, None, None
     if micros.min() < _EARLIEST_MICROS or micros.max() > _LATEST_MICROS:
-        return None  # a year Python cannot hold: polars and _held decide (text)
+        return None  # a year Python cannot hold: polars and within_python_years decide (text)
     # Every non-blank value was read: the column fits; min and max as polars gives them.
     return True, _EPOCH + timedelta(microseconds=int(micros.min())), _EPOCH + timedelta(
         microseconds=int(micros.max()))
