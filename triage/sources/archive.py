@@ -229,7 +229,8 @@ class _Inflated(io.RawIOBase):
     short is a truncation (EOFError), any other mismatch is corrupt data.
 
     It reads ``archive`` (the zip's own stream) at its own position, so a member's
-    head can be read while another stream of the zip is open.
+    head can be read while another stream of the zip is open; not from two threads
+    at once, which one walk never does (it reads one member after the other).
     """
 
     _BLOCK = 1 << 20
