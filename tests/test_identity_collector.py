@@ -164,6 +164,26 @@ def test_exposures_are_unioned_per_person_and_dates_span_their_rows(tmp_path):
     assert other["categories"] == ["email"] and other["first_seen"] == "2022-03-04"
 
 
+def test_people_then_the_index_resolve_once_until_more_rows_come(monkeypatch, tmp_path):
+    import triage.identity.collector as module
+
+    calls = []
+
+    def counted(collectors):
+        calls.append(len(collectors))
+        return resolve_leak(collectors)
+
+    monkeypatch.setattr(module, "resolve_leak", counted)
+    col = collector(new_key())
+    col.update(patients(40, with_canary=False))
+    people = col.people()["distinct"]
+    manifest = col.write_index(str(tmp_path / "a"), "l1", "L1", [], 40)
+    assert calls == [1] and manifest["leaks"][0]["people"] == people
+    col.update(patients(40, with_canary=False))  # new rows: people are resolved again
+    col.write_index(str(tmp_path / "b"), "l1", "L1", [], 80)
+    assert calls == [1, 1]
+
+
 def test_memory_follows_distinct_identifiers_not_rows():
     key = new_key()
     frame = patients(100, with_canary=False)

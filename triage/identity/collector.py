@@ -764,7 +764,7 @@ class IdentityCollector:
                     inputs: list[dict[str, Any]], rows: int) -> dict[str, Any]:
         """Append this leak to the index at ``index_dir``; returns the manifest."""
         return write_leak_index([self], self.key_id, index_dir, leak_id, leak_name, inputs,
-                                rows)
+                                rows, resolved=self._resolve())
 
     def category_bits(self, leak_categories: list[str]) -> pl.Expr:
         """Per node: its person's exposed categories as bits over ``leak_categories``."""
