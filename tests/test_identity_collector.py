@@ -13,6 +13,7 @@ from triage.identity.collector import (
     CODE_BYTES,
     IdentifierPlan,
     IdentityCollector,
+    _resolve_native,
     _with_person_columns,
     pack_codes,
     resolve_leak,
@@ -241,13 +242,19 @@ def test_native_union_find_equals_numpy():
 @st.composite
 def _memberships(draw):
     """Tuples holding digests drawn from a small pool, some pool digests sharing their
-    first half (hi) so that sorting by hi alone leaves them out of (hi, lo) order."""
-    pool_size = draw(st.integers(1, 12))
-    his = draw(st.lists(st.integers(0, 4), min_size=pool_size, max_size=pool_size))
+    first half (hi) so that sorting by hi alone leaves them out of (hi, lo) order, some
+    differing only in the top bits the kernel's buckets and byte passes sort on, some
+    tied on all of those (left to its last comparisons), and some anywhere."""
+    pool_size = draw(st.integers(1, 40))
+    top_bytes = st.builds(lambda a, b, c, low: a << 56 | b << 48 | c << 40 | low,
+                          st.integers(0, 3), st.integers(0, 3), st.integers(0, 3),
+                          st.integers(0, 2))
+    his = draw(st.lists(st.one_of(st.integers(0, 4), top_bytes, st.integers(0, 2**64 - 1)),
+                        min_size=pool_size, max_size=pool_size))
     los = draw(st.lists(st.integers(0, 2**64 - 1), min_size=pool_size, max_size=pool_size,
                         unique=True))
     tuples = draw(st.lists(st.lists(st.integers(0, pool_size - 1), min_size=1, max_size=4),
-                           min_size=1, max_size=25))
+                           min_size=1, max_size=60))
     rows = [(his[d], los[d], t, d % 3) for t, digests in enumerate(tuples) for d in digests]
     order = draw(st.permutations(range(len(rows))))
     rows = [rows[i] for i in order]
@@ -264,11 +271,14 @@ def test_native_people_from_memberships_equal_numpy(case):
     if native_kernel() is None:
         pytest.skip("no C compiler here")
     members, n_tuples = case
-    native = resolve_members(members, n_tuples)
     numpy = resolve_members(members, n_tuples, native=False)
-    assert native.people == numpy.people
-    for field in ("hi", "lo", "person", "tuple_person"):
-        assert np.array_equal(getattr(native, field), getattr(numpy, field)), field
+    native = resolve_members(members, n_tuples)
+    # The kernel's layout for leaks over 16M members: 4,096 buckets.
+    wide = _resolve_native(native_kernel(), members, n_tuples, bucket_bits=12)
+    for result in (native, wide):
+        assert result.people == numpy.people
+        for field in ("hi", "lo", "person", "tuple_person"):
+            assert np.array_equal(getattr(result, field), getattr(numpy, field)), field
     # Digests come in (hi, lo) order, each once, and a tuple is its digests' person.
     pairs = list(zip(native.hi.tolist(), native.lo.tolist(), strict=True))
     assert pairs == sorted(set(pairs))

@@ -13,6 +13,7 @@
  * system C compiler; without one, triage falls back to Python.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -633,32 +634,115 @@ void triage_union_find(int64_t n_nodes, const int64_t *left, const int64_t *righ
     for (int64_t i = 0; i < n_nodes; i++) parent[i] = parent[parent[i]];
 }
 
-/* People of one identity state, for triage.identity.collector: members (one per
- * identifier present in a tuple) come sorted by digest (hi, then lo). Numbers the
- * distinct digests in that order (first_member[d]: the first member of digest d),
- * joins the digests of each tuple by union-find (roots are the smallest digest, as
- * in triage_union_find), and numbers people in the order of their smallest digest:
- * node_person[d] for each digest, tuple_person[t] for each tuple (-1: a tuple with no
- * member). One pass over the members in digest order, instead of numpy's sort
- * gathers and scatters over the members. Returns the number of digests, or -1 when
- * the members are not sorted by (hi, lo) (the caller sorts by both and calls again).
- * parent and tuple_node are scratch space of m and n_tuples entries. */
+/* One identifier of a tuple, as triage_resolve_members sorts them. */
+typedef struct {
+    uint64_t hi, lo;
+    uint32_t tuple, slot;
+} Member;
+
+static int member_less(const Member *a, const Member *b) {
+    return a->hi < b->hi || (a->hi == b->hi && a->lo < b->lo);
+}
+
+static int member_compare(const void *a, const void *b) {
+    return member_less(a, b) ? -1 : member_less(b, a) ? 1 : 0;
+}
+
+/* Sorts a[0..n), whose hi all share their bits above `top`, by (hi, lo): two stable
+ * byte passes (through tmp and back) on the 16 bits below `top`, then each run of
+ * members still tied on those bits is put in order by comparison. Digests are HMAC
+ * outputs, uniform, so those runs hold one or two distinct digests. */
+static void sort_bucket(Member *a, int64_t n, Member *tmp, int top) {
+    for (int pass = 0; pass < 2; pass++) {
+        int shift = top - 16 + 8 * pass;
+        Member *from = pass ? tmp : a, *to = pass ? a : tmp;
+        int64_t start[256] = {0};
+        for (int64_t i = 0; i < n; i++) start[(from[i].hi >> shift) & 255]++;
+        for (int64_t b = 0, sum = 0; b < 256; b++) {
+            int64_t count = start[b];
+            start[b] = sum;
+            sum += count;
+        }
+        for (int64_t i = 0; i < n; i++) to[start[(from[i].hi >> shift) & 255]++] = from[i];
+    }
+    int64_t run = 0;
+    for (int64_t i = 1; i <= n; i++) {
+        if (i < n && a[i].hi >> (top - 16) == a[run].hi >> (top - 16)) continue;
+        int64_t length = i - run;
+        if (length > 16) {
+            qsort(a + run, (size_t)length, sizeof(Member), member_compare);
+        } else {
+            for (int64_t j = run + 1; j < i; j++) {
+                Member x = a[j];
+                int64_t k = j;
+                for (; k > run && member_less(&x, &a[k - 1]); k--) a[k] = a[k - 1];
+                a[k] = x;
+            }
+        }
+        run = i;
+    }
+}
+
+/* People of an identity state, for triage.identity.collector, from its members (one
+ * per identifier present in a tuple: digest halves hi and lo, tuple, slot; in any
+ * order). Sorts the members by digest into `sorted` (m entries): a scatter on the
+ * digest's top_bits (8 to 16), then each bucket (best near 1 MiB, in cache) by sort_bucket;
+ * polars' general sort of the same columns cost about twice as much on two cores.
+ * Then one pass in digest order numbers the distinct digests (node_hi, node_lo and
+ * node_slot: each digest and the slot of one of its members; a digest's kind is in
+ * its HMAC input, so all its members have the same kind), joins the digests of each
+ * tuple by union-find (roots are the smallest digest, as in triage_union_find), and
+ * numbers people in the order of their smallest digest: node_person[d] for each
+ * digest, tuple_person[t] for each tuple (-1: a tuple with no member). Returns the
+ * number of digests, or -1 when out of memory. parent and tuple_node are scratch
+ * space of m and n_tuples entries. */
 int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo,
-                               const uint32_t *tuple, int64_t n_tuples,
-                               int64_t *first_member, int64_t *parent,
-                               int64_t *tuple_node, int64_t *node_person,
+                               const uint32_t *tuple, const uint32_t *slot,
+                               int64_t n_tuples, int top_bits, Member *sorted,
+                               uint64_t *node_hi, uint64_t *node_lo, uint32_t *node_slot,
+                               int64_t *parent, int64_t *tuple_node, int64_t *node_person,
                                int64_t *tuple_person, int64_t *people) {
+    const int buckets = 1 << top_bits, top = 64 - top_bits;
+    int64_t *start = calloc((size_t)buckets + 1, sizeof(int64_t));
+    if (!start) return -1;
+    for (int64_t i = 0; i < m; i++) start[(hi[i] >> top) + 1]++;
+    int64_t largest = 0;
+    for (int b = 0; b < buckets; b++) {
+        if (start[b + 1] > largest) largest = start[b + 1];
+        start[b + 1] += start[b];
+    }
+    Member *tmp = malloc((size_t)(largest ? largest : 1) * sizeof(Member));
+    int64_t *next = malloc((size_t)buckets * sizeof(int64_t));
+    if (!tmp || !next) {
+        free(start); free(tmp); free(next);
+        return -1;
+    }
+    memcpy(next, start, (size_t)buckets * sizeof(int64_t));
+    for (int64_t i = 0; i < m; i++) {
+        Member *to = &sorted[next[hi[i] >> top]++];
+        to->hi = hi[i]; to->lo = lo[i]; to->tuple = tuple[i]; to->slot = slot[i];
+    }
+    for (int b = 0; b < buckets; b++)
+        sort_bucket(sorted + start[b], start[b + 1] - start[b], tmp, top);
+    free(start); free(tmp); free(next);
+
     int64_t nodes = 0;
     for (int64_t t = 0; t < n_tuples; t++) tuple_node[t] = -1;
     for (int64_t i = 0; i < m; i++) {
-        if (i == 0 || hi[i] != hi[i - 1] || lo[i] != lo[i - 1]) {
-            if (i > 0 && (hi[i] < hi[i - 1] || (hi[i] == hi[i - 1] && lo[i] < lo[i - 1])))
-                return -1;
-            first_member[nodes] = i;
+        /* In digest order, tuples come at random: fetch a tuple's node, then that
+         * node's parent, ahead of use (two dependent cache misses per member). */
+        if (i + 16 < m) __builtin_prefetch(&tuple_node[sorted[i + 16].tuple]);
+        if (i + 8 < m && tuple_node[sorted[i + 8].tuple] >= 0)
+            __builtin_prefetch(&parent[tuple_node[sorted[i + 8].tuple]]);
+        const Member *member = &sorted[i];
+        if (i == 0 || member->hi != member[-1].hi || member->lo != member[-1].lo) {
+            node_hi[nodes] = member->hi;
+            node_lo[nodes] = member->lo;
+            node_slot[nodes] = member->slot;
             parent[nodes] = nodes;
             nodes++;
         }
-        int64_t node = nodes - 1, t = tuple[i];
+        int64_t node = nodes - 1, t = member->tuple;
         if (tuple_node[t] < 0) {
             tuple_node[t] = node;
             continue;
@@ -669,14 +753,14 @@ int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo
     }
     /* Ascending: a node's parent is smaller, so already points at its root; a root
      * comes before the rest of its component, so its person number is ready. */
-    int64_t next = 0;
+    int64_t count = 0;
     for (int64_t d = 0; d < nodes; d++) {
         parent[d] = parent[parent[d]];
-        node_person[d] = parent[d] == d ? next++ : node_person[parent[d]];
+        node_person[d] = parent[d] == d ? count++ : node_person[parent[d]];
     }
     for (int64_t t = 0; t < n_tuples; t++)
         tuple_person[t] = tuple_node[t] < 0 ? -1 : node_person[tuple_node[t]];
-    *people = next;
+    *people = count;
     return nodes;
 }
 

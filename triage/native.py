@@ -121,8 +121,9 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                                       ctypes.c_int64, ctypes.c_void_p]
     lib.triage_resolve_members.restype = ctypes.c_int64
-    lib.triage_resolve_members.argtypes = [ctypes.c_int64, *[ctypes.c_void_p] * 3,
-                                           ctypes.c_int64, *[ctypes.c_void_p] * 6]
+    lib.triage_resolve_members.argtypes = [ctypes.c_int64, *[ctypes.c_void_p] * 4,
+                                           ctypes.c_int64, ctypes.c_int,
+                                           *[ctypes.c_void_p] * 9]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
     lib.triage_transcode_single_byte.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]

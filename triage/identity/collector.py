@@ -112,17 +112,13 @@ def resolve_members(members: pl.DataFrame, n_tuples: int, *,
     each): the digests of a tuple are one person, and so are tuples sharing a digest
     (union-find). People are numbered in the order of their smallest digest.
 
-    The kernel walks the members once in digest order (polars sorts them on all cores);
-    without it, numpy numbers the digests and links them (same result: a property test
-    compares them). ``native``: None uses the kernel when available, False forces numpy.
+    The kernel sorts the members by digest and walks them once; without it, numpy
+    numbers the digests and links them (same result: a property test compares them).
+    ``native``: None uses the kernel when available, False forces numpy.
     """
     lib = native_kernel() if native is not False else None
     if lib is not None and n_tuples:
-        digests = _resolve_sorted(lib, members.sort("hi"), n_tuples)
-        if digests is None:  # two digests share their first half: sort on both
-            digests = _resolve_sorted(lib, members.sort("hi", "lo"), n_tuples)
-        assert digests is not None
-        return digests
+        return _resolve_native(lib, members, n_tuples)
     member_hi, member_lo = members["hi"].to_numpy(), members["lo"].to_numpy()
     member_tuple = members["tuple"].to_numpy().astype(np.int64)
     first, node_of = _number_distinct(member_hi, member_lo)
@@ -137,22 +133,28 @@ def resolve_members(members: pl.DataFrame, n_tuples: int, *,
                     person, person[anchor], int(is_root.sum()))
 
 
-def _resolve_sorted(lib: Any, ordered: pl.DataFrame, n_tuples: int) -> _Digests | None:
-    m = ordered.height
-    hi, lo, tuples = (np.ascontiguousarray(ordered[name].to_numpy(), dtype=dtype)
-                      for name, dtype in (("hi", np.uint64), ("lo", np.uint64),
-                                          ("tuple", np.uint32)))
-    first, parent, person = (np.empty(m, dtype=np.int64) for _ in range(3))
+def _resolve_native(lib: Any, members: pl.DataFrame, n_tuples: int,
+                    bucket_bits: int | None = None) -> _Digests:
+    m = members.height
+    if bucket_bits is None:  # the kernel sorts buckets best near 1 MiB (40k members)
+        bucket_bits = 8 if m <= 1 << 24 else 12
+    hi, lo, tuples, slots = (np.ascontiguousarray(members[name].to_numpy(), dtype=dtype)
+                             for name, dtype in (("hi", np.uint64), ("lo", np.uint64),
+                                                 ("tuple", np.uint32), ("slot", np.uint32)))
+    ordered = np.empty((m, 3), dtype=np.uint64)  # the kernel's sorted members, 24 bytes each
+    node_hi, node_lo = np.empty(m, dtype=np.uint64), np.empty(m, dtype=np.uint64)
+    node_slot = np.empty(m, dtype=np.uint32)
+    parent, person = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
     tuple_node, tuple_person = (np.empty(n_tuples, dtype=np.int64) for _ in range(2))
     people = np.zeros(1, dtype=np.int64)
-    nodes = lib.triage_resolve_members(m, hi.ctypes.data, lo.ctypes.data, tuples.ctypes.data,
-                                       n_tuples, first.ctypes.data, parent.ctypes.data,
-                                       tuple_node.ctypes.data, person.ctypes.data,
-                                       tuple_person.ctypes.data, people.ctypes.data)
+    nodes = lib.triage_resolve_members(
+        m, hi.ctypes.data, lo.ctypes.data, tuples.ctypes.data, slots.ctypes.data, n_tuples,
+        bucket_bits, ordered.ctypes.data, node_hi.ctypes.data, node_lo.ctypes.data, node_slot.ctypes.data,
+        parent.ctypes.data, tuple_node.ctypes.data, person.ctypes.data,
+        tuple_person.ctypes.data, people.ctypes.data)
     if nodes < 0:
-        return None
-    first = first[:nodes]
-    return _Digests(hi[first], lo[first], ordered["slot"].to_numpy()[first], person[:nodes],
+        raise MemoryError("not enough memory to resolve people")
+    return _Digests(node_hi[:nodes], node_lo[:nodes], node_slot[:nodes], person[:nodes],
                     tuple_person, int(people[0]))
 
 
