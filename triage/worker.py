@@ -16,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 _DONE = object()
 
@@ -72,7 +72,7 @@ class BackgroundWorker:
         self._stop()
         self._raise_pending()
 
-    def __enter__(self) -> BackgroundWorker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -52,7 +52,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("triage: interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - never print a traceback that may quote data
+        except Exception as exc:  # never print a traceback: it may quote data
             if os.environ.get("TRIAGE_DEBUG") == "1":
                 raise
             click.echo(f"triage: internal error ({type(exc).__name__}); details withheld "

@@ -22,14 +22,14 @@ def _render_table(result) -> str:  # type: ignore[no-untyped-def]
     rows = doc["rows"]
     src = doc["source"]
     lines = [
-        f"{src['name']}  format={src['format']} encoding={src.get('encoding')} "
-        f"delimiter={src.get('delimiter')!r} compression={src.get('compression')}",
+        (f"{src['name']}  format={src['format']} encoding={src.get('encoding')} "
+         f"delimiter={src.get('delimiter')!r} compression={src.get('compression')}"),
         f"rows: read {rows['read']:,}  parsed {rows['parsed']:,}  rejected {rows['rejected']:,}"
         + (f"  reasons {rows['reasons']}" if rows["reasons"] else "")
         + (f"  repaired {rows['repaired']}" if rows["repaired"] else ""),
         "",
-        f"{'column':<28} {'type':<10} {'nulls':>9} {'empty':>9} {'distinct':>10} "
-        f"{'len':>9}  top shape",
+        (f"{'column':<28} {'type':<10} {'nulls':>9} {'empty':>9} {'distinct':>10} "
+         f"{'len':>9}  top shape"),
     ]
     for col in doc["columns"]:
         length = col["length"]

@@ -67,8 +67,8 @@ def render_recap(summary: dict[str, Any]) -> str:
         f"Rows          {_count(rows['read'])} read, {_count(rows['rejected'])} rejected",
         f"Categories    {len(summary['categories'])} exposed; special: {special}",
         f"Time span     {_time_span(summary)}",
-        f"Severity      {severity['level']} (ENISA {severity['formula']} = "
-        f"{_formula_figures(severity)} = {severity['score']:g})",
+        (f"Severity      {severity['level']} (ENISA {severity['formula']} = "
+         f"{_formula_figures(severity)} = {severity['score']:g})"),
     ]
     for view, breakdown in summary["geography"].items():
         top = [f"{_region_label(view, c['key'])} {_count(c['count'])}"
@@ -94,8 +94,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out = [f"# Impact summary: {leak['name']}", "",
            "> Confidential: this summary describes victims of a data breach. Keep it encrypted.",
            "",
-           f"Leak `{leak['id']}`, scanned {leak['scanned_at']} "
-           f"with triage {leak['triage_version']}.",
+           (f"Leak `{leak['id']}`, scanned {leak['scanned_at']} "
+            f"with triage {leak['triage_version']}."),
            "", "## Headline", ""]
     out += _md_table(["", ""], [
         ["People (distinct)", _count(people["distinct"])],
@@ -108,8 +108,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         *[[f"Distinct {key}", _count(value)] for key, value in summary["sources"].items()],
     ])
     out += ["## Severity", "",
-            f"{severity['formula']} = {_formula_figures(severity)} = **{severity['score']:g}** "
-            f"({severity['level']})", ""]
+            (f"{severity['formula']} = {_formula_figures(severity)} = **{severity['score']:g}** "
+             f"({severity['level']})"), ""]
     out += _md_table(["Factor", "Score", "Why"], [
         ["DPC, data processing context", f"{factors['dpc']['score']:g}", factors["dpc"]["why"]],
         ["EI, ease of identification", f"{factors['ei']['score']:g}", factors["ei"]["why"]],
