@@ -13,6 +13,7 @@ from triage.identity.collector import (
     CODE_BYTES,
     IdentifierPlan,
     IdentityCollector,
+    SlotDigests,
     _resolve_native,
     _with_person_columns,
     pack_codes,
@@ -260,7 +261,21 @@ def _memberships(draw):
     rows = [rows[i] for i in order]
     frame = pl.DataFrame(rows, schema={"hi": pl.UInt64, "lo": pl.UInt64, "tuple": pl.UInt32,
                                        "slot": pl.UInt32}, orient="row")
-    return frame, len(tuples)
+    # Each slot's members with rows without a digest between them, in two chunks that
+    # start within their buffers: the kernel reads polars' buffers in place, validity
+    # bitmaps and offsets included.
+    columns = []
+    for (slot,), members in frame.group_by("slot", maintain_order=True):
+        gaps = draw(st.lists(st.booleans(), min_size=members.height, max_size=members.height))
+        rows = [(None, None, 0)]
+        for row, gap in zip(members.select("hi", "lo", "tuple").iter_rows(), gaps, strict=True):
+            rows += [row, (None, None, 0)] if gap else [row]
+        padded = pl.DataFrame(rows, schema={"hi": pl.UInt64, "lo": pl.UInt64,
+                                            "tuple": pl.UInt32}, orient="row")
+        cut = draw(st.integers(1, padded.height))
+        padded = pl.concat([padded.slice(1, cut - 1), padded.slice(cut)], rechunk=False)
+        columns.append(SlotDigests(padded["hi"], padded["lo"], slot, tuples=padded["tuple"]))
+    return columns, len(tuples)
 
 
 @given(_memberships())
@@ -270,11 +285,11 @@ def test_native_people_from_memberships_equal_numpy(case):
     from triage.native import native_kernel
     if native_kernel() is None:
         pytest.skip("no C compiler here")
-    members, n_tuples = case
-    numpy = resolve_members(members, n_tuples, native=False)
-    native = resolve_members(members, n_tuples)
+    columns, n_tuples = case
+    numpy = resolve_members(columns, n_tuples, native=False)
+    native = resolve_members(columns, n_tuples)
     # The kernel's layout for leaks over 16M members: 4,096 buckets.
-    wide = _resolve_native(native_kernel(), members, n_tuples, bucket_bits=12)
+    wide = _resolve_native(native_kernel(), columns, n_tuples, bucket_bits=12)
     for result in (native, wide):
         assert result.people == numpy.people
         for field in ("hi", "lo", "person", "tuple_person"):
@@ -283,8 +298,20 @@ def test_native_people_from_memberships_equal_numpy(case):
     pairs = list(zip(native.hi.tolist(), native.lo.tolist(), strict=True))
     assert pairs == sorted(set(pairs))
     person_of = dict(zip(pairs, native.person.tolist(), strict=True))
-    for hi, lo, t in members.select("hi", "lo", "tuple").iter_rows():
-        assert person_of[(hi, lo)] == native.tuple_person[t]
+    for column in columns:
+        for hi, lo, t in zip(column.hi, column.lo, column.tuples, strict=True):
+            if hi is not None:
+                assert person_of[(hi, lo)] == native.tuple_person[t]
+
+
+def test_the_kernel_refuses_digests_of_tuples_outside_the_state():
+    from triage.identity.collector import resolve_members
+    if native_kernel() is None:
+        pytest.skip("no C compiler here")
+    digests = pl.Series([1, 2], dtype=pl.UInt64)
+    assert resolve_members([SlotDigests(digests, digests, 0, first_tuple=0)], 2).people == 2
+    with pytest.raises(ValueError, match="tuples"):  # tuples 1 and 2 of 0..1
+        resolve_members([SlotDigests(digests, digests, 0, first_tuple=1)], 2)
 
 
 def test_a_leak_without_valid_identifiers_still_makes_an_index(tmp_path):

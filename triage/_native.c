@@ -651,8 +651,10 @@ static int member_compare(const void *a, const void *b) {
 /* Sorts a[0..n), whose hi all share their bits above `top`, by (hi, lo): two stable
  * byte passes (through tmp and back) on the 16 bits below `top`, then each run of
  * members still tied on those bits is put in order by comparison. Digests are HMAC
- * outputs, uniform, so those runs hold one or two distinct digests. */
+ * outputs, uniform, so such a run is short, or the members of one digest repeated
+ * in many tuples (already in order). */
 static void sort_bucket(Member *a, int64_t n, Member *tmp, int top) {
+    if (n < 2) return;
     for (int pass = 0; pass < 2; pass++) {
         int shift = top - 16 + 8 * pass;
         Member *from = pass ? tmp : a, *to = pass ? a : tmp;
@@ -683,21 +685,42 @@ static void sort_bucket(Member *a, int64_t n, Member *tmp, int top) {
     }
 }
 
+/* One slot's digests over consecutive rows, read in place from Arrow buffers: the
+ * digest halves of each row, the row's tuple (tuple[row], or first_tuple + row
+ * when tuple is NULL), and which rows hold a digest (an Arrow validity bitmap from
+ * bit valid_offset, or NULL when every row does). */
+typedef struct {
+    int64_t rows;
+    const uint64_t *hi, *lo;
+    const uint8_t *valid;
+    int64_t valid_offset;
+    const uint32_t *tuple;
+    int64_t first_tuple;
+    uint32_t slot;
+} MemberColumn;
+
+static inline int column_holds(const MemberColumn *c, int64_t row) {
+    if (!c->valid) return 1;
+    int64_t bit = c->valid_offset + row;
+    return (c->valid[bit >> 3] >> (bit & 7)) & 1;
+}
+
 /* People of an identity state, for triage.identity.collector, from its members (one
- * per identifier present in a tuple: digest halves hi and lo, tuple, slot; in any
- * order). Sorts the members by digest into `sorted` (m entries): a scatter on the
- * digest's top_bits (8 to 16), then each bucket (best near 1 MiB, in cache) by sort_bucket;
- * polars' general sort of the same columns cost about twice as much on two cores.
+ * per digest present in a row of one of the columns: digest halves hi and lo, tuple,
+ * slot), read in place from polars' buffers. Sorts the members by digest into
+ * `sorted` (m entries, as many as the columns hold): a scatter on the digest's
+ * top_bits (8 to 16), then each bucket (best near 1 MiB, in cache) by sort_bucket;
+ * polars' general sort of the same members cost about twice as much on two cores.
  * Then one pass in digest order numbers the distinct digests (node_hi, node_lo and
  * node_slot: each digest and the slot of one of its members; a digest's kind is in
  * its HMAC input, so all its members have the same kind), joins the digests of each
  * tuple by union-find (roots are the smallest digest, as in triage_union_find), and
  * numbers people in the order of their smallest digest: node_person[d] for each
  * digest, tuple_person[t] for each tuple (-1: a tuple with no member). Returns the
- * number of digests, or -1 when out of memory. parent and tuple_node are scratch
+ * number of digests, -1 when out of memory, -2 when the columns do not hold m
+ * members or name a tuple outside 0..n_tuples-1. parent and tuple_node are scratch
  * space of m and n_tuples entries. */
-int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo,
-                               const uint32_t *tuple, const uint32_t *slot,
+int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, int64_t m,
                                int64_t n_tuples, int top_bits, Member *sorted,
                                uint64_t *node_hi, uint64_t *node_lo, uint32_t *node_slot,
                                int64_t *parent, int64_t *tuple_node, int64_t *node_person,
@@ -705,11 +728,19 @@ int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo
     const int buckets = 1 << top_bits, top = 64 - top_bits;
     int64_t *start = calloc((size_t)buckets + 1, sizeof(int64_t));
     if (!start) return -1;
-    for (int64_t i = 0; i < m; i++) start[(hi[i] >> top) + 1]++;
+    for (int64_t k = 0; k < n_columns; k++) {
+        const MemberColumn *c = &columns[k];
+        for (int64_t r = 0; r < c->rows; r++)
+            if (column_holds(c, r)) start[(c->hi[r] >> top) + 1]++;
+    }
     int64_t largest = 0;
     for (int b = 0; b < buckets; b++) {
         if (start[b + 1] > largest) largest = start[b + 1];
         start[b + 1] += start[b];
+    }
+    if (start[buckets] != m) {
+        free(start);
+        return -2;
     }
     Member *tmp = malloc((size_t)(largest ? largest : 1) * sizeof(Member));
     int64_t *next = malloc((size_t)buckets * sizeof(int64_t));
@@ -718,13 +749,24 @@ int64_t triage_resolve_members(int64_t m, const uint64_t *hi, const uint64_t *lo
         return -1;
     }
     memcpy(next, start, (size_t)buckets * sizeof(int64_t));
-    for (int64_t i = 0; i < m; i++) {
-        Member *to = &sorted[next[hi[i] >> top]++];
-        to->hi = hi[i]; to->lo = lo[i]; to->tuple = tuple[i]; to->slot = slot[i];
+    int64_t outside = 0;
+    for (int64_t k = 0; k < n_columns; k++) {
+        const MemberColumn *c = &columns[k];
+        for (int64_t r = 0; r < c->rows; r++) {
+            if (!column_holds(c, r)) continue;
+            int64_t t = c->tuple ? c->tuple[r] : c->first_tuple + r;
+            outside |= t < 0 || t >= n_tuples;
+            Member *to = &sorted[next[c->hi[r] >> top]++];
+            to->hi = c->hi[r];
+            to->lo = c->lo[r];
+            to->tuple = (uint32_t)t;
+            to->slot = c->slot;
+        }
     }
-    for (int b = 0; b < buckets; b++)
+    for (int b = 0; b < buckets && !outside; b++)
         sort_bucket(sorted + start[b], start[b + 1] - start[b], tmp, top);
     free(start); free(tmp); free(next);
+    if (outside) return -2;
 
     int64_t nodes = 0;
     for (int64_t t = 0; t < n_tuples; t++) tuple_node[t] = -1;

@@ -121,7 +121,7 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_union_find.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                                       ctypes.c_int64, ctypes.c_void_p]
     lib.triage_resolve_members.restype = ctypes.c_int64
-    lib.triage_resolve_members.argtypes = [ctypes.c_int64, *[ctypes.c_void_p] * 4,
+    lib.triage_resolve_members.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                            ctypes.c_int64, ctypes.c_int,
                                            *[ctypes.c_void_p] * 9]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
@@ -204,6 +204,55 @@ class StringViewColumns:
         self.buffers = pointers(*[ctypes.addressof(s.buffers) for s in self.strings])
         self.validity = pointers(*[s.validity for s in self.strings])
         self.offsets = np.array([s.offset for s in self.strings], dtype=np.int64)
+
+
+class _MemberColumn(ctypes.Structure):
+    _fields_ = [("rows", ctypes.c_int64), ("hi", ctypes.c_void_p), ("lo", ctypes.c_void_p),
+                ("valid", ctypes.c_void_p), ("valid_offset", ctypes.c_int64),
+                ("tuple", ctypes.c_void_p), ("first_tuple", ctypes.c_int64),
+                ("slot", ctypes.c_uint32)]
+
+
+class MemberColumns:
+    """Slots' digests as the kernel reads them in place (``MemberColumn`` in
+    ``_native.c``): per chunk of a slot's hi and lo UInt64 series (null where a row has
+    no digest), their buffers' addresses, the rows' tuples (``tuples``, a UInt32 series
+    aligned with them, or consecutive from ``first_tuple``) and the slot. Holds the
+    Arrow arrays, so the addresses stay valid while this object lives."""
+
+    def __init__(self) -> None:
+        self._arrays: list[pa.Array] = []
+        self._columns: list[_MemberColumn] = []
+        self.members = 0
+
+    def add(self, hi: pl.Series, lo: pl.Series, slot: int, first_tuple: int = 0,
+            tuples: pl.Series | None = None) -> None:
+        parts = [hi, lo] if tuples is None else [hi, lo, tuples.cast(pl.UInt32)]
+        parts = [part.alias("") for part in parts]  # Arrow refuses the slots' "\0" names
+        if len({tuple(part.chunk_lengths()) for part in parts}) > 1:
+            parts = [part.rechunk() for part in parts]
+        for chunks in zip(*(part.get_chunks() for part in parts), strict=True):
+            arrays = [chunk.to_arrow() for chunk in chunks]
+            self._arrays += arrays
+            hi_array, lo_array = arrays[0], arrays[1]
+            validity = hi_array.buffers()[0] if hi_array.null_count else None
+            self._columns.append(_MemberColumn(
+                len(hi_array), _values_address(hi_array, 8), _values_address(lo_array, 8),
+                validity.address if validity is not None else None, hi_array.offset,
+                _values_address(arrays[2], 4) if tuples is not None else None,
+                first_tuple, slot))
+            self.members += len(hi_array) - hi_array.null_count
+            first_tuple += len(hi_array)
+
+    def array(self) -> ctypes.Array[_MemberColumn]:
+        return (_MemberColumn * max(1, len(self._columns)))(*self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def _values_address(array: pa.Array, width: int) -> int:
+    return array.buffers()[1].address + array.offset * width
 
 
 def length_stats(columns: list[pl.Series]) -> np.ndarray | None:

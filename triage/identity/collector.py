@@ -41,7 +41,13 @@ from triage.identity.canonical import (
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
-from triage.native import StringViewColumns, StringViews, native_kernel, parse_times
+from triage.native import (
+    MemberColumns,
+    StringViewColumns,
+    StringViews,
+    native_kernel,
+    parse_times,
+)
 
 #: Roles of the columns that make the name + birth-date composite.
 NAME_ROLES = ("full_name", "first_name", "last_name")
@@ -106,21 +112,45 @@ class _Digests:
     people: int
 
 
-def resolve_members(members: pl.DataFrame, n_tuples: int, *,
-                    native: bool | None = None) -> _Digests:
-    """People from memberships (columns hi, lo, tuple, slot: one identifier of a tuple
-    each): the digests of a tuple are one person, and so are tuples sharing a digest
-    (union-find). People are numbered in the order of their smallest digest.
+@dataclass(frozen=True)
+class SlotDigests:
+    """One slot's digests over a run of tuples: their hi and lo halves (UInt64, null
+    where a tuple has none), of tuples ``first_tuple``, ``first_tuple + 1``..., or of
+    the tuples listed in ``tuples`` (UInt32)."""
 
-    The kernel sorts the members by digest and walks them once; without it, numpy
-    numbers the digests and links them (same result: a property test compares them).
-    ``native``: None uses the kernel when available, False forces numpy.
+    hi: pl.Series
+    lo: pl.Series
+    slot: int
+    first_tuple: int = 0
+    tuples: pl.Series | None = None
+
+
+def resolve_members(columns: Sequence[SlotDigests], n_tuples: int, *,
+                    native: bool | None = None) -> _Digests:
+    """People from the digests of tuples (one identifier of a tuple per non-null row of
+    a column): the digests of a tuple are one person, and so are tuples sharing a
+    digest (union-find). People are numbered in the order of their smallest digest.
+
+    The kernel reads the columns in place, sorts their digests and walks them once;
+    without it, numpy numbers the digests and links them (same result: a property test
+    compares them). ``native``: None uses the kernel when available, False forces numpy.
     """
     lib = native_kernel() if native is not False else None
     if lib is not None and n_tuples:
-        return _resolve_native(lib, members, n_tuples)
-    member_hi, member_lo = members["hi"].to_numpy(), members["lo"].to_numpy()
-    member_tuple = members["tuple"].to_numpy().astype(np.int64)
+        return _resolve_native(lib, columns, n_tuples)
+    his, los, tuples, slots = [], [], [], []
+    for column in columns:
+        present = column.hi.is_not_null()
+        his.append(column.hi.filter(present).to_numpy())
+        los.append(column.lo.filter(present).to_numpy())
+        tuples.append(column.tuples.filter(present).to_numpy().astype(np.int64)
+                      if column.tuples is not None
+                      else column.first_tuple + np.flatnonzero(present.to_numpy()))
+        slots.append(np.full(len(his[-1]), column.slot, dtype=np.uint32))
+    if not his:
+        his = los = tuples = slots = [np.empty(0, dtype=np.uint64)]
+    member_hi, member_lo = np.concatenate(his), np.concatenate(los)
+    member_tuple, member_slot = np.concatenate(tuples).astype(np.int64), np.concatenate(slots)
     first, node_of = _number_distinct(member_hi, member_lo)
     # Star edges: each tuple's smallest digest to each of its digests.
     anchor = np.full(n_tuples, np.iinfo(np.int64).max, dtype=np.int64)
@@ -129,18 +159,20 @@ def resolve_members(members: pl.DataFrame, n_tuples: int, *,
     # People numbered 0..P-1 in the order of their root digest: O(digests), no sort.
     is_root = root == np.arange(len(root))
     person = (np.cumsum(is_root) - 1)[root]
-    return _Digests(member_hi[first], member_lo[first], members["slot"].to_numpy()[first],
+    return _Digests(member_hi[first], member_lo[first], member_slot[first].astype(np.uint32),
                     person, person[anchor], int(is_root.sum()))
 
 
-def _resolve_native(lib: Any, members: pl.DataFrame, n_tuples: int,
+def _resolve_native(lib: Any, columns: Sequence[SlotDigests], n_tuples: int,
                     bucket_bits: int | None = None) -> _Digests:
-    m = members.height
+    held = MemberColumns()
+    for column in columns:
+        held.add(column.hi, column.lo, column.slot, column.first_tuple, column.tuples)
+    m = held.members
     if bucket_bits is None:  # the kernel sorts buckets best near 1 MiB (40k members)
         bucket_bits = 8 if m <= 1 << 24 else 12
-    hi, lo, tuples, slots = (np.ascontiguousarray(members[name].to_numpy(), dtype=dtype)
-                             for name, dtype in (("hi", np.uint64), ("lo", np.uint64),
-                                                 ("tuple", np.uint32), ("slot", np.uint32)))
+    if not 1 <= bucket_bits <= 16:
+        raise ValueError("the kernel sorts digests in 2 to 65,536 buckets")
     ordered = np.empty((m, 3), dtype=np.uint64)  # the kernel's sorted members, 24 bytes each
     node_hi, node_lo = np.empty(m, dtype=np.uint64), np.empty(m, dtype=np.uint64)
     node_slot = np.empty(m, dtype=np.uint32)
@@ -148,12 +180,14 @@ def _resolve_native(lib: Any, members: pl.DataFrame, n_tuples: int,
     tuple_node, tuple_person = (np.empty(n_tuples, dtype=np.int64) for _ in range(2))
     people = np.zeros(1, dtype=np.int64)
     nodes = lib.triage_resolve_members(
-        m, hi.ctypes.data, lo.ctypes.data, tuples.ctypes.data, slots.ctypes.data, n_tuples,
-        bucket_bits, ordered.ctypes.data, node_hi.ctypes.data, node_lo.ctypes.data, node_slot.ctypes.data,
-        parent.ctypes.data, tuple_node.ctypes.data, person.ctypes.data,
-        tuple_person.ctypes.data, people.ctypes.data)
-    if nodes < 0:
+        len(held), held.array(), m, n_tuples, bucket_bits, ordered.ctypes.data,
+        node_hi.ctypes.data, node_lo.ctypes.data, node_slot.ctypes.data, parent.ctypes.data,
+        tuple_node.ctypes.data, person.ctypes.data, tuple_person.ctypes.data,
+        people.ctypes.data)
+    if nodes == -1:
         raise MemoryError("not enough memory to resolve people")
+    if nodes < 0:
+        raise ValueError("digest columns whose members or tuples are not those counted")
     return _Digests(node_hi[:nodes], node_lo[:nodes], node_slot[:nodes], person[:nodes],
                     tuple_person, int(people[0]))
 
@@ -814,19 +848,16 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
     if len(leak_categories) > 64:
         raise ValueError("more than 64 categories in one leak")
     attribute_names = sorted({a for c in collectors for a in c.attributes})
-    # Memberships (one identifier of a tuple each) and each tuple's own facts, with
-    # tuples and slots numbered across the sources.
-    members, facts, slot_kinds, n_tuples = [], [], [], 0
+    # Each slot's digests and each tuple's own facts, with tuples and slots numbered
+    # across the sources.
+    columns, facts, slot_kinds, n_tuples = [], [], [], 0
     for collector in collectors:
         tuples = collector._tuples()
         if tuples.height == 0:
             continue
-        numbers = pl.int_range(n_tuples, n_tuples + tuples.height, dtype=pl.UInt32)
         for slot, kind in collector._slots.items():
-            members.append(tuples.select(
-                pl.col(_hi(slot)).alias("hi"), pl.col(_lo(slot)).alias("lo"),
-                numbers.alias("tuple"), pl.lit(len(slot_kinds), pl.UInt32).alias("slot"))
-                .filter(pl.col("hi").is_not_null()))
+            columns.append(SlotDigests(tuples[_hi(slot)], tuples[_lo(slot)], len(slot_kinds),
+                                       n_tuples))
             slot_kinds.append(kind)
         facts.append(tuples.select(
             collector.category_bits(leak_categories).alias("categories"),
@@ -834,8 +865,7 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
             *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
               else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names]))
         n_tuples += tuples.height
-    membership = pl.concat(members) if members else pl.DataFrame()
-    if membership.height == 0:
+    if not any(column.hi.null_count() < len(column.hi) for column in columns):
         return LeakPeople(
             pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
                                  "person": pl.UInt64}),
@@ -843,8 +873,7 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
                                  "first_seen": pl.Date, "last_seen": pl.Date,
                                  **dict.fromkeys(attribute_names, pl.UInt64)}),
             0, leak_categories, {}, {}, {}, {name: {} for name in attribute_names})
-    digests = resolve_members(membership, n_tuples)
-    del membership
+    digests = resolve_members(columns, n_tuples)
     persons = _reduce_by_person(pl.concat(facts), digests.tuple_person, digests.people,
                                 ors=["categories"], mins=["first_seen", *attribute_names],
                                 maxs=["last_seen"])
