@@ -227,6 +227,8 @@ class MemberColumns:
 
     def add(self, hi: pl.Series, lo: pl.Series, slot: int, first_tuple: int = 0,
             tuples: pl.Series | None = None) -> None:
+        if hi.dtype != pl.UInt64 or lo.dtype != pl.UInt64:
+            raise TypeError("digest halves are UInt64 series")
         parts = [hi, lo] if tuples is None else [hi, lo, tuples.cast(pl.UInt32)]
         parts = [part.alias("") for part in parts]  # Arrow refuses the slots' "\0" names
         if len({tuple(part.chunk_lengths()) for part in parts}) > 1:
