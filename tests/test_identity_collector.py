@@ -256,25 +256,21 @@ def _memberships(draw):
                         unique=True))
     tuples = draw(st.lists(st.lists(st.integers(0, pool_size - 1), min_size=1, max_size=4),
                            min_size=1, max_size=60))
-    rows = [(his[d], los[d], t, d % 3) for t, digests in enumerate(tuples) for d in digests]
-    order = draw(st.permutations(range(len(rows))))
-    rows = [rows[i] for i in order]
-    frame = pl.DataFrame(rows, schema={"hi": pl.UInt64, "lo": pl.UInt64, "tuple": pl.UInt32,
-                                       "slot": pl.UInt32}, orient="row")
-    # Each slot's members with rows without a digest between them, in two chunks that
-    # start within their buffers: the kernel reads polars' buffers in place, validity
-    # bitmaps and offsets included.
+    # Laid out as a collector holds them: per source (a run of tuples), one column per
+    # digest position, null where a tuple has fewer digests; each column in two chunks
+    # that start within their buffers, since the kernel reads polars' buffers in place
+    # (validity bitmaps and offsets included).
+    split = draw(st.integers(0, len(tuples)))
     columns = []
-    for (slot,), members in frame.group_by("slot", maintain_order=True):
-        gaps = draw(st.lists(st.booleans(), min_size=members.height, max_size=members.height))
-        rows = [(None, None, 0)]
-        for row, gap in zip(members.select("hi", "lo", "tuple").iter_rows(), gaps, strict=True):
-            rows += [row, (None, None, 0)] if gap else [row]
-        padded = pl.DataFrame(rows, schema={"hi": pl.UInt64, "lo": pl.UInt64,
-                                            "tuple": pl.UInt32}, orient="row")
-        cut = draw(st.integers(1, padded.height))
-        padded = pl.concat([padded.slice(1, cut - 1), padded.slice(cut)], rechunk=False)
-        columns.append(SlotDigests(padded["hi"], padded["lo"], slot, tuples=padded["tuple"]))
+    for first, source in ((0, tuples[:split]), (split, tuples[split:])):
+        for position in range(max((len(t) for t in source), default=0)):
+            digests = [None] + [t[position] if position < len(t) else None for t in source]
+            padded = pl.DataFrame({"hi": [None if d is None else his[d] for d in digests],
+                                   "lo": [None if d is None else los[d] for d in digests]},
+                                  schema={"hi": pl.UInt64, "lo": pl.UInt64})
+            cut = draw(st.integers(1, padded.height))
+            padded = pl.concat([padded.slice(1, cut - 1), padded.slice(cut)], rechunk=False)
+            columns.append(SlotDigests(padded["hi"], padded["lo"], position % 3, first))
     return columns, len(tuples)
 
 
@@ -299,9 +295,9 @@ def test_native_people_from_memberships_equal_numpy(case):
     assert pairs == sorted(set(pairs))
     person_of = dict(zip(pairs, native.person.tolist(), strict=True))
     for column in columns:
-        for hi, lo, t in zip(column.hi, column.lo, column.tuples, strict=True):
+        for row, (hi, lo) in enumerate(zip(column.hi, column.lo, strict=True)):
             if hi is not None:
-                assert person_of[(hi, lo)] == native.tuple_person[t]
+                assert person_of[(hi, lo)] == native.tuple_person[column.first_tuple + row]
 
 
 def test_the_kernel_refuses_digests_of_tuples_outside_the_state():

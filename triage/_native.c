@@ -685,16 +685,15 @@ static void sort_bucket(Member *a, int64_t n, Member *tmp, int top) {
     }
 }
 
-/* One slot's digests over consecutive rows, read in place from Arrow buffers: the
- * digest halves of each row, the row's tuple (tuple[row], or first_tuple + row
- * when tuple is NULL), and which rows hold a digest (an Arrow validity bitmap from
- * bit valid_offset, or NULL when every row does). */
+/* One slot's digests over consecutive tuples, read in place from Arrow buffers: the
+ * digest halves of each row (row r is tuple first_tuple + r), and which rows hold a
+ * digest (an Arrow validity bitmap from bit valid_offset, or NULL when every row
+ * does). */
 typedef struct {
     int64_t rows;
     const uint64_t *hi, *lo;
     const uint8_t *valid;
     int64_t valid_offset;
-    const uint32_t *tuple;
     int64_t first_tuple;
     uint32_t slot;
 } MemberColumn;
@@ -754,7 +753,7 @@ int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, i
         const MemberColumn *c = &columns[k];
         for (int64_t r = 0; r < c->rows; r++) {
             if (!column_holds(c, r)) continue;
-            int64_t t = c->tuple ? c->tuple[r] : c->first_tuple + r;
+            int64_t t = c->first_tuple + r;
             outside |= t < 0 || t >= n_tuples;
             Member *to = &sorted[next[c->hi[r] >> top]++];
             to->hi = c->hi[r];

@@ -209,29 +209,26 @@ class StringViewColumns:
 class _MemberColumn(ctypes.Structure):
     _fields_ = [("rows", ctypes.c_int64), ("hi", ctypes.c_void_p), ("lo", ctypes.c_void_p),
                 ("valid", ctypes.c_void_p), ("valid_offset", ctypes.c_int64),
-                ("tuple", ctypes.c_void_p), ("first_tuple", ctypes.c_int64),
+                ("first_tuple", ctypes.c_int64),
                 ("slot", ctypes.c_uint32)]
 
 
 class MemberColumns:
     """Slots' digests as the kernel reads them in place (``MemberColumn`` in
     ``_native.c``): per chunk of a slot's hi and lo UInt64 series (null where a row has
-    no digest), their buffers' addresses, the rows' tuples (``tuples``, a UInt32 series
-    aligned with them, or consecutive from ``first_tuple``) and the slot. Holds the
-    Arrow arrays, so the addresses stay valid while this object lives."""
+    no digest; row r is tuple ``first_tuple + r``), their buffers' addresses and the
+    slot. Holds the Arrow arrays, so the addresses stay valid while this object lives."""
 
     def __init__(self) -> None:
         self._arrays: list[pa.Array] = []
         self._columns: list[_MemberColumn] = []
         self.members = 0
 
-    def add(self, hi: pl.Series, lo: pl.Series, slot: int, first_tuple: int = 0,
-            tuples: pl.Series | None = None) -> None:
+    def add(self, hi: pl.Series, lo: pl.Series, slot: int, first_tuple: int = 0) -> None:
         if hi.dtype != pl.UInt64 or lo.dtype != pl.UInt64:
             raise TypeError("digest halves are UInt64 series")
-        parts = [hi, lo] if tuples is None else [hi, lo, tuples.cast(pl.UInt32)]
-        parts = [part.alias("") for part in parts]  # Arrow refuses the slots' "\0" names
-        if len({tuple(part.chunk_lengths()) for part in parts}) > 1:
+        parts = [hi.alias(""), lo.alias("")]  # Arrow refuses the slots' "\0" names
+        if parts[0].chunk_lengths() != parts[1].chunk_lengths():
             parts = [part.rechunk() for part in parts]
         for chunks in zip(*(part.get_chunks() for part in parts), strict=True):
             arrays = [chunk.to_arrow() for chunk in chunks]
@@ -241,7 +238,6 @@ class MemberColumns:
             self._columns.append(_MemberColumn(
                 len(hi_array), _values_address(hi_array, 8), _values_address(lo_array, 8),
                 validity.address if validity is not None else None, hi_array.offset,
-                _values_address(arrays[2], 4) if tuples is not None else None,
                 first_tuple, slot))
             self.members += len(hi_array) - hi_array.null_count
             first_tuple += len(hi_array)

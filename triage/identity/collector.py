@@ -115,14 +115,12 @@ class _Digests:
 @dataclass(frozen=True)
 class SlotDigests:
     """One slot's digests over a run of tuples: their hi and lo halves (UInt64, null
-    where a tuple has none), of tuples ``first_tuple``, ``first_tuple + 1``..., or of
-    the tuples listed in ``tuples`` (UInt32)."""
+    where a tuple has none), of tuples ``first_tuple``, ``first_tuple + 1``..."""
 
     hi: pl.Series
     lo: pl.Series
     slot: int
     first_tuple: int = 0
-    tuples: pl.Series | None = None
 
 
 def resolve_members(columns: Sequence[SlotDigests], n_tuples: int, *,
@@ -143,9 +141,7 @@ def resolve_members(columns: Sequence[SlotDigests], n_tuples: int, *,
         present = column.hi.is_not_null()
         his.append(column.hi.filter(present).to_numpy())
         los.append(column.lo.filter(present).to_numpy())
-        tuples.append(column.tuples.filter(present).to_numpy().astype(np.int64)
-                      if column.tuples is not None
-                      else column.first_tuple + np.flatnonzero(present.to_numpy()))
+        tuples.append(column.first_tuple + np.flatnonzero(present.to_numpy()))
         slots.append(np.full(len(his[-1]), column.slot, dtype=np.uint32))
     if not his:
         his = los = tuples = slots = [np.empty(0, dtype=np.uint64)]
@@ -167,7 +163,7 @@ def _resolve_native(lib: Any, columns: Sequence[SlotDigests], n_tuples: int,
                     bucket_bits: int | None = None) -> _Digests:
     held = MemberColumns()
     for column in columns:
-        held.add(column.hi, column.lo, column.slot, column.first_tuple, column.tuples)
+        held.add(column.hi, column.lo, column.slot, column.first_tuple)
     m = held.members
     if bucket_bits is None:  # the kernel sorts buckets best near 1 MiB (40k members)
         bucket_bits = 8 if m <= 1 << 24 else 12
