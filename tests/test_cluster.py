@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthetic import generate
+from triage.allocator import ALLOCATOR_ENV
 from triage.cluster import ClusterScan, KeyRef, WorkerIndexWriter, connect
 from triage.cluster.split import byte_ranges, decoded_length, splittable
 from triage.errors import TriageError
@@ -525,6 +526,14 @@ def test_a_local_cluster_listens_on_loopback_only(client):
                                              .address)
     workers_http = client.run(lambda dask_worker: dask_worker.http_server.address)
     assert {scheduler_http, *workers_http.values()} == {"127.0.0.1"}
+
+
+def test_local_workers_start_with_the_programs_allocator_policy(client):
+    # Not Dask's MALLOC_TRIM_THRESHOLD_=65536, which made every large array fault afresh.
+    settings = client.run(lambda: {name: value for name, value in os.environ.items()
+                                   if name.startswith("MALLOC_")})
+    assert len(settings) == 2
+    assert all(found == ALLOCATOR_ENV for found in settings.values())
 
 
 def test_a_failing_task_is_reported_by_type_only(monkeypatch):

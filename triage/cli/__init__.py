@@ -15,6 +15,7 @@ import sys
 import click
 
 from triage import __version__
+from triage.allocator import keep_freed_memory
 from triage.errors import TriageError
 
 #: Modules of triage.cli that each define ``command`` (a click command or group).
@@ -75,3 +76,10 @@ def _unavailable(name: str, exc: ImportError) -> click.Command:
 @click.version_option(__version__, prog_name="triage")
 def main() -> None:
     """Size a leaked dataset in one streaming pass, without making a second leak."""
+
+
+def run() -> None:
+    """The ``triage`` program: the process's allocator policy, then the commands.
+    (Tests call :func:`main` itself, leaving their own process as it is.)"""
+    keep_freed_memory()
+    main()

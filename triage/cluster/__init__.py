@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from triage.allocator import ALLOCATOR_ENV
 from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, member_shares, splittable
 from triage.cluster.tasks import (
     FinishedSource,
@@ -98,11 +99,11 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off
         # glibc's adaptive mmap threshold: every array over 128 KiB was then mapped and
         # unmapped afresh, and the workers of a 2M-row scan spent ~9 s more in the
-        # kernel (page faults) than one process does. Local workers get glibc's defaults,
-        # as one machine has.
+        # kernel (page faults) than one process does. Local workers get the allocator
+        # policy of the triage program instead, as one machine has.
         spawn_env = {name: value for name, value in
                      dask.config.get("distributed.nanny.pre-spawn-environ").items()
-                     if name != "MALLOC_TRIM_THRESHOLD_"}
+                     if not name.startswith("MALLOC_")} | ALLOCATOR_ENV
         # Every server on loopback: the scheduler and the workers start HTTP servers
         # (health, metrics) even without a dashboard, on all interfaces unless told.
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}), \
