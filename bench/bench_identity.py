@@ -35,6 +35,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from triage.allocator import keep_freed_memory
 from triage.identity import index as index_store
 from triage.identity.collector import IdentifierPlan, IdentityCollector
 from triage.identity.keys import HmacKey, generate_key_file
@@ -242,6 +243,7 @@ def bench_http(requests: int, connections: int, identifiers: int, min_latency_ms
 
 
 def main() -> None:
+    keep_freed_memory()  # as the triage program does, before any thread starts
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["overhead", "lookup", "http"])
     parser.add_argument("--path", type=Path, default=REPO / "bench" / "data" / "wide_2m.csv")

@@ -43,7 +43,8 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # not glibc
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return all([mallopt(param, value) == 1 for param, value in _SETTINGS.items()])
+    applied = [mallopt(param, value) == 1 for param, value in _SETTINGS.items()]  # each one
+    return all(applied)
 
 
 def _user_tuned() -> bool:
