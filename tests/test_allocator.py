@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import pytest
 
@@ -65,3 +66,21 @@ def test_the_program_runs_through_its_entry_point() -> None:
     done = subprocess.run([sys.executable, "-m", "triage", "--version"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.startswith("triage")
+
+
+def test_a_refused_mmap_threshold_leaves_the_trim_threshold_unset(monkeypatch) -> None:
+    from triage import allocator
+
+    calls: list[int] = []
+
+    class FakeMallopt:  # a ctypes function takes argtypes and restype
+        def __call__(self, param: int, value: int) -> int:
+            calls.append(param)
+            return 0 if param == -3 else 1  # M_MMAP_THRESHOLD refused
+
+    for name in [n for n in os.environ if n.startswith("MALLOC_") or n == "GLIBC_TUNABLES"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(allocator.sys, "platform", "linux")
+    monkeypatch.setattr(allocator.ctypes, "CDLL", lambda _name: SimpleNamespace(mallopt=FakeMallopt()))
+    assert not allocator.keep_freed_memory()
+    assert calls == [-8, -3]  # arenas, then the refused mmap threshold; never M_TRIM_THRESHOLD
