@@ -87,13 +87,13 @@ def test_well_formed_tables_are_taken_and_read_as_polars_reads_them(
 
 
 def test_values_around_the_inline_limit_and_the_buffer_ends():
-    """Up to 12 bytes sit in the view, longer ones are copied 16 bytes at a time, 256
-    records at a time column by column: every length around both limits, values that
-    end the chunk, and tables of several such blocks."""
+    """Up to 12 bytes sit in the view, longer ones are copied 32 then 16 bytes at a
+    time, 512 records at a time column by column: every length around these limits,
+    values that end the chunk, and tables of several such blocks."""
     rng = random.Random(5)
     for attempt in range(300):
-        height = rng.randrange(1, 6) if attempt % 10 else rng.randrange(250, 800)
-        rows = [[rng.choice("abcé€") * rng.randrange(0, 35) for _ in range(4)]
+        height = rng.randrange(1, 6) if attempt % 10 else rng.randrange(500, 1200)
+        rows = [[rng.choice("abcé€") * rng.randrange(0, 52) for _ in range(4)]
                 for _ in range(height)]
         text = "\n".join(";".join(row) for row in rows) + rng.choice(["", "\n"])
         frame = assert_polars_agrees(text.encode(), ["a", "b", "c", "d"])
