@@ -98,8 +98,6 @@ def test_a_last_merge_without_compaction_resolves_the_same(monkeypatch, compact)
     """The cluster's last merge keeps the tuples both halves hold (each person of
     ``patients`` is in both) without compacting them; people and index entries are
     those of one pass either way."""
-    # Past 150 tuples held: the merge of two halves of 100 is due for compacting.
-    monkeypatch.setattr(IdentityCollector, "COMPACT_AFTER", 150)
     key = new_key()
     frame = patients(200)
     whole = collector(key)
@@ -108,6 +106,9 @@ def test_a_last_merge_without_compaction_resolves_the_same(monkeypatch, compact)
     left.update(frame[:100])
     right.update(frame[100:])
     held = sum(p.height for c in (left, right) for p in c._parts)
+    # Past one and a half halves held: their merge is due for compacting.
+    half = sum(p.estimated_size() for p in left._parts)
+    monkeypatch.setattr(IdentityCollector, "COMPACT_AFTER_BYTES", half * 3 // 2)
     merged = left.merge(right, compact=compact)
     # Compacting folds the tuples the halves share; without it, every one is kept.
     assert (sum(p.height for p in merged._parts) < held) == compact
