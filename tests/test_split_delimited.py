@@ -115,6 +115,7 @@ def test_values_around_the_inline_limit_and_the_buffer_ends():
     b"a;\xff;c\n",               # invalid UTF-8
     b'a;"\xc3";c\n',             # invalid UTF-8 inside quotes
     b"a;\xed\xa0\x80;c\n",       # an encoded surrogate
+    b"\xef\xbb\xbfa;b;c\n",       # a byte-order mark, which polars would drop
 ])
 def test_declines_what_it_does_not_read_exactly(chunk):
     assert split(chunk, ["a", "b", "c"]) is None
@@ -158,3 +159,40 @@ def test_files_read_alike_with_and_without_the_kernel(tmp_path, monkeypatch):
     assert native_rows[7] == {"nom": "Zoë 7", "ville": 'Saint-Étienne; "centre"',
                               "note": python_rows[7]["note"]}
     assert native_accounting.to_dict()["rejected"] == 1  # the repeated header
+
+
+def test_each_column_holds_only_its_own_long_values():
+    """Each column's long values sit in a buffer of their own, of their exact size."""
+    rows = [("ab", f"a long value number {i:05d}", "x" * 13) for i in range(1000)]
+    chunk = "".join(";".join(row) + "\n" for row in rows).encode()
+    frame = split(chunk, ["short", "long", "thirteen"])
+    assert frame is not None and frame.rows() == rows
+    for name, own in (("short", 0), ("long", 25 * 1000), ("thirteen", 13 * 1000)):
+        array = frame[name].to_arrow(compat_level=pl.CompatLevel.newest())
+        data = [buffer.size for buffer in array.buffers()[2:] if buffer is not None]
+        assert sum(data) == own, name
+
+
+def test_a_column_kept_alone_keeps_no_other_columns_bytes_alive():
+    """A sample or a projection kept past its batch holds its own column's memory only."""
+    import gc
+    import tracemalloc
+
+    rows = [(f"{i % 100:02d}", f"une valeur assez longue, numéro {i:06d}") for i in range(2000)]
+    chunk = "".join(";".join(row) + "\n" for row in rows).encode()
+    tracemalloc.start()
+    try:
+        frame = split(chunk, ["code", "text"])
+        assert frame is not None
+        kept = frame["code"]
+        everything = tracemalloc.get_traced_memory()[0]
+        del frame
+        gc.collect()
+        alone = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept.to_list() == [code for code, _ in rows]
+    long_bytes = sum(len(text.encode()) for _, text in rows)
+    assert everything > long_bytes
+    # The code column's views (16 bytes a row) and little else: not the text's values.
+    assert alone < 16 * 2001 + long_bytes // 4

@@ -1095,13 +1095,15 @@ stop:
  *
  * Splits in[0..n), whole records, into `width` columns of views (16 bytes a
  * value, Arrow's and polars' string_view layout). A value of up to 12 bytes is
- * inline in its view; longer ones are copied into `out` (n bytes), column after
- * column: column c's take column_bytes[c] bytes from the sum of those before
- * it, and its views' offsets count from there (buffer 0 is the column's own
- * slice of `out`). Values stay together by column, as polars' reader lays them
- * out: views into the input itself made every later pass over one column read
- * one cache line per row (the profile took 35 % longer). views[c] must hold
- * `capacity` views; `scratch` must hold n bytes when the input has quotes.
+ * inline in its view; a longer one is left pointing into the input (or into
+ * `scratch`, unquoted), and column_bytes[c] gets the bytes of column c's long
+ * values. The caller then gives each column a buffer of that size and
+ * triage_gather_long_values copies them there, so that values stay together by
+ * column, as polars' reader lays them out (views into the input itself made
+ * every later pass over one column read one cache line per row: the profile
+ * took 35 % longer), and a column kept alone keeps only its own bytes.
+ * views[c] must hold `capacity` views; `scratch` must hold n bytes when the
+ * input has quotes.
  *
  * Returns the number of records, or -1 when the chunk needs the general path
  * (polars' reader, then the exact record-by-record one):
@@ -1109,7 +1111,8 @@ stop:
  *   - a quote inside an unquoted value, or anything but a delimiter or a line
  *     end after a closing quote, or a quote that never closes;
  *   - a '\r' outside quotes that does not end a line ("\r\n");
- *   - invalid UTF-8; more than `capacity` records; n over 2 GiB; width < 2.
+ *   - invalid UTF-8; more than `capacity` records; n over 2 GiB; width < 2;
+ *   - a byte-order mark at its start (polars would drop it).
  * On what it accepts, the values are exactly polars' (quote -1 for none): a
  * quoted value is unquoted and its doubled quotes undoubled, "\r\n" ends a line
  * like '\n', an empty value is "" (never null), and the last record may lack
@@ -1195,23 +1198,19 @@ static inline void copy_value(uint8_t *dst, const uint8_t *src, int64_t len,
 
 /* Second pass: long values from where the first pass left them (the input, or
  * `scratch` for quoted values with doubled quotes: the view's buffer index says which)
- * into each column's slice of `out`, 512 records at a time so that the input
- * read stays in cache while every column takes its values. */
-static void gather_long_values(const uint8_t *in, int64_t n, const uint8_t *scratch,
+ * into each column's own buffer, 512 records at a time so that the input read
+ * stays in cache while every column takes its values. */
+void triage_gather_long_values(const uint8_t *in, int64_t n, const uint8_t *scratch,
                                int64_t rows, int64_t width, uint8_t *const *views,
-                               uint8_t *out, const int64_t *column_bytes, int64_t *starts) {
-    /* starts[c]: where column c's slice begins; starts[width + c]: its cursor. */
-    int64_t *cursors = starts + width;
-    int64_t start = 0;
-    for (int64_t c = 0; c < width; c++) {
-        starts[c] = cursors[c] = start;
-        start += column_bytes[c];
-    }
+                               uint8_t *const *columns, const int64_t *column_bytes,
+                               int64_t *cursors) {
+    memset(cursors, 0, sizeof(int64_t) * (size_t)width);
     const int32_t zero = 0;
     for (int64_t first = 0; first < rows; first += 512) {
         int64_t last = first + 512 < rows ? first + 512 : rows;
         for (int64_t c = 0; c < width; c++) {
             if (column_bytes[c] == 0) continue;  /* every value inline: nothing to move */
+            uint8_t *out = columns[c];
             int64_t cursor = cursors[c];
             for (int64_t r = first; r < last; r++) {
                 uint8_t *view = views[c] + 16 * r;
@@ -1221,9 +1220,8 @@ static void gather_long_values(const uint8_t *in, int64_t n, const uint8_t *scra
                 memcpy(&buffer, view + 8, 4);
                 memcpy(&at, view + 12, 4);
                 const uint8_t *source = buffer ? scratch : in;
-                copy_value(out + cursor, source + at, len, out + starts[c] + column_bytes[c],
-                           source + n);
-                int32_t offset = (int32_t)(cursor - starts[c]);
+                copy_value(out + cursor, source + at, len, out + column_bytes[c], source + n);
+                int32_t offset = (int32_t)cursor;
                 memcpy(view + 8, &zero, 4);
                 memcpy(view + 12, &offset, 4);
                 cursor += len;
@@ -1422,19 +1420,15 @@ static int64_t split_plain(const uint8_t *in, int64_t n, uint8_t sep, int64_t wi
 
 int64_t triage_split_delimited(const uint8_t *in, int64_t n, int sep, int quote,
                                int64_t width, int64_t capacity, uint8_t *const *views,
-                               uint8_t *scratch, uint8_t *out, int64_t *column_bytes) {
+                               uint8_t *scratch, int64_t *column_bytes) {
     memset(column_bytes, 0, sizeof(int64_t) * (size_t)(width > 0 ? width : 0));
     if (n > INT32_MAX || width < 2 || sep == '\n' || sep == '\r' || sep == quote || sep == 0)
         return -1;
+    /* polars drops a byte-order mark that starts its input; the reader drops the
+     * file's own, so one here follows a cut (concatenated exports): polars decides. */
+    if (n >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF) return -1;
     int plain = quote < 0 || memchr(in, quote, (size_t)n) == NULL;
-    int64_t rows = plain ? split_plain(in, n, (uint8_t)sep, width, capacity, views,
-                                       column_bytes)
-                         : split_general(in, n, sep, quote, width, capacity, views, scratch,
-                                         column_bytes);
-    if (rows < 0) return -1;
-    int64_t *starts = malloc(sizeof(int64_t) * 2 * (size_t)width);
-    if (starts == NULL) return -1;
-    gather_long_values(in, n, scratch, rows, width, views, out, column_bytes, starts);
-    free(starts);
-    return rows;
+    return plain ? split_plain(in, n, (uint8_t)sep, width, capacity, views, column_bytes)
+                 : split_general(in, n, sep, quote, width, capacity, views, scratch,
+                                 column_bytes);
 }

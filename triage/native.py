@@ -127,8 +127,13 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_split_delimited.restype = ctypes.c_int64
     lib.triage_split_delimited.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
                                            ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
-                                           ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                                           ctypes.c_void_p]
+                                           ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.triage_gather_long_values.restype = None
+    lib.triage_gather_long_values.argtypes = [ctypes.c_char_p, ctypes.c_int64,
+                                              ctypes.c_void_p, ctypes.c_int64,
+                                              ctypes.c_int64, ctypes.c_void_p,
+                                              ctypes.c_void_p, ctypes.c_void_p,
+                                              ctypes.c_void_p]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
     lib.triage_transcode_single_byte.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
@@ -309,30 +314,36 @@ def split_delimited(chunk: bytes, delimiter: str, quote: str | None,
                     names: list[str], records: int) -> pl.DataFrame | None:
     """The whole records of UTF-8 ``chunk`` as a frame of String columns ``names``,
     split without the GIL straight into Arrow string views, each column's long values
-    in a buffer of its own (``triage_split_delimited`` in _native.c); ``records`` is at
-    least their count (the chunk's line ends, plus one). None without the kernel, and
-    for any chunk it does not take (ragged rows, stray quotes or carriage returns,
-    invalid UTF-8): those go to polars' reader and the exact one, as before."""
+    in a buffer of its own (``triage_split_delimited`` then
+    ``triage_gather_long_values`` in _native.c); ``records`` is at least their count
+    (the chunk's line ends, plus one). None without the kernel, and for any chunk it
+    does not take (ragged rows, stray quotes or carriage returns, invalid UTF-8): those
+    go to polars' reader and the exact one, as before."""
     lib = native_kernel()
     if lib is None or len(delimiter.encode()) != 1 or (quote and len(quote.encode()) != 1):
         return None
     width = len(names)
     views = [np.empty(16 * records, dtype=np.uint8) for _ in range(width)]
-    pointers = (ctypes.c_void_p * width)(*[v.ctypes.data for v in views])
+    view_pointers = (ctypes.c_void_p * width)(*[v.ctypes.data for v in views])
     quoted = bool(quote) and quote.encode() in chunk  # type: ignore[union-attr]
     scratch = np.empty(len(chunk) if quoted else 0, dtype=np.uint8)
-    values = np.empty(len(chunk), dtype=np.uint8)
     column_bytes = np.empty(width, dtype=np.int64)
     rows = lib.triage_split_delimited(chunk, len(chunk), delimiter.encode()[0],
                                       quote.encode()[0] if quote else -1, width, records,
-                                      pointers, scratch.ctypes.data, values.ctypes.data,
+                                      view_pointers, scratch.ctypes.data,
                                       column_bytes.ctypes.data)
     if rows < 0:
         return None
-    starts = np.concatenate(([0], np.cumsum(column_bytes)))
+    values = [np.empty(size, dtype=np.uint8) for size in column_bytes.tolist()]
+    value_pointers = (ctypes.c_void_p * width)(*[v.ctypes.data for v in values])
+    # Named, not inline: a temporary's memory would be freed before the call uses it.
+    cursors = np.empty(width, dtype=np.int64)
+    lib.triage_gather_long_values(chunk, len(chunk), scratch.ctypes.data, rows, width,
+                                  view_pointers, value_pointers, column_bytes.ctypes.data,
+                                  cursors.ctypes.data)
     columns = [pa.Array.from_buffers(pa.string_view(), rows, [
-        None, pa.py_buffer(view[:16 * rows]), pa.py_buffer(values[start:end])])
-        for view, start, end in zip(views, starts[:-1], starts[1:], strict=True)]
+        None, pa.py_buffer(view[:16 * rows]), pa.py_buffer(data)])
+        for view, data in zip(views, values, strict=True)]
     return pl.from_arrow(pa.Table.from_arrays(columns, names=names))  # type: ignore[return-value]
 
 
