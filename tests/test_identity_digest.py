@@ -73,6 +73,22 @@ def test_native_kernel_agrees_with_python(values, kind, mode):
 
 
 @needs_native
+@pytest.mark.parametrize("mode", [True, "portable"])
+@pytest.mark.parametrize("count", [1, 2, 3, 57])
+def test_native_kernel_around_the_one_block_limit(mode, count):
+    # Prefix and value within 55 bytes fit one inner block and are hashed two at a
+    # time; longer ones are hashed at once, while a short one may be waiting.
+    key = hashlib.sha256(b"fixed test key").digest()
+    prefix = hmac_prefix("email", 1)
+    lengths = [55 - len(prefix) + delta for delta in (-1, 0, 1, 2, -30, 9, 0)] * 9
+    values = ["x" * length for length in lengths[:count]]
+    series = pl.Series(values, dtype=pl.String)
+    native = digest_bytes(KeyedHasher(key, native=mode), prefix, series)
+    for value, digest in zip(values, native, strict=True):
+        assert bytes(digest) == hmac.new(key, prefix + value.encode(), "sha256").digest()[:16]
+
+
+@needs_native
 def test_native_kernel_on_a_sliced_parallel_batch():
     key = b"k" * 32
     values = pl.Series([f"user{i}@example.com" * (i % 5) for i in range(200_000)])[7:]
