@@ -5,15 +5,24 @@ from __future__ import annotations
 import random
 import time
 
+import numpy as np
 import phonenumbers
 import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from triage.identity.collector import pack_code
+from triage.native import native_kernel, region_codes
 from triage.report.geography import (
     country_from_phone,
     fr_departement_from_nir,
     fr_departement_from_postcode,
+    packed_view,
     us_state_from_zip,
 )
+
+needs_native = pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
 
 POSTCODES = [
     ("56000", "56"), ("27000", "27"), ("75001", "75"), (" 45000 ", "45"),
@@ -117,3 +126,57 @@ def test_country_from_phone_does_not_call_phonenumbers_per_row() -> None:
     assert (result == "FR").sum() == 150_000
     assert set(result.unique().to_list()) == {"FR", "US", "CA"}
     assert elapsed < 3.0, f"{elapsed:.2f}s for 300,000 numbers"
+
+
+# The scan's packed views: the kernel derives ASCII values by the expressions' rules.
+_VIEW_CASES = {"fr_departement_postcode": POSTCODES, "fr_departement_nir": NIRS,
+               "us_state": ZIPS}
+_VIEWS = {"fr_departement_postcode": fr_departement_from_postcode,
+          "fr_departement_nir": fr_departement_from_nir, "us_state": us_state_from_zip}
+
+
+@pytest.mark.parametrize("view", sorted(_VIEW_CASES))
+def test_packed_view_is_the_packed_expression(view: str) -> None:
+    values = pl.Series([value for value, _ in _VIEW_CASES[view]], dtype=pl.String)
+    expected = [None if code is None else pack_code(code) for _, code in _VIEW_CASES[view]]
+    assert packed_view(view, values).to_list() == expected
+
+
+_PIECES = st.sampled_from(["1", "2", "4", "7", "9", "0", "5", "85", "056", "2A", "2b", "2C",
+                           "A", "971", "20", " ", "\t", ".", "-", "\u00a0", "\u2003", "٣",
+                           "\x1c", "é", "\n", "1234", "-1234"])
+
+
+_DIGITS = st.text("0123456789", min_size=1, max_size=6)
+_SEPARATOR = st.sampled_from(["", "", "", " ", ".", "-", "\u00a0"])
+# Near-NIRs: a sex digit, year and month, a birth field, more digits, separators anywhere.
+_NIR_LIKE = st.lists(st.one_of(st.sampled_from("12347895"), _DIGITS, _SEPARATOR,
+                               st.sampled_from(["056", "2A0", "2b3", "2C1", "971", "990"])),
+                     min_size=3, max_size=9).map("".join)
+# NIR-shaped: the right groups, each of which may be off (a wrong sex digit, a letter
+# where only Corsica has one, one digit too many or too few at the end).
+_NIR_SHAPED = st.tuples(
+    st.sampled_from("123456789"), st.text("0123456789", min_size=4, max_size=4),
+    st.sampled_from(["056", "2A0", "2b3", "2C1", "3A1", "971", "990", "200"]),
+    st.text("0123456789", min_size=4, max_size=8), _SEPARATOR, _SEPARATOR,
+).map(lambda p: p[0] + p[4] + p[1] + p[2] + p[5] + p[3])
+_TEXT = st.none() | st.lists(_PIECES, max_size=12).map("".join) | _NIR_LIKE | _NIR_SHAPED
+
+
+@needs_native
+@pytest.mark.parametrize("view", sorted(_VIEW_CASES))
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_TEXT, max_size=40))
+def test_the_kernel_derives_what_the_expression_does(view: str, values: list) -> None:
+    series = pl.Series(values, dtype=pl.String)
+    expression = _VIEWS[view](series)
+    expected = [None if code is None else pack_code(code) for code in expression.to_list()]
+    assert packed_view(view, series).to_list() == expected
+
+
+@needs_native
+def test_the_kernel_takes_plain_values_and_leaves_the_rest_to_the_expression() -> None:
+    # Unicode whitespace and digits are the expression's to judge, not the kernel's.
+    values = pl.Series(["56000", "\u00a056000", "٥٦٠٠٠", None], dtype=pl.String)
+    _codes, status = region_codes(1, values, np.zeros(1000, dtype=np.uint64))
+    assert status.tolist() == [1, 2, 2, 0]

@@ -734,6 +734,89 @@ void triage_parse_times(const uint8_t *format, int64_t format_length,
     }
 }
 
+/* Region codes of triage.report.geography, as packed codes (identity.collector's
+ * pack_codes: a code's UTF-8 bytes, big-endian, in 7 bytes), for values written in
+ * ASCII; status 1: codes[row] holds one (0: none, the polars path's null), 0: a null
+ * value, 2: left to the polars path (any byte over 0x7F, whose whitespace and digits
+ * are Unicode's). `table` maps the digits that decide the region to a packed code:
+ *   - REGION_FR_POSTCODE, REGION_US_ZIP: the first three digits of the five-digit
+ *     code (1000 entries), after trimming whitespace; a French postcode is 4 or 5
+ *     digits, a ZIP code 5 digits, 5 + 4 (a dash between them or not), or 4 (a
+ *     leading zero lost): four digits take a leading zero.
+ *   - REGION_FR_NIR: characters 6-8 of a NIR, once whitespace, dots and dashes are
+ *     dropped (1400 entries: digit, then digit or A B a b, then digit; see
+ *     nir_field_index), for NIRs of the form [1-478] d{4} (d{3} | 2[AaBb]d) d{5} d{2}?. */
+#define REGION_FR_POSTCODE 1
+#define REGION_US_ZIP 2
+#define REGION_FR_NIR 3
+
+static int ascii_white_space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static int ascii_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+static int all_digits(const uint8_t *p, int32_t n) {
+    for (int32_t i = 0; i < n; i++)
+        if (!ascii_digit(p[i])) return 0;
+    return 1;
+}
+
+/* The index of the first three of five digits, the first four given as `p` when
+ * `four` (a lost leading zero), else the first five. */
+static int32_t prefix_index(const uint8_t *p, int four) {
+    return four ? (p[0] - '0') * 10 + (p[1] - '0')
+                : (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+static int nir_field_index(const uint8_t *f) {
+    int middle = ascii_digit(f[1]) ? f[1] - '0' : f[1] == 'A' ? 10 : f[1] == 'B' ? 11
+               : f[1] == 'a' ? 12 : 13;
+    return (f[0] - '0') * 140 + middle * 10 + (f[2] - '0');
+}
+
+/* -1: no region; else the table index. */
+static int32_t region_index(int kind, const uint8_t *p, int32_t n) {
+    if (kind == REGION_FR_NIR) {
+        uint8_t c[16];
+        int32_t m = 0;
+        for (int32_t i = 0; i < n; i++) {
+            if (ascii_white_space(p[i]) || p[i] == '.' || p[i] == '-') continue;
+            if (m == 16) return -1;
+            c[m++] = p[i];
+        }
+        if (m != 13 && m != 15) return -1;
+        if (!(c[0] >= '1' && c[0] <= '4') && c[0] != '7' && c[0] != '8') return -1;
+        int corsica = c[5] == '2' && (c[6] == 'A' || c[6] == 'B' || c[6] == 'a' || c[6] == 'b');
+        if (!all_digits(c + 1, 5) || !(corsica || ascii_digit(c[6])) || !all_digits(c + 7, m - 7))
+            return -1;
+        return nir_field_index(c + 5);
+    }
+    while (n > 0 && ascii_white_space(p[0])) { p++; n--; }
+    while (n > 0 && ascii_white_space(p[n - 1])) n--;
+    if ((n == 4 || n == 5) && all_digits(p, n)) return prefix_index(p, n == 4);
+    if (kind == REGION_US_ZIP && all_digits(p, 5)
+        && ((n == 9 && all_digits(p + 5, 4)) || (n == 10 && p[5] == '-' && all_digits(p + 6, 4))))
+        return prefix_index(p, 0);
+    return -1;
+}
+
+void triage_region_codes(int kind, const uint8_t *views, const uint8_t *const *buffers,
+                         const uint8_t *validity, int64_t offset, int64_t n,
+                         const uint64_t *table, uint64_t *codes, uint8_t *status) {
+    for (int64_t row = 0; row < n; row++) {
+        int64_t at = offset + row;
+        codes[row] = 0;
+        status[row] = 0;
+        if (validity && !((validity[at >> 3] >> (at & 7)) & 1)) continue;
+        int32_t length;
+        const uint8_t *p = view_bytes(views, buffers, at, &length);
+        int ascii = 1;
+        for (int32_t i = 0; i < length && ascii; i++) ascii = p[i] < 0x80;
+        if (!ascii) { status[row] = 2; continue; }
+        int32_t index = region_index(kind, p, length);
+        codes[row] = index < 0 ? 0 : table[index];
+        status[row] = 1;
+    }
+}
+
 /* HyperLogLog (triage.profile.hll): the top `precision` bits of each 64-bit hash pick
  * a register, which keeps the largest rank seen, the rank being the number of
  * leading zeros of the remaining bits plus one (64 - precision + 1 when they are 0). */

@@ -134,6 +134,10 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
                                               ctypes.c_int64, ctypes.c_void_p,
                                               ctypes.c_void_p, ctypes.c_void_p,
                                               ctypes.c_void_p]
+    lib.triage_region_codes.restype = None
+    lib.triage_region_codes.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                                        ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     lib.triage_transcode_single_byte.restype = ctypes.c_int64
     lib.triage_transcode_single_byte.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                                  ctypes.c_void_p, ctypes.c_void_p]
@@ -201,6 +205,24 @@ def parse_times(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray] | 
                            strings.validity, strings.offset, len(values), micros.ctypes.data,
                            status.ctypes.data)
     return micros, status
+
+
+def region_codes(kind: int, values: pl.Series,
+                 table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(packed region code, status) of each value by the kernel's rule number ``kind``
+    and its ``table`` (``triage_region_codes``): status 1 derived (code 0: none), 0 null,
+    2 left to the polars path. None without the kernel."""
+    lib = native_kernel()
+    if lib is None:
+        return None
+    strings = StringViews(values)
+    table = np.ascontiguousarray(table, dtype=np.uint64)
+    codes = np.empty(len(values), dtype=np.uint64)
+    status = np.empty(len(values), dtype=np.uint8)
+    lib.triage_region_codes(kind, strings.views, strings.buffers, strings.validity,
+                            strings.offset, len(values), table.ctypes.data, codes.ctypes.data,
+                            status.ctypes.data)
+    return codes, status
 
 
 class StringViewColumns:

@@ -41,12 +41,7 @@ from triage.identity.keys import HmacKey
 from triage.pipeline import SourceResult, run
 from triage.profile import TableProfile
 from triage.profile.types import InferredType
-from triage.report.geography import (
-    country_from_phone,
-    fr_departement_from_nir,
-    fr_departement_from_postcode,
-    us_state_from_zip,
-)
+from triage.report.geography import packed_view
 from triage.resources import categories as taxonomy
 from triage.sources import Source, open_sources
 from triage.worker import BackgroundWorker
@@ -101,14 +96,15 @@ class SourceScan:
     identity: IdentityCollector | None = None
     months: Counter[str] = field(default_factory=Counter)
     event_columns: dict[str, str | None] = field(default_factory=dict)
-    geography: dict[str, pl.Expr] = field(default_factory=dict)
+    #: derived column -> the column it comes from (see geography_views).
+    geography: dict[str, str] = field(default_factory=dict)
     findings: list[ColumnFinding] = field(default_factory=list)
     region: str = "FR"
 
     def begin(self, plan: SourcePlan, key: HmacKey, region: str) -> None:
         """Start hashing and counting by ``plan``, before the first batch is fed."""
         verdicts = {name: _Verdict(*kinds) for name, kinds in plan.geography.items()}
-        self.geography = geography_columns(verdicts, region)
+        self.geography = geography_views(verdicts, region)
         self.identity = IdentityCollector(key, plan.identifiers, region, plan.exposures,
                                           plan.events, attributes=list(self.geography))
         self.event_columns = dict(plan.events)
@@ -118,8 +114,8 @@ class SourceScan:
         """The batch's share of identity and months; changes nothing, so several
         batches can be prepared at once on several threads."""
         assert self.identity is not None
-        present = [e for name, e in self.geography.items()
-                   if all(c in batch.columns for c in e.meta.root_names())]
+        present = [packed_view(name.removeprefix(_DERIVED), batch[column]).alias(name)
+                   for name, column in self.geography.items() if column in batch.columns]
         # Event dates are parsed once, with the formats the plan fixed for the whole
         # source (so every part of a split source reads them alike), for both the
         # month histogram and each person's first and last seen.
@@ -147,25 +143,24 @@ class _Prepared:
 _DERIVED = "\0"
 
 
-def geography_columns(findings: Mapping[str, ColumnFinding | _Verdict],
-                      region: str) -> dict[str, pl.Expr]:
-    """Summary view -> expression deriving a region code per row, from the first fitting column.
+def geography_views(findings: Mapping[str, ColumnFinding | _Verdict],
+                    region: str) -> dict[str, str]:
+    """Derived column (a summary view's name) -> the first fitting column it comes from.
 
     France: département from the postcode, and of birth from the NIR; United States:
     state from the ZIP code; elsewhere: country from phone numbers written in E.164.
     """
-    views: dict[str, pl.Expr] = {}
+    views: dict[str, str] = {}
     for name, finding in findings.items():
-        column = pl.col(name)
         if finding.category == "postcode" and region == "FR":
-            views.setdefault("fr_departement_postcode", fr_departement_from_postcode(column))
+            views.setdefault("fr_departement_postcode", name)
         elif finding.category == "postcode" and region == "US":
-            views.setdefault("us_state", us_state_from_zip(column))
+            views.setdefault("us_state", name)
         elif finding.category == "national_id" and finding.subtype == "fr_nir":
-            views.setdefault("fr_departement_nir", fr_departement_from_nir(column))
+            views.setdefault("fr_departement_nir", name)
         elif finding.category == "phone" and region not in ("FR", "US"):
-            views.setdefault("country_phone", country_from_phone(column))
-    return {f"{_DERIVED}{view}": expr.alias(f"{_DERIVED}{view}") for view, expr in views.items()}
+            views.setdefault("country_phone", name)
+    return {f"{_DERIVED}{view}": column for view, column in views.items()}
 
 
 def identity_plan(findings: Mapping[str, ColumnFinding],

@@ -120,7 +120,6 @@ def _finished(done: ScanResult, path: str, given: str) -> list[FinishedSource]:
     finished = []
     for result in done.results:
         state = done.scans[result.info.name]
-        _travel_light(state)
         as_given(result.info, path, given)
         finished.append(FinishedSource(result, state))
     return finished
@@ -188,7 +187,6 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
             header = handle.read(part.header_end)
         _shift(source.accounting, -header.count(b"\n"),
                -decoded_length(header, opened.dialect.encoding))
-    _travel_light(state)
     return SourcePart(opened.info, source.accounting, profile, state,
                       reader.newlines, reader.decoded_bytes, [part.index])
 
@@ -246,11 +244,6 @@ def _shift(accounting: RowAccounting, lines: int, offset: int) -> None:
             region["line"] += lines
         if "byte_offset" in region:
             region["byte_offset"] += offset
-
-
-def _travel_light(state: SourceScan) -> None:
-    """Drop what only the pass needed (polars expressions of the geography views)."""
-    state.geography = {}
 
 
 class _RangeMember:

@@ -345,6 +345,14 @@ def pack_codes(values: pl.Series) -> pl.Series:
             .str.to_integer(base=16, dtype=pl.UInt64))
 
 
+def pack_code(code: str) -> int:
+    """One code as :func:`pack_codes` packs it."""
+    packed = code.encode()
+    if len(packed) > CODE_BYTES:
+        raise ValueError(f"a carried attribute is a code of at most {CODE_BYTES} bytes")
+    return int.from_bytes(packed.ljust(CODE_BYTES, b"\0"), "big")
+
+
 def unpack_code(number: int) -> str:
     return number.to_bytes(CODE_BYTES, "big").rstrip(b"\0").decode()
 
@@ -400,8 +408,8 @@ class IdentityCollector:
     union over their rows. ``event_dates``: column -> strptime format (None:
     ISO, then the region's day/month order) for first/last seen. ``attributes``:
     columns carried per person (e.g. a département code the scan derives per row),
-    codes of at most CODE_BYTES bytes; a person's value is the smallest over their
-    rows, so it merges exactly.
+    codes of at most CODE_BYTES bytes, or already packed by :func:`pack_codes` (UInt64);
+    a person's value is the smallest over their rows, so it merges exactly.
     """
 
     #: Compact the parts once they hold this many bytes more than the last compaction
@@ -646,8 +654,9 @@ class IdentityCollector:
         if not columns:
             return None
         first, last = dates or row_event_dates(batch, self.event_dates, self.region)
-        carried = [pack_codes(batch[name]).alias(f"\0attr:{name}") for name in self.attributes
-                   if name in batch.columns]
+        # Attributes come as codes, or already packed (UInt64: the scan's region views).
+        carried = [(batch[name] if batch[name].dtype == pl.UInt64 else pack_codes(batch[name]))
+                   .alias(f"\0attr:{name}") for name in self.attributes if name in batch.columns]
         rows = (pl.DataFrame(self._row_masks(batch))
                 .with_columns(*[s.alias(name) for name, s in columns.items()],
                               first.alias("\0first"), last.alias("\0last"), *carried))

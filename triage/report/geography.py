@@ -4,6 +4,9 @@ Each function takes a polars ``Expr`` (returns an ``Expr``) or a ``Series`` (ret
 ``Series``) of strings and yields region codes, null where the value does not fit.
 They run inside the scan's single pass, once per batch, so everything is a polars
 expression; only phones call a library, once per distinct prefix, never per row.
+:func:`packed_view` gives a view's codes as the scan carries them per person (packed
+numbers), from the native kernel where it has the view's rule: the expressions and
+packing cost the lab export's pass ~14 ms of CPU per 28k-row batch, the kernel ~1.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
+import numpy as np
 import phonenumbers
 import polars as pl
+
+from triage.identity.collector import pack_code, pack_codes
+from triage.native import region_codes
 
 CORSE_DU_SUD = "2A"
 HAUTE_CORSE = "2B"
@@ -259,3 +266,54 @@ US_STATE_NAMES = {
     "VI": "U.S. Virgin Islands", "GU": "Guam", "AA": "Armed Forces Americas",
     "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific",
 }
+
+
+#: The view -> its expression builder, for every view of a summary.
+VIEW_BUILDERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "fr_departement_postcode": fr_departement_from_postcode,
+    "fr_departement_nir": fr_departement_from_nir,
+    "us_state": us_state_from_zip,
+    "country_phone": country_from_phone,
+}
+
+#: The kernel's rule numbers (``triage_region_codes``), for the views it derives.
+_KERNEL_RULES = {"fr_departement_postcode": 1, "us_state": 2, "fr_departement_nir": 3}
+
+#: The characters of a NIR's field the kernel numbers (see nir_field_index in _native.c).
+_NIR_MIDDLE = "0123456789ABab"
+
+
+@cache
+def _kernel_table(view: str) -> np.ndarray:
+    """The packed code (0: none) of each table index of the kernel's rule for ``view``."""
+    if view == "fr_departement_nir":
+        fields = [f"{first}{middle}{last}" for first in "0123456789" for middle in _NIR_MIDDLE
+                  for last in "0123456789"]
+        codes = nir_field_departements()
+    else:
+        fields = [f"{prefix:03d}" for prefix in range(1000)]
+        codes = (postcode_prefix_departements() if view == "fr_departement_postcode"
+                 else zip_prefix_states())
+    return np.array([pack_code(codes[f]) if f in codes else 0 for f in fields],
+                    dtype=np.uint64)
+
+
+def packed_view(view: str, values: pl.Series) -> pl.Series:
+    """The region codes of ``view`` for ``values``, packed as the identity collector
+    carries them (:func:`~triage.identity.collector.pack_codes`), null where none.
+
+    The kernel derives the values written in ASCII by the same rules as the view's
+    expression; the rest, and every value without the kernel, go through the
+    expression (the tests compare both on arbitrary text).
+    """
+    derived = region_codes(_KERNEL_RULES[view], values, _kernel_table(view)) if (
+        view in _KERNEL_RULES and values.dtype == pl.String) else None
+    if derived is None:
+        return pack_codes(VIEW_BUILDERS[view](values.cast(pl.String)))
+    codes, status = derived
+    packed = pl.Series(values.name, codes, dtype=pl.UInt64)
+    rest = np.flatnonzero(status == 2)
+    if len(rest):
+        redone = pack_codes(VIEW_BUILDERS[view](values.gather(rest)))
+        packed = packed.scatter(rest, redone)
+    return packed.set(pl.Series(status == 0) | (packed == 0), None)  # type: ignore[arg-type]
