@@ -694,6 +694,29 @@ void triage_parse_times(const uint8_t *format, int64_t format_length,
                         const uint8_t *views, const uint8_t *const *buffers,
                         const uint8_t *validity, int64_t offset, int64_t n,
                         int64_t *micros, uint8_t *status) {
+    /* Every directive has a fixed width, so the format fixes where each field and
+     * literal sits and the value's whole length: checked at those places, row by
+     * row, instead of walking the format for every value. */
+    int32_t field_at[7] = {0}, literal_at[64], length_wanted = 0;
+    uint8_t literal[64];
+    int fields = 0, literals = 0;
+    int8_t field_of[7];
+    for (int64_t f = 0; f < format_length; f++) {
+        uint8_t c = format[f];
+        if (c >= 1 && c <= 6) {
+            field_of[fields++] = (int8_t)c;
+            field_at[c] = length_wanted;
+            length_wanted += c == 3 ? 4 : 2;
+        } else {
+            if (literals == 64) {  /* longer than any date format: leave all to polars */
+                for (int64_t row = 0; row < n; row++) { micros[row] = 0; status[row] = 2; }
+                return;
+            }
+            literal_at[literals] = length_wanted++;
+            literal[literals++] = c;
+        }
+    }
+    static const int month_days[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     for (int64_t row = 0; row < n; row++) {
         int64_t at = offset + row;
         micros[row] = 0; status[row] = 0;
@@ -701,33 +724,30 @@ void triage_parse_times(const uint8_t *format, int64_t format_length,
         int32_t length;
         const uint8_t *p = view_bytes(views, buffers, at, &length);
         if (length == 0) continue;
+        status[row] = 2;
+        if (length != length_wanted) continue;
+        int ok = 1;
+        for (int k = 0; k < literals; k++) ok &= p[literal_at[k]] == literal[k];
         int64_t field[7] = {0, 1, 1, 1970, 0, 0, 0};
-        int32_t i = 0, ok = 1;
-        for (int64_t f = 0; f < format_length && ok; f++) {
-            uint8_t c = format[f];
-            if (c >= 1 && c <= 6) {
-                int width = c == 3 ? 4 : 2;
-                int64_t value = 0;
-                for (int k = 0; k < width; k++, i++) {
-                    if (i >= length || p[i] < '0' || p[i] > '9') { ok = 0; break; }
-                    value = value * 10 + (p[i] - '0');
-                }
-                field[c] = value;
-            } else if (i < length && p[i] == c) {
-                i++;
-            } else {
-                ok = 0;
+        for (int k = 0; k < fields; k++) {
+            int c = field_of[k];
+            const uint8_t *digits = p + field_at[c];
+            unsigned a = digits[0] - (unsigned)'0', b = digits[1] - (unsigned)'0';
+            ok &= (a <= 9) & (b <= 9);
+            int64_t value = a * 10 + b;
+            if (c == 3) {  /* the year's four digits */
+                unsigned y = digits[2] - (unsigned)'0', z = digits[3] - (unsigned)'0';
+                ok &= (y <= 9) & (z <= 9);
+                value = value * 100 + y * 10 + z;
             }
+            field[c] = value;
         }
-        static const int month_days[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
         int64_t day = field[1], month = field[2], year = field[3];
         int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        if (!ok || i != length || year < 1 || month < 1 || month > 12 || day < 1
+        if (!ok || year < 1 || month < 1 || month > 12 || day < 1
             || day > month_days[month] || (month == 2 && day == 29 && !leap)
-            || field[4] > 23 || field[5] > 59 || field[6] > 59) {
-            status[row] = 2;
+            || field[4] > 23 || field[5] > 59 || field[6] > 59)
             continue;
-        }
         micros[row] = ((days_from_civil(year, month, day) * 24 + field[4]) * 60 + field[5])
                       * 60000000 + field[6] * 1000000;
         status[row] = 1;
