@@ -11,12 +11,14 @@ from test_identity_support import collector, new_key, patients, written_times
 
 from triage.identity.collector import (
     CODE_BYTES,
+    EarlyDigests,
     IdentifierPlan,
     IdentityCollector,
     SlotDigests,
     _resolve_native,
     _with_person_columns,
     pack_codes,
+    resolve_early,
     resolve_leak,
     unpack_code,
 )
@@ -143,6 +145,39 @@ def test_restrict_drops_unconfirmed_columns_and_their_links():
     people = col.people()
     assert people["distinct"] == 3
     assert set(people["by_identifier_kind"]) == {"email"}
+
+
+def _restricted(keep: set[str]) -> tuple[IdentityCollector, EarlyDigests]:
+    """A state resolved early (before its verdicts), then restricted to ``keep``."""
+    plan = {"email": IdentifierPlan("email", ("email",)),
+            "code": IdentifierPlan("national_id", ("national_id",))}
+    frame = pl.DataFrame({"email": ["a@x.fr", "b@x.fr", "c@x.fr", "a@x.fr", None],
+                          "code": ["ABCDE1", "ABCDE1", "ZYXWV2", None, "ZYXWV2"],
+                          "diag": ["J10", "", None, "K20", "J10"]})
+    col = IdentityCollector(new_key(), plan, row_categories={"diag": "diagnosis"})
+    col.update(frame[:2])
+    col.update(frame[2:])
+    early = resolve_early([col])
+    col.restrict(keep, {"diag": "diagnosis"})
+    return col, early
+
+
+def test_people_resolved_before_the_verdicts_are_those_resolved_after():
+    col, early = _restricted({"email", "code", "diag"})
+    with_early, after = resolve_leak([col], early), resolve_leak([col])
+    assert with_early.distinct == after.distinct == 2
+    assert with_early.nodes.equals(after.nodes) and with_early.persons.equals(after.persons)
+    assert with_early.by_category == after.by_category == {"diagnosis": 2, "email": 2,
+                                                           "national_id": 2}
+
+
+def test_people_resolved_early_are_dropped_when_the_verdicts_drop_a_slot():
+    # Early, "code" links a@ and b@, and c@ with the last row: two people. Without
+    # it, a@, b@ and c@ are three (the last row has no identifier left); the early
+    # answer must go.
+    col, early = _restricted({"email", "diag"})
+    assert early.digests.people == 2
+    assert resolve_leak([col], early).distinct == resolve_leak([col]).distinct == 3
 
 
 def test_exposures_are_unioned_per_person_and_dates_span_their_rows(tmp_path):

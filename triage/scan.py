@@ -19,6 +19,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,9 +31,11 @@ import polars as pl
 from triage import __version__
 from triage.detect import ColumnFinding, TableDetector, findings_document
 from triage.identity.collector import (
+    EarlyDigests,
     IdentifierPlan,
     IdentityCollector,
     LeakPeople,
+    resolve_early,
     resolve_leak,
     row_event_dates,
     write_leak_index,
@@ -262,6 +265,8 @@ class ScanResult:
     key: HmacKey
     keyed: bool
     scanned_at: str
+    #: resolve_early of the collectors, made while the verdicts were (None: not made).
+    early_digests: EarlyDigests | None = field(default=None, repr=False)
 
     _leak_people: LeakPeople | None = field(default=None, init=False, repr=False)
     _files: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
@@ -278,7 +283,8 @@ class ScanResult:
     def leak_people(self) -> LeakPeople:
         """People across every source, resolved once for the summary and the index."""
         if self._leak_people is None:
-            self._leak_people = resolve_leak(self.collectors())
+            self._leak_people = resolve_leak(self.collectors(), self.early_digests)
+            self.early_digests = None  # its arrays now live in the people, or not at all
         return self._leak_people
 
     def profile_document(self) -> dict[str, Any]:
@@ -315,9 +321,11 @@ def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame], None]]:
 
 def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR",
          progress: bool = False, open_input: Callable[[Path], Iterable[Source]] = open_sources,
-         hash_inputs: bool = True) -> ScanResult:
-    """One pass over ``paths``. ``open_input`` and ``hash_inputs=False`` are for a cluster
-    task that reads a share of an archive: the file's SHA-256 is taken once, elsewhere."""
+         hash_inputs: bool = True, resolve_people_early: bool = True) -> ScanResult:
+    """One pass over ``paths``. ``open_input`` and ``hash_inputs=False`` are for a
+    cluster task that reads a share of an archive (the file's SHA-256 is taken once,
+    elsewhere); ``resolve_people_early=False`` for any cluster task, whose people are
+    resolved once every share is in."""
     paths = [Path(p) for p in paths]
     keyed = key is not None
     # Without a key, people are counted under a key that never leaves this process.
@@ -339,14 +347,21 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
 
     with identity_feeder() as feed:
         results = run(paths, progress=progress, on_batch=on_batch, open_input=open_input)
-    for name in dict.fromkeys(r.info.name for r in results):
-        state = scans.setdefault(name, SourceScan())
-        state.findings = state.detector.finish()
-        confirmed = {f.name: f.category for f in state.findings if f.category}
-        if state.identity is not None:
-            state.identity.restrict(set(confirmed), confirmed)
+    collectors = [s.identity for s in scans.values() if s.identity is not None]
+    with ThreadPoolExecutor(1) as other_core:
+        # People hang on the digests alone: the kernel links them on the other core
+        # (without the GIL) while the verdicts are made, which nearly always keep
+        # every identifier column; resolve_leak checks that before taking them.
+        early = other_core.submit(resolve_early, collectors) if resolve_people_early else None
+        for name in dict.fromkeys(r.info.name for r in results):
+            state = scans.setdefault(name, SourceScan())
+            state.findings = state.detector.finish()
+            confirmed = {f.name: f.category for f in state.findings if f.category}
+            if state.identity is not None:
+                state.identity.restrict(set(confirmed), confirmed)
+        early_digests = early.result() if early is not None else None
     return ScanResult(results, scans, hasher.facts, key, keyed,
-                      datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                      datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), early_digests)
 
 
 def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,

@@ -101,7 +101,8 @@ def scan_file(path: str, given: str, key_ref: KeyRef, region: str,
               options: ReadOptions) -> tuple[list[FinishedSource], dict[str, Any]]:
     """A whole input (a file, or an archive and all its members): the single-machine scan."""
     with reading_options(**asdict(options)):
-        done = scan([path], key=worker_key(key_ref), region=region)
+        # The client resolves people once every file is in.
+        done = scan([path], key=worker_key(key_ref), region=region, resolve_people_early=False)
     return _finished(done, path, given), done.files[0]
 
 
@@ -112,6 +113,7 @@ def scan_members(path: str, given: str, members: tuple[int, ...], key_ref: KeyRe
     those; the archive's SHA-256 is taken once, by the client or ``file_facts_of``."""
     with reading_options(**asdict(options)):
         done = scan([path], key=worker_key(key_ref), region=region, hash_inputs=False,
+                    resolve_people_early=False,
                     open_input=functools.partial(open_sources, zip_members=members))
     return _finished(done, path, given)
 

@@ -850,22 +850,21 @@ class LeakPeople:
     method: str = PEOPLE_METHOD
 
 
-def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
-    """People across several sources' collectors (one per file or table) of one leak.
+@dataclass(frozen=True)
+class EarlyDigests:
+    """:func:`resolve_members` of some collectors' digests, with the layout it read
+    (per collector with tuples: its slots and its number of tuples)."""
 
-    Every source's tuples are resolved together, in one union-find over their digests:
-    a digest found in two sources is one node, so a person in two files is counted
-    once. Categories are a person's union over all sources, an attribute their
-    smallest value. People are numbered in the order of their smallest digest.
-    """
-    leak_categories = sorted({category for collector in collectors
-                              for _bit, category in collector.categories_of_bits()})
-    if len(leak_categories) > 64:
-        raise ValueError("more than 64 categories in one leak")
-    attribute_names = sorted({a for c in collectors for a in c.attributes})
-    # Each slot's digests and each tuple's own facts, with tuples and slots numbered
-    # across the sources.
-    columns, facts, slot_kinds, n_tuples = [], [], [], 0
+    layout: tuple[tuple[tuple[str, ...], int], ...]
+    digests: _Digests
+
+
+def _digest_layout(collectors: Sequence[IdentityCollector]
+                   ) -> tuple[list[SlotDigests], list[str], int,
+                              tuple[tuple[tuple[str, ...], int], ...]]:
+    """Each slot's digests, with tuples and slots numbered across the collectors:
+    (columns, each slot's kind, number of tuples, layout as in :class:`EarlyDigests`)."""
+    columns, slot_kinds, n_tuples, layout = [], [], 0, []
     for collector in collectors:
         tuples = collector._tuples()
         if tuples.height == 0:
@@ -874,13 +873,51 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
             columns.append(SlotDigests(tuples[_hi(slot)], tuples[_lo(slot)], len(slot_kinds),
                                        n_tuples))
             slot_kinds.append(kind)
-        facts.append(tuples.select(
-            collector.category_bits(leak_categories).alias("categories"),
-            pl.col("\0first").alias("first_seen"), pl.col("\0last").alias("last_seen"),
-            *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
-              else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names]))
+        layout.append((tuple(collector._slots), tuples.height))
         n_tuples += tuples.height
-    if not any(column.hi.null_count() < len(column.hi) for column in columns):
+    return columns, slot_kinds, n_tuples, tuple(layout)
+
+
+def _any_digest(columns: Sequence[SlotDigests]) -> bool:
+    return any(column.hi.null_count() < len(column.hi) for column in columns)
+
+
+def resolve_early(collectors: Sequence[IdentityCollector]) -> EarlyDigests | None:
+    """The union-find of :func:`resolve_leak`, which reads nothing but the digests, so
+    that it can run before the verdicts are final (the scan runs it on its other core
+    while they are made). :meth:`IdentityCollector.restrict` that keeps every slot
+    leaves the tuples and their digests as they were, and resolve_leak then takes it.
+    None when there is no digest to link."""
+    columns, _kinds, n_tuples, layout = _digest_layout(collectors)
+    return EarlyDigests(layout, resolve_members(columns, n_tuples)) if _any_digest(
+        columns) else None
+
+
+def resolve_leak(collectors: Sequence[IdentityCollector],
+                 early: EarlyDigests | None = None) -> LeakPeople:
+    """People across several sources' collectors (one per file or table) of one leak.
+
+    Every source's tuples are resolved together, in one union-find over their digests:
+    a digest found in two sources is one node, so a person in two files is counted
+    once. Categories are a person's union over all sources, an attribute their
+    smallest value. People are numbered in the order of their smallest digest.
+    ``early``: :func:`resolve_early` of the same collectors, used if their slots and
+    tuples are still those it read.
+    """
+    leak_categories = sorted({category for collector in collectors
+                              for _bit, category in collector.categories_of_bits()})
+    if len(leak_categories) > 64:
+        raise ValueError("more than 64 categories in one leak")
+    attribute_names = sorted({a for c in collectors for a in c.attributes})
+    columns, slot_kinds, n_tuples, layout = _digest_layout(collectors)
+    # Each tuple's own facts, in the same order.
+    facts = [tuples.select(
+        collector.category_bits(leak_categories).alias("categories"),
+        pl.col("\0first").alias("first_seen"), pl.col("\0last").alias("last_seen"),
+        *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
+          else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names])
+        for collector in collectors if (tuples := collector._tuples()).height]
+    if not _any_digest(columns):
         return LeakPeople(
             pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
                                  "person": pl.UInt64}),
@@ -888,7 +925,8 @@ def resolve_leak(collectors: Sequence[IdentityCollector]) -> LeakPeople:
                                  "first_seen": pl.Date, "last_seen": pl.Date,
                                  **dict.fromkeys(attribute_names, pl.UInt64)}),
             0, leak_categories, {}, {}, {}, {name: {} for name in attribute_names})
-    digests = resolve_members(columns, n_tuples)
+    digests = (early.digests if early is not None and early.layout == layout
+               else resolve_members(columns, n_tuples))
     persons = _reduce_by_person(pl.concat(facts), digests.tuple_person, digests.people,
                                 ors=["categories"], mins=["first_seen", *attribute_names],
                                 maxs=["last_seen"])
