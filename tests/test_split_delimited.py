@@ -161,6 +161,25 @@ def test_files_read_alike_with_and_without_the_kernel(tmp_path, monkeypatch):
     assert native_accounting.to_dict()["rejected"] == 1  # the repeated header
 
 
+def test_transcoded_cp1252_is_read_as_its_utf8_copy(tmp_path):
+    """cp1252 text comes to the splitter from the transcoder, which skips its UTF-8
+    check: every byte, the codec's undefined ones included, reads as the UTF-8 copy."""
+    every_byte = bytes(b for b in range(0x20, 0x100) if b not in b';"')
+    lines = [b"code;texte;valeur"] + [
+        b"%d;%s;%s" % (i, every_byte[i % 50:i % 50 + 60], every_byte[-(i % 40) - 12:])
+        for i in range(3000)]
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(b"\r\n".join(line.decode("cp1252", errors="triage-latin1").encode()
+                                   for line in lines) + b"\r\n")
+    legacy_rows, legacy_accounting, _ = read_all(legacy, chunk_bytes=64 * 1024)
+    copy_rows, copy_accounting, _ = read_all(copy, chunk_bytes=64 * 1024)
+    assert len(legacy_rows) == 3000
+    assert legacy_rows == copy_rows
+    assert legacy_accounting.to_dict()["parsed"] == copy_accounting.to_dict()["parsed"]
+
+
 def test_each_column_holds_only_its_own_long_values():
     """Each column's long values sit in a buffer of their own, of their exact size."""
     rows = [("ab", f"a long value number {i:05d}", "x" * 13) for i in range(1000)]

@@ -127,7 +127,8 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_split_delimited.restype = ctypes.c_int64
     lib.triage_split_delimited.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
                                            ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
-                                           ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+                                           ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                           ctypes.c_int]
     lib.triage_gather_long_values.restype = None
     lib.triage_gather_long_values.argtypes = [ctypes.c_char_p, ctypes.c_int64,
                                               ctypes.c_void_p, ctypes.c_int64,
@@ -333,14 +334,16 @@ def transcode_single_byte(data: bytes | memoryview, encoding: str, errors: str,
 
 
 def split_delimited(chunk: bytes, delimiter: str, quote: str | None,
-                    names: list[str], records: int) -> pl.DataFrame | None:
+                    names: list[str], records: int, *,
+                    utf8_checked: bool = False) -> pl.DataFrame | None:
     """The whole records of UTF-8 ``chunk`` as a frame of String columns ``names``,
     split without the GIL straight into Arrow string views, each column's long values
     in a buffer of its own (``triage_split_delimited`` then
     ``triage_gather_long_values`` in _native.c); ``records`` is at least their count
     (the chunk's line ends, plus one). None without the kernel, and for any chunk it
     does not take (ragged rows, stray quotes or carriage returns, invalid UTF-8): those
-    go to polars' reader and the exact one, as before."""
+    go to polars' reader and the exact one, as before. ``utf8_checked``: the caller
+    made ``chunk`` itself as UTF-8 (a transcoder's output), so it is not checked again."""
     lib = native_kernel()
     if lib is None or len(delimiter.encode()) != 1 or (quote and len(quote.encode()) != 1):
         return None
@@ -353,7 +356,7 @@ def split_delimited(chunk: bytes, delimiter: str, quote: str | None,
     rows = lib.triage_split_delimited(chunk, len(chunk), delimiter.encode()[0],
                                       quote.encode()[0] if quote else -1, width, records,
                                       view_pointers, scratch.ctypes.data,
-                                      column_bytes.ctypes.data)
+                                      column_bytes.ctypes.data, int(utf8_checked))
     if rows < 0:
         return None
     values = [np.empty(size, dtype=np.uint8) for size in column_bytes.tolist()]
