@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import polars as pl
 import pytest
@@ -178,6 +180,38 @@ def test_people_resolved_early_are_dropped_when_the_verdicts_drop_a_slot():
     col, early = _restricted({"email", "diag"})
     assert early.digests.people == 2
     assert resolve_leak([col], early).distinct == resolve_leak([col]).distinct == 3
+
+
+@pytest.mark.skipif(native_kernel() is None, reason="no C compiler here")
+def test_event_dates_take_what_the_profile_read_with_the_same_format():
+    from triage.identity.collector import row_event_dates
+    from triage.native import parse_times
+    from triage.profile import TableProfile
+
+    dates = [f"{1 + i % 28:02d}/{1 + i % 12:02d}/{2000 + i % 20}" for i in range(300)]
+    batch = pl.DataFrame({"seen": dates, "other": dates[::-1]})
+    profile = TableProfile()
+    profile.update(batch)  # the first batch types the columns
+    profile.update(batch)  # a later one is checked by the kernel, and kept
+    assert set(profile.batch_times) == {"seen", "other"}
+    events = {"seen": "%d/%m/%Y", "other": "%d/%m/%Y"}
+    alone = row_event_dates(batch, events, "FR")
+    shared = row_event_dates(batch, events, "FR", profile.batch_times)
+    assert shared[0].equals(alone[0]) and shared[1].equals(alone[1])
+    # Taken as read, not read again: a reading planted under the same format shows;
+    # one under another format is ignored.
+    micros, status = parse_times(batch["seen"], "%d/%m/%Y")
+    planted = {"seen": ("%d/%m/%Y", micros + 86_400_000_000, status),
+               "other": ("%Y-%m-%d", micros, status)}
+    first, _last = row_event_dates(batch, {"seen": "%d/%m/%Y"}, "FR", planted)
+    assert first.to_list()[0] == _date_of(dates[0]) + timedelta(days=1)
+    first, _last = row_event_dates(batch, {"other": "%d/%m/%Y"}, "FR", planted)
+    assert first.to_list()[0] == _date_of(dates[-1])
+
+
+def _date_of(text: str) -> date:
+    day, month, year = map(int, text.split("/"))
+    return date(year, month, day)
 
 
 def test_exposures_are_unioned_per_person_and_dates_span_their_rows(tmp_path):

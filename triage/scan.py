@@ -43,7 +43,7 @@ from triage.identity.collector import (
 from triage.identity.keys import HmacKey
 from triage.pipeline import SourceResult, run
 from triage.profile import TableProfile
-from triage.profile.types import InferredType
+from triage.profile.types import InferredType, TimesRead
 from triage.report.geography import packed_view
 from triage.resources import categories as taxonomy
 from triage.sources import Source, open_sources
@@ -113,16 +113,18 @@ class SourceScan:
         self.event_columns = dict(plan.events)
         self.region = region
 
-    def prepare(self, batch: pl.DataFrame) -> _Prepared:
+    def prepare(self, batch: pl.DataFrame,
+                times: Mapping[str, TimesRead] | None = None) -> _Prepared:
         """The batch's share of identity and months; changes nothing, so several
-        batches can be prepared at once on several threads."""
+        batches can be prepared at once on several threads. ``times``: the profile's
+        ``batch_times`` for this batch (date columns it already read)."""
         assert self.identity is not None
         present = [packed_view(name.removeprefix(_DERIVED), batch[column]).alias(name)
                    for name, column in self.geography.items() if column in batch.columns]
         # Event dates are parsed once, with the formats the plan fixed for the whole
         # source (so every part of a split source reads them alike), for both the
         # month histogram and each person's first and last seen.
-        first, last = row_event_dates(batch, self.event_columns, self.region)
+        first, last = row_event_dates(batch, self.event_columns, self.region, times)
         tuples = self.identity.tuples_of(batch.with_columns(present) if present else batch,
                                          dates=(first, last))
         return _Prepared(batch.height, tuples, _month_counts(first))
@@ -301,8 +303,9 @@ class ScanResult:
 
 
 @contextmanager
-def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame], None]]:
-    """``feed(state, batch)``: identity and months for a batch, behind the profile.
+def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame, TableProfile], None]]:
+    """``feed(state, batch, profile)``: identity and months for a batch, behind the
+    profile (which has just read it: its date columns are not read again).
 
     Batches are prepared on IDENTITY_THREADS threads of their own (their polars and
     HMAC work releases the GIL) and committed under one lock; the order they are
@@ -310,13 +313,16 @@ def identity_feeder() -> Iterator[Callable[[SourceScan, pl.DataFrame], None]]:
     """
     committing = threading.Lock()
 
-    def prepare_and_commit(state: SourceScan, batch: pl.DataFrame) -> None:
-        prepared = state.prepare(batch)
+    def prepare_and_commit(state: SourceScan, batch: pl.DataFrame,
+                           times: Mapping[str, TimesRead]) -> None:
+        prepared = state.prepare(batch, times)
         with committing:
             state.commit(prepared)
 
     with BackgroundWorker(threads=IDENTITY_THREADS, name="triage-identity") as stage:
-        yield lambda state, batch: stage.submit(prepare_and_commit, state, batch)
+        # The profile's batch_times is new for each batch, so the worker keeps this one.
+        yield lambda state, batch, profile: stage.submit(prepare_and_commit, state, batch,
+                                                         profile.batch_times)
 
 
 def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR",
@@ -343,7 +349,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         if first and state.identity is None:
             state.begin(SourcePlan.from_first_batch(state.detector.provisional(), profile),
                         key, region)
-        feed(state, batch)
+        feed(state, batch, profile)
 
     with identity_feeder() as feed:
         results = run(paths, progress=progress, on_batch=on_batch, open_input=open_input)

@@ -182,7 +182,7 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
         for batch in source.batches():
             profile.update(batch)
             state.detector.update(batch)
-            feed(state, batch)
+            feed(state, batch, profile)
     if part.start > 0 and part.header_end:
         # The header record read before the part moved every position by its extent.
         with open(part.path, "rb") as handle:

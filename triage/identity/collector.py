@@ -250,11 +250,16 @@ _FIRST_DAY, _LAST_DAY = ((d - date(1970, 1, 1)).days
 
 
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
-                    region: str) -> tuple[pl.Series, pl.Series]:
+                    region: str, read_before: Mapping[str, tuple[str, np.ndarray, np.ndarray]]
+                    | None = None) -> tuple[pl.Series, pl.Series]:
     """Each row's earliest and latest event date over the ``event_dates`` columns
-    (column -> strptime format; None: ISO, then the region's day/month order)."""
+    (column -> strptime format; None: ISO, then the region's day/month order).
+    ``read_before``: columns the kernel already read, column -> (format, micros,
+    status) (the profile's ``batch_times``); taken where the format is the same."""
     columns = {c: fmt for c, fmt in event_dates.items() if c in batch.columns}
-    read = [parse_times(batch[c], fmt) if fmt else None for c, fmt in columns.items()]
+    before = read_before or {}
+    read = [(before[c][1], before[c][2]) if c in before and before[c][0] == fmt
+            else parse_times(batch[c], fmt) if fmt else None for c, fmt in columns.items()]
     if not columns or any(r is None for r in read):
         return _parsed_event_dates(batch, columns, region)
     # Every column has a fixed-width format the kernel reads (~10x cheaper than

@@ -15,7 +15,15 @@ import polars as pl
 
 from triage.native import length_stats
 from triage.profile.hll import HyperLogLog, hash_expr
-from triage.profile.types import NULL, TEXT, InferredType, check_fits, classify, verify
+from triage.profile.types import (
+    NULL,
+    TEXT,
+    InferredType,
+    TimesRead,
+    check_fits,
+    classify,
+    verify,
+)
 
 #: Rows per batch (four slices: slicing is free, gathering is not) whose values
 #: propose a type; the whole batch then verifies it, vectorised.
@@ -173,9 +181,18 @@ class TableProfile:
         self.rows = 0
         self.columns: dict[str, ColumnProfile] = {
             name: ColumnProfile(name, type=kind) for name, kind in (types or {}).items()}
+        #: The last batch's fixed-width date columns as the kernel read them (format,
+        #: microseconds, status per row), new for each batch: the scan's event dates
+        #: reuse them instead of reading the same columns again.
+        self.batch_times: dict[str, TimesRead] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A profile travels (a cluster's part) without its last batch's dates.
+        return {**self.__dict__, "batch_times": {}}
 
     def update(self, batch: pl.DataFrame) -> None:
         height = batch.height
+        self.batch_times = {}
         if not height:
             return
         for name in batch.columns:
@@ -261,7 +278,8 @@ class TableProfile:
     def _verify_established(self, batch: pl.DataFrame, names: list[str],
                             counts: dict[str, tuple[int, int]]) -> None:
         """Every typed column checked at once: the common case costs little Python."""
-        checked = check_fits(batch, {n: self.columns[n].type for n in names}, counts)
+        checked = check_fits(batch, {n: self.columns[n].type for n in names}, counts,
+                             self.batch_times)
         for name, (fitting, low, high) in checked.items():
             profile = self.columns[name]
             if fitting:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 from triage.native import parse_times
@@ -188,13 +189,23 @@ def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
     return within_python_years(pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
-def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object, object] | None:
+#: A column as the kernel read it with a format: (format, micros, status), as
+#: :func:`triage.native.parse_times` returns them.
+TimesRead = tuple[str, np.ndarray, np.ndarray]
+
+
+def _read_times(values: pl.Series, inferred: InferredType,
+                kept: dict[str, TimesRead] | None) -> tuple[bool, object, object] | None:
     """A date or datetime column of one fixed-width format, checked by the native kernel
     (~10x cheaper than polars' strptime); None, for polars to check, when the kernel
-    is absent, does not read the format, or leaves a value to polars."""
+    is absent, does not read the format, or leaves a value to polars. What the kernel
+    read is kept in ``kept`` under the column's name."""
     if inferred.kind not in ("date", "datetime") or len(inferred.formats) != 1:
         return None
-    read = parse_times(values, next(iter(inferred.formats)))
+    fmt = next(iter(inferred.formats))
+    read = parse_times(values, fmt)
+    if read is not None and kept is not None:
+        kept[values.name] = (fmt, *read)
     if read is None or (read[1] == 2).any():
         return None
     micros = read[0][read[1] == 1]
@@ -208,18 +219,21 @@ def _read_times(values: pl.Series, inferred: InferredType) -> tuple[bool, object
 
 
 def check_fits(batch: pl.DataFrame, columns: dict[str, InferredType],
-               counts: dict[str, tuple[int, int]]) -> dict[str, tuple[bool, object, object]]:
+               counts: dict[str, tuple[int, int]], times: dict[str, TimesRead] | None = None
+               ) -> dict[str, tuple[bool, object, object]]:
     """Per column: (every non-blank value fits its type as it is, min, max of the values).
 
     This is the fast path of columns whose type is already known: each column is
     read once (polars would parse a column once per aggregate over it), then
     aggregated. A column where some value does not fit goes to :func:`verify`,
     which trims and classifies the misfits exactly, so the result is the same.
+    ``times``: where the kernel's reading of each fixed-width date column is kept, for
+    later stages that read the same column with the same format.
     """
     row_wise, distinct = {}, {}
     results: dict[str, tuple[bool, object, object]] = {}
     for j, (name, inferred) in enumerate(columns.items()):
-        read = _read_times(batch[name], inferred)
+        read = _read_times(batch[name], inferred, times)
         if read is not None:
             results[name] = read
             continue
