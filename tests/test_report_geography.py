@@ -180,3 +180,16 @@ def test_the_kernel_takes_plain_values_and_leaves_the_rest_to_the_expression() -
     values = pl.Series(["56000", "\u00a056000", "٥٦٠٠٠", None], dtype=pl.String)
     _codes, status = region_codes(1, values, np.zeros(1000, dtype=np.uint64))
     assert status.tolist() == [1, 2, 2, 0]
+
+
+@needs_native
+@pytest.mark.parametrize("view", sorted(_VIEW_CASES))
+def test_packed_view_of_a_slice_reads_its_own_rows(view: str) -> None:
+    # A batch's column may start part-way into its buffers (an offset, and a validity
+    # bitmap that does not start at bit 0): the kernel reads from there.
+    values = pl.Series([value for value, _ in _VIEW_CASES[view]] * 3, dtype=pl.String)
+    for start in (1, 5, 9):
+        part = values.slice(start, len(values) - start - 2)
+        expected = [None if code is None else pack_code(code)
+                    for code in _VIEWS[view](part).to_list()]
+        assert packed_view(view, part).to_list() == expected
