@@ -48,6 +48,7 @@ from triage.native import (
     native_kernel,
     parse_times,
 )
+from triage.profile.types import TimesRead
 
 #: Roles of the columns that make the name + birth-date composite.
 NAME_ROLES = ("full_name", "first_name", "last_name")
@@ -250,8 +251,8 @@ _FIRST_DAY, _LAST_DAY = ((d - date(1970, 1, 1)).days
 
 
 def row_event_dates(batch: pl.DataFrame, event_dates: Mapping[str, str | None],
-                    region: str, read_before: Mapping[str, tuple[str, np.ndarray, np.ndarray]]
-                    | None = None) -> tuple[pl.Series, pl.Series]:
+                    region: str, read_before: Mapping[str, TimesRead] | None = None
+                    ) -> tuple[pl.Series, pl.Series]:
     """Each row's earliest and latest event date over the ``event_dates`` columns
     (column -> strptime format; None: ISO, then the region's day/month order).
     ``read_before``: columns the kernel already read, column -> (format, micros,
@@ -866,21 +867,24 @@ class EarlyDigests:
 
 def _digest_layout(collectors: Sequence[IdentityCollector]
                    ) -> tuple[list[SlotDigests], list[str], int,
-                              tuple[tuple[tuple[str, ...], int], ...]]:
+                              tuple[tuple[tuple[str, ...], int], ...],
+                              list[tuple[IdentityCollector, pl.DataFrame]]]:
     """Each slot's digests, with tuples and slots numbered across the collectors:
-    (columns, each slot's kind, number of tuples, layout as in :class:`EarlyDigests`)."""
-    columns, slot_kinds, n_tuples, layout = [], [], 0, []
+    (columns, each slot's kind, number of tuples, layout as in :class:`EarlyDigests`,
+    each collector that holds tuples with them, in that order)."""
+    columns, slot_kinds, n_tuples, layout, held = [], [], 0, [], []
     for collector in collectors:
         tuples = collector._tuples()
         if tuples.height == 0:
             continue
+        held.append((collector, tuples))
         for slot, kind in collector._slots.items():
             columns.append(SlotDigests(tuples[_hi(slot)], tuples[_lo(slot)], len(slot_kinds),
                                        n_tuples))
             slot_kinds.append(kind)
         layout.append((tuple(collector._slots), tuples.height))
         n_tuples += tuples.height
-    return columns, slot_kinds, n_tuples, tuple(layout)
+    return columns, slot_kinds, n_tuples, tuple(layout), held
 
 
 def _any_digest(columns: Sequence[SlotDigests]) -> bool:
@@ -893,7 +897,7 @@ def resolve_early(collectors: Sequence[IdentityCollector]) -> EarlyDigests | Non
     while they are made). :meth:`IdentityCollector.restrict` that keeps every slot
     leaves the tuples and their digests as they were, and resolve_leak then takes it.
     None when there is no digest to link."""
-    columns, _kinds, n_tuples, layout = _digest_layout(collectors)
+    columns, _kinds, n_tuples, layout, _held = _digest_layout(collectors)
     return EarlyDigests(layout, resolve_members(columns, n_tuples)) if _any_digest(
         columns) else None
 
@@ -914,14 +918,14 @@ def resolve_leak(collectors: Sequence[IdentityCollector],
     if len(leak_categories) > 64:
         raise ValueError("more than 64 categories in one leak")
     attribute_names = sorted({a for c in collectors for a in c.attributes})
-    columns, slot_kinds, n_tuples, layout = _digest_layout(collectors)
+    columns, slot_kinds, n_tuples, layout, held = _digest_layout(collectors)
     # Each tuple's own facts, in the same order.
     facts = [tuples.select(
         collector.category_bits(leak_categories).alias("categories"),
         pl.col("\0first").alias("first_seen"), pl.col("\0last").alias("last_seen"),
         *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
           else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names])
-        for collector in collectors if (tuples := collector._tuples()).height]
+        for collector, tuples in held]
     if not _any_digest(columns):
         return LeakPeople(
             pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
