@@ -1,14 +1,16 @@
 """Benchmarks for the identity layer (issue 5). Prints one JSON document per part.
 
-    python bench/bench_identity.py overhead [--path bench/data/wide_2m.csv] [--repeats 3]
+    python bench/bench_identity.py overhead [--rows 2000000] [--path DUMP] [--repeats 3]
     python bench/bench_identity.py lookup   [--identifiers 10000000]
     python bench/bench_identity.py http     [--requests 20000 --connections 32]
 
-overhead: the profile pass alone, then the same pass with the identity collector
-riding along as in `triage scan` (on its own threads; 4 identifier columns of the
-lab file: two email columns and two 10-digit id columns as national ids), then
-people and the index write; ``overhead_with_index`` is the share they add, for each
-of ``--repeats`` rounds (each round runs both passes), and its median.
+overhead: the profile pass alone, then the same pass with the identity stage of
+`triage scan` riding along (the plan its detector makes from the first batch: on the
+lab export NIR, insurance number, two phones, email and the name + birth-date
+composite), then people and the index write; ``overhead_with_index`` is the share
+they add, for each of ``--repeats`` rounds (each round runs both passes), and its
+median. The input is the megabus lab export of ``--rows`` rows (made once by
+``triage synth``), or ``--path``.
 lookup: an index of N synthetic digests (random bytes: no Faker, no HMAC needed),
 bytes per identifier on disk, and in-process lookup latency for hits and misses.
 http: the real server on 127.0.0.1 under a bounded load from a raw asyncio client
@@ -25,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,44 +36,29 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from harness import dump
+
 from triage.allocator import keep_freed_memory
 from triage.identity import index as index_store
-from triage.identity.collector import IdentifierPlan, IdentityCollector
+from triage.identity.collector import resolve_early, resolve_leak, write_leak_index
 from triage.identity.keys import HmacKey, generate_key_file
 from triage.identity.loadtest import run_load
 from triage.identity.lookup import LookupIndex
 from triage.native import native_kernel
-from triage.scan import IDENTITY_THREADS
-from triage.worker import BackgroundWorker
-
-LAB_PLAN = {
-    "c3": IdentifierPlan("email", ("email",)),
-    "c9": IdentifierPlan("email", ("email",)),
-    "c0": IdentifierPlan("national_id", ("national_id",)),
-    "c6": IdentifierPlan("national_id", ("national_id",)),
-}
-#: The lab file's first name + birth date is no identity (a first name alone links
-#: strangers into one giant "person"); `--with-name-birth` adds it to time it anyway.
-NAME_BIRTH_PLAN = {
-    "c1": IdentifierPlan("name_birth", ("first_name",), role="full_name"),
-    "c2": IdentifierPlan("name_birth", ("birth_date",), role="birth_date",
-                         date_format="%d/%m/%Y"),
-}
+from triage.scan import SourcePlan, SourceScan, identity_feeder
 
 
-def bench_overhead(path: Path, with_name_birth: bool, repeats: int) -> dict:
+def bench_overhead(path: Path, repeats: int) -> dict:
     """``repeats`` rounds, each the profile pass alone then the pass with identity,
     people and the index write: a drift of the host's speed moves both alike."""
-    rounds = [_overhead_round(path, with_name_birth) for _ in range(repeats)]
+    rounds = [_overhead_round(path) for _ in range(repeats)]
     last = rounds[-1]
     return {
-        "part": "overhead", "input": str(path), "bytes": path.stat().st_size,
-        "rows": last["rows"], "identifier_slots": last["slots"],
+        "part": "overhead", "input": path.name, "bytes": path.stat().st_size,
+        "rows": last["rows"], "identifier_columns": last["plan"],
         "hmac": "native" if native_kernel() else "python",
         "profile_pass_s": [r["profile_only"] for r in rounds],
         "profile_plus_identity_pass_s": [r["with_identity"] for r in rounds],
-        # Summed over the identity threads, so it can exceed the wall-clock overhead.
-        "identity_thread_s": [r["spent"] for r in rounds],
         "people_and_index_write_s": [r["write_s"] for r in rounds],
         "pass_overhead": [r["pass_overhead"] for r in rounds],
         # The issue's figure: hashing and indexing on top of the profile pass.
@@ -84,7 +70,12 @@ def bench_overhead(path: Path, with_name_birth: bool, repeats: int) -> dict:
     }
 
 
-def _overhead_round(path: Path, with_name_birth: bool) -> dict:
+def _overhead_round(path: Path) -> dict:
+    """The profile pass, then the same pass with the scan's identity stage: its plan
+    from the detector's provisional verdict on the first batch (the detector sees only
+    that batch, so detection's own cost stays out), every batch fed as ``triage scan``
+    feeds it, then the scan's people resolution (early on the other core, as the
+    scan does while its verdicts are made) and the index write."""
     from triage.pipeline import run
 
     started = time.perf_counter()
@@ -92,39 +83,34 @@ def _overhead_round(path: Path, with_name_birth: bool) -> dict:
     profile_only = time.perf_counter() - started
 
     key = HmacKey(os.urandom(32))
-    plan = {**LAB_PLAN, **(NAME_BIRTH_PLAN if with_name_birth else {})}
-    collector = IdentityCollector(key, plan, region="FR",
-                                  row_categories={"c5": "health_note"})
-    spent = [0.0]
-    adding = threading.Lock()
-
-    def prepare_and_add(batch: pl.DataFrame) -> None:
-        t = time.perf_counter()
-        tuples = collector.tuples_of(batch)
-        with adding:
-            collector.add(tuples, batch.height)
-            spent[0] += time.perf_counter() - t
-
-    # As in `triage scan`: identity rides the pass on IDENTITY_THREADS threads.
-    with BackgroundWorker(threads=IDENTITY_THREADS) as identity_stage:
-        def hook(_source, batch, _profile, _first):  # type: ignore[no-untyped-def]
-            identity_stage.submit(prepare_and_add, batch)
+    scans: dict[str, SourceScan] = {}
+    with identity_feeder() as feed:
+        def on_batch(source, batch, profile, first):  # type: ignore[no-untyped-def]
+            state = scans.setdefault(source.info.name, SourceScan())
+            if first:
+                state.detector.update(batch)
+                state.begin(SourcePlan.from_first_batch(state.detector.provisional(),
+                                                        profile), key, "FR")
+            feed(state, batch, profile)
 
         started = time.perf_counter()
-        results = run([path], on_batch=hook)
+        results = run([path], on_batch=on_batch)
     with_identity = time.perf_counter() - started
+    collectors = [s.identity for s in scans.values() if s.identity is not None]
     with tempfile.TemporaryDirectory() as folder:
         t = time.perf_counter()
-        people = collector.people()
-        manifest = collector.write_index(folder, "lab", "lab", [], results[0].accounting.parsed)
+        resolved = resolve_leak(collectors, resolve_early(collectors))
+        manifest = write_leak_index(collectors, key.key_id, folder, "lab", "lab", [],
+                                    results[0].accounting.parsed, resolved=resolved)
         write_s = time.perf_counter() - t
     leak = manifest["leaks"][0]
-    return {"rows": results[0].accounting.parsed, "slots": len(collector._slots),
+    return {"rows": results[0].accounting.parsed,
+            "plan": {c: spec.kind for col in collectors for c, spec in col.plan.items()},
             "profile_only": round(profile_only, 2), "with_identity": round(with_identity, 2),
-            "spent": round(spent[0], 2), "write_s": round(write_s, 2),
+            "write_s": round(write_s, 2),
             "pass_overhead": round(with_identity / profile_only - 1, 3),
             "overhead_with_index": round((with_identity + write_s) / profile_only - 1, 3),
-            "identifiers": leak["identifiers"], "people": people["distinct"],
+            "identifiers": leak["identifiers"], "people": resolved.distinct,
             "bytes_per_identifier": round(leak["bytes"] / max(1, leak["identifiers"]), 1)}
 
 
@@ -246,17 +232,18 @@ def main() -> None:
     keep_freed_memory()  # as the triage program does, before any thread starts
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["overhead", "lookup", "http"])
-    parser.add_argument("--path", type=Path, default=REPO / "bench" / "data" / "wide_2m.csv")
+    parser.add_argument("--path", type=Path, default=None,
+                        help="dump for overhead (default: the megabus export of --rows rows)")
+    parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--identifiers", type=int, default=10_000_000)
     parser.add_argument("--probes", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--min-latency-ms", type=float, default=3.0)
-    parser.add_argument("--with-name-birth", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.part == "overhead":
-        result = bench_overhead(args.path, args.with_name_birth, args.repeats)
+        result = bench_overhead(args.path or dump("megabus", args.rows), args.repeats)
     elif args.part == "lookup":
         result = bench_lookup(args.identifiers, args.probes)
     else:
