@@ -955,8 +955,11 @@ static inline int column_holds(const MemberColumn *c, int64_t row) {
 
 /* People of an identity state, for triage.identity.collector, from its members (one
  * per digest present in a row of one of the columns: digest halves hi and lo, tuple,
- * slot), read in place from polars' buffers. Sorts the members by digest into
- * `sorted` (m entries, as many as the columns hold): a scatter on the digest's
+ * slot), read in place from polars' buffers. Sorts the members by digest into an
+ * array of its own (m entries, as many as the columns hold; malloc'd here rather than
+ * by numpy, which advises huge pages for large arrays: in a fresh process the first
+ * touch of those pages cost the 2M-row lab export's resolution 0.75-0.98 s where
+ * plain pages took 0.44-0.67 s): a scatter on the digest's
  * top_bits (8 to 16), then each bucket (best near 1 MiB, in cache) by sort_bucket;
  * polars' general sort of the same members cost about twice as much on two cores.
  * Then one pass in digest order numbers the distinct digests (node_hi, node_lo and
@@ -968,7 +971,7 @@ static inline int column_holds(const MemberColumn *c, int64_t row) {
  * when out of memory, -2 when the columns do not hold m members or name a tuple
  * outside 0..n_tuples-1. tuple_node is scratch space of n_tuples entries. */
 int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, int64_t m,
-                               int64_t n_tuples, int top_bits, Member *sorted,
+                               int64_t n_tuples, int top_bits,
                                uint64_t *node_hi, uint64_t *node_lo, uint32_t *node_slot,
                                int64_t *tuple_node, int64_t *node_person,
                                int64_t *tuple_person, int64_t *people) {
@@ -989,10 +992,11 @@ int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, i
         free(start);
         return -2;
     }
+    Member *sorted = malloc((size_t)(m ? m : 1) * sizeof(Member));
     Member *tmp = malloc((size_t)(largest ? largest : 1) * sizeof(Member));
     int64_t *next = malloc((size_t)buckets * sizeof(int64_t));
-    if (!tmp || !next) {
-        free(start); free(tmp); free(next);
+    if (!sorted || !tmp || !next) {
+        free(start); free(sorted); free(tmp); free(next);
         return -1;
     }
     memcpy(next, start, (size_t)buckets * sizeof(int64_t));
@@ -1013,7 +1017,10 @@ int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, i
     for (int b = 0; b < buckets && !outside; b++)
         sort_bucket(sorted + start[b], start[b + 1] - start[b], tmp, top);
     free(start); free(tmp); free(next);
-    if (outside) return -2;
+    if (outside) {
+        free(sorted);
+        return -2;
+    }
 
     /* Union-find over the tuples (tuple_node as their links), not the digests: the
      * members of one digest are adjacent in digest order, so each is linked to the
@@ -1054,6 +1061,7 @@ int64_t triage_resolve_members(int64_t n_columns, const MemberColumn *columns, i
         node_person[d] = tuple_person[root];
     }
     for (int64_t t = 0; t < n_tuples; t++) tuple_person[t] = tuple_person[find_root(link, t)];
+    free(sorted);
     *people = count;
     return nodes;
 }

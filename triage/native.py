@@ -123,7 +123,7 @@ def native_kernel(hold_gil: bool = False) -> ctypes.CDLL | None:
     lib.triage_resolve_members.restype = ctypes.c_int64
     lib.triage_resolve_members.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                            ctypes.c_int64, ctypes.c_int,
-                                           *[ctypes.c_void_p] * 8]
+                                           *[ctypes.c_void_p] * 7]
     lib.triage_split_delimited.restype = ctypes.c_int64
     lib.triage_split_delimited.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
                                            ctypes.c_int, ctypes.c_int64, ctypes.c_int64,

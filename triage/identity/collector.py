@@ -170,14 +170,13 @@ def _resolve_native(lib: Any, columns: Sequence[SlotDigests], n_tuples: int,
         bucket_bits = 8 if m <= 1 << 24 else 12
     if not 1 <= bucket_bits <= 16:
         raise ValueError("the kernel sorts digests in 2 to 65,536 buckets")
-    ordered = np.empty((m, 3), dtype=np.uint64)  # the kernel's sorted members, 24 bytes each
     node_hi, node_lo = np.empty(m, dtype=np.uint64), np.empty(m, dtype=np.uint64)
     node_slot = np.empty(m, dtype=np.uint32)
     person = np.empty(m, dtype=np.int64)
     tuple_node, tuple_person = (np.empty(n_tuples, dtype=np.int64) for _ in range(2))
     people = np.zeros(1, dtype=np.int64)
     nodes = lib.triage_resolve_members(
-        len(held), held.array(), m, n_tuples, bucket_bits, ordered.ctypes.data,
+        len(held), held.array(), m, n_tuples, bucket_bits,
         node_hi.ctypes.data, node_lo.ctypes.data, node_slot.ctypes.data,
         tuple_node.ctypes.data, person.ctypes.data, tuple_person.ctypes.data,
         people.ctypes.data)
