@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date, timedelta
 
 import numpy as np
@@ -118,6 +119,28 @@ def test_a_last_merge_without_compaction_resolves_the_same(monkeypatch, compact)
     assert (sum(p.height for p in merged._parts) < held) == compact
     assert merged.people() == whole.people()
     assert _entries(merged).equals(_entries(whole))
+
+
+def test_a_state_travels_as_out_of_band_buffers_and_comes_back_whole():
+    """Dask pickles with protocol 5 and sends the buffers it is handed as they are: the
+    tuples must go that way, not as one byte string inside the pickle stream."""
+    key = new_key()
+    col = collector(key)
+    col.update(patients(400))
+    col.update(patients(200, with_canary=False))
+    people = col.people()
+    buffers: list[pickle.PickleBuffer] = []
+    stream = pickle.dumps(col, protocol=5, buffer_callback=buffers.append)
+    digests = sum(p.select(pl.col(f"{s}\0hi").drop_nulls().len()).item() for p in col._parts
+                  for s in col._slots)
+    assert sum(b.raw().nbytes for b in buffers) >= 16 * digests
+    assert len(stream) < 16 * digests / 10
+    travelled = pickle.loads(stream, buffers=buffers)
+    assert [p.schema for p in travelled._parts] == [p.schema for p in col._parts]
+    assert all(a.equals(b) for a, b in zip(travelled._parts, col._parts, strict=True))
+    travelled.attach_key(key)
+    assert travelled.people() == people
+    assert _entries(travelled).equals(_entries(col))
 
 
 def test_batches_with_absent_columns_and_growing_column_sets():

@@ -45,6 +45,7 @@ from triage.cluster.tasks import (
 )
 from triage.detect import TableDetector
 from triage.errors import TriageError
+from triage.frames import to_arrow_columns
 from triage.identity.index import partition_writer, without_credentials
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
@@ -343,7 +344,8 @@ class WorkerIndexWriter:
                 first, end = groups[g]
                 slices.append(entries.slice(bounds[first], bounds[end] - bounds[first]))
                 local_bounds.append([b - bounds[first] for b in bounds[first:end + 1]])
-            data = self.client.scatter(slices, hash=False, direct=self.direct)
+            data = self.client.scatter([to_arrow_columns(s) for s in slices], hash=False,
+                                       direct=self.direct)
             futures = {g: self.client.submit(write_index_partitions, dest, leak_id, digits, part,
                                              local, groups[g][0], pure=False)
                        for g, part, local in zip(todo, data, local_bounds, strict=True)}

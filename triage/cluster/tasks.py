@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from triage.cluster.split import ByteRange, RangeReader, decoded_length
 from triage.detect import TableDetector
 from triage.errors import TriageError
+from triage.frames import ArrowColumns, from_arrow_columns
 from triage.identity.index import write_partitions
 from triage.identity.keys import HmacKey, load_hmac_key
 from triage.pipeline import SourceResult
@@ -229,15 +228,16 @@ def finish_part(whole: SourcePart) -> FinishedSource:
 
 
 @_quoting_nothing
-def write_index_partitions(dest: str, leak_id: str, digits: int, entries: pl.DataFrame,
+def write_index_partitions(dest: str, leak_id: str, digits: int, entries: ArrowColumns,
                            bounds: list[int], first: int) -> list[dict[str, Any]]:
     """Consecutive index partitions of a leak, from their entries (digests, person numbers,
-    categories, dates: no key, no plaintext), written by this worker to ``dest``.
+    categories, dates: no key, no plaintext; as Arrow arrays, which travel without a
+    copy), written by this worker to ``dest``.
 
     Writing the same partition twice writes the same bytes, so a task run again after
     its worker was lost leaves the index as one run would.
     """
-    return write_partitions(dest, leak_id, digits, entries, bounds, first)
+    return write_partitions(dest, leak_id, digits, from_arrow_columns(entries), bounds, first)
 
 
 def _shift(accounting: RowAccounting, lines: int, offset: int) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from triage.frames import from_arrow_columns, to_arrow_columns
 from triage.identity import index as index_store
 from triage.identity.canonical import (
     FORMS,
@@ -463,11 +464,20 @@ class IdentityCollector:
     def __getstate__(self) -> dict[str, Any]:
         """Pickling contract: the state travels (to a cluster, between processes) without
         the key or anything derived from it; only the key id goes along, so the receiver
-        can merge and resolve (no hashing needed) and must :meth:`attach_key` to hash."""
+        can merge and resolve (no hashing needed) and must :meth:`attach_key` to hash.
+
+        The tuples travel as Arrow buffers (:mod:`triage.frames`); the people resolved
+        from them, a cache, do not travel."""
         state = self.__dict__.copy()
         state["key"] = None
         state["_hasher"] = None
+        state["_resolved"] = None
+        state["_parts"] = [to_arrow_columns(part) for part in self._parts]
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["_parts"] = [from_arrow_columns(part) for part in state["_parts"]]
+        self.__dict__.update(state)
 
     def attach_key(self, key: HmacKey) -> None:
         """Give a state that travelled its key back, refusing any other key."""
