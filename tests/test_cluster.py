@@ -153,6 +153,30 @@ def test_people_across_files_and_archive_members_are_counted_once(client, tmp_pa
     same_as_one_pass(client, tmp_path, [first, second, archive])
 
 
+def test_the_client_links_people_while_it_makes_the_verdicts(client, tmp_path, monkeypatch):
+    """As one machine does: the union-find over every source's digests (split files and
+    whole ones) runs beside the split files' verdicts, and resolve_leak takes it."""
+    import triage.identity.collector as collector_module
+
+    first, _ = dump(tmp_path, "megabus", 2000)
+    second = tmp_path / "again.csv"
+    generate("megabus", 1500, second, seed=5)
+    archive = _zip_of(tmp_path / "again.zip", {"again.csv": second.read_bytes()})
+    one_pass = scan([str(first), str(second), str(archive)], key=KEY).leak_people()
+    result = on_cluster(client, [first, second, archive]).collect()
+    assert len(result.collectors()) == 3
+    early = result.early_digests
+    assert early is not None
+    assert early.layout == collector_module._digest_layout(result.collectors())[3]
+    resolved = []
+    monkeypatch.setattr(collector_module, "resolve_members",
+                        lambda *a, **k: resolved.append(a) or pytest.fail("resolved again"))
+    people = result.leak_people()
+    assert not resolved
+    assert people.distinct == one_pass.distinct
+    assert people.nodes.equals(one_pass.nodes) and people.persons.equals(one_pass.persons)
+
+
 def _zip_of(archive: Path, members: dict[str, bytes], links: int = 0) -> Path:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("exports/", b"")  # a directory entry: nothing to read

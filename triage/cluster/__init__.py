@@ -35,6 +35,7 @@ from triage.cluster.split import SPLIT_BYTES, ByteRange, byte_ranges, member_sha
 from triage.cluster.tasks import (
     FinishedSource,
     KeyRef,
+    SourcePart,
     file_facts_of,
     finish_part,
     merge_parts,
@@ -46,6 +47,7 @@ from triage.cluster.tasks import (
 from triage.detect import TableDetector
 from triage.errors import TriageError
 from triage.frames import to_arrow_columns
+from triage.identity.collector import resolve_early
 from triage.identity.index import partition_writer, without_credentials
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
@@ -206,12 +208,16 @@ class ClusterScan:
     def __init__(self, client: Any, paths: Iterable[str | Path], *, key: HmacKey,
                  key_ref: KeyRef, keyed: bool, region: str = "FR",
                  split_bytes: int = SPLIT_BYTES, planned: list[_Input] | None = None,
-                 hash_here: bool = False) -> None:
+                 hash_here: bool = False, direct: bool = False) -> None:
         """``planned``: ``plan_inputs(paths, split_bytes, workers)`` made beforehand.
         ``hash_here``: the client reads each split file once more for its SHA-256 (in a
         thread, while the workers read the parts), instead of a task holding a worker
         for it: for a local cluster, whose client shares the workers' disk; a remote
-        one's client may sit far from the data."""
+        one's client may sit far from the data. ``direct``: gather the states straight
+        from the workers, not through the scheduler (a local cluster's workers are
+        always reachable; a remote cluster's may be reachable only by the scheduler).
+        Through the scheduler, the two last states of the 2M-row benchmark (262 MiB)
+        took 0.9-1.5 s to gather; straight from the workers, 0.1-0.2 s."""
         if key.key_id != key_ref.key_id:
             raise ValueError("key_ref names another key")
         self.client = client
@@ -224,6 +230,7 @@ class ClusterScan:
         self.pending: list[tuple[Any, ...]] = []
         self.hasher = (FileHasher([Path(item.path) for item in self.inputs if not item.whole])
                        if hash_here else None)
+        self.direct = direct
 
     def submit(self) -> list[Any]:
         """Queue every task; returns the futures the results come from."""
@@ -264,8 +271,10 @@ class ClusterScan:
         """Wait for every task; the states, with the client's key attached again."""
         if not self.pending:
             self.submit()
-        gathered = self.client.gather(self.pending)
-        results, scans, files = [], {}, []
+        gathered = self.client.gather(self.pending, direct=self.direct)
+        # Per input, its finished sources, or the merged state of its parts to finish.
+        sources: list[list[FinishedSource] | SourcePart] = []
+        files = []
         for item, outcome in zip(self.inputs, gathered, strict=True):
             if item.whole:  # its sources and its file facts
                 finished, facts = outcome[0]
@@ -279,16 +288,30 @@ class ClusterScan:
                 whole = states[0]
                 for part in states[1:]:
                     whole = merge_parts(whole, part, last=True)
-                finished = [finish_part(whole)]
-            source: FinishedSource
-            for source in finished:
-                if source.scan.identity is not None:
-                    source.scan.identity.attach_key(self.key)
-                results.append(source.result)
-                scans[source.result.info.name] = source.scan
+                finished = whole
+            sources.append(finished)
             files.append(facts)
+        # The collectors as the result will list them (finishing a part keeps its state).
+        by_name = {name: state for entry in sources for name, state in (
+            [(entry.info.name, entry.scan)] if isinstance(entry, SourcePart)
+            else [(source.result.info.name, source.scan) for source in entry])}
+        collectors = [s.identity for s in by_name.values() if s.identity is not None]
+        with ThreadPoolExecutor(1) as other_core:
+            # As one machine does: people are linked on the other core while the split
+            # sources' verdicts are made (resolve_leak checks that they kept every slot).
+            early = other_core.submit(resolve_early, collectors)
+            results, scans = [], {}
+            for entry in sources:
+                source: FinishedSource
+                for source in entry if isinstance(entry, list) else [finish_part(entry)]:
+                    if source.scan.identity is not None:
+                        source.scan.identity.attach_key(self.key)
+                    results.append(source.result)
+                    scans[source.result.info.name] = source.scan
+            early_digests = early.result()
         return ScanResult(results, scans, partial(self._with_hashed_here, files), self.key,
-                          self.keyed, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                          self.keyed, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          early_digests)
 
     def _with_hashed_here(self, files: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
         """``files`` with the gaps (split files) filled by the client's hasher, in order."""
@@ -411,7 +434,8 @@ def scan_on_cluster(paths: Iterable[str | Path], *, address: str, key: HmacKey |
             planned = planning.result() if planning is not None else None
             result = ClusterScan(client, paths, key=key, key_ref=key_ref, keyed=keyed,
                                  region=region, split_bytes=split_bytes, planned=planned,
-                                 hash_here=workers is not None).collect()
+                                 hash_here=workers is not None,
+                                 direct=workers is not None).collect()
             if index is not None and keyed:
                 with partition_writer(WorkerIndexWriter(client, direct=workers is not None)):
                     write_index(result, index.dest, leak_id=index.leak_id,
