@@ -552,12 +552,42 @@ def test_a_local_cluster_listens_on_loopback_only(client):
     assert {scheduler_http, *workers_http.values()} == {"127.0.0.1"}
 
 
+def _mapped_blocks_of_a_malloc(size: int) -> int:
+    """How many blocks glibc maps afresh (rather than serving from its heap) to
+    malloc ``size`` bytes in this process: its allocator policy at work."""
+    import ctypes
+
+    class MallocInfo(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = MallocInfo
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    before = libc.mallinfo2().hblks
+    block = libc.malloc(size)
+    mapped = libc.mallinfo2().hblks - before
+    libc.free(block)
+    return mapped
+
+
 def test_local_workers_start_with_the_programs_allocator_policy(client):
     # Not Dask's MALLOC_TRIM_THRESHOLD_=65536, which made every large array fault afresh.
     settings = client.run(lambda: {name: value for name, value in os.environ.items()
                                    if name.startswith("MALLOC_")})
     assert len(settings) == 2
     assert all(found == ALLOCATOR_ENV for found in settings.values())
+    # And glibc took it: an 8 MiB block comes from the heap (mapped afresh by default;
+    # Dask leaves its pre-spawn variables in this process's environment, hence the copy).
+    plain = {name: value for name, value in os.environ.items() if not name.startswith("MALLOC_")}
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import test_cluster as t; print(t._mapped_blocks_of_a_malloc(8 << 20))"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parent, env=plain)
+    assert probe.stdout.strip() == "1", "a process without the policy maps the block"
+    assert set(client.run(_mapped_blocks_of_a_malloc, 8 << 20).values()) == {0}
 
 
 def test_a_failing_task_is_reported_by_type_only(monkeypatch):
