@@ -20,6 +20,8 @@ def sample_frame(rows: int) -> pl.DataFrame:
                               for i in range(rows)], dtype=pl.Date),
         pl.Series("kind", [["email", "phone", None][i % 3] for i in range(rows)]
                   ).cast(pl.Categorical),
+        # An Enum comes back from Arrow as a Categorical unless its type travels too.
+        pl.Series("slot", [["b", "a"][i % 2] for i in range(rows)], dtype=pl.Enum(["a", "b"])),
         pl.Series("text", [f"v{i}" if i % 4 else None for i in range(rows)]),
         pl.Series("person", np.arange(rows, dtype=np.uint32)),
     ])

@@ -13,8 +13,8 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-#: A frame as (column name, Arrow array) pairs, in column order.
-ArrowColumns = list[tuple[str, pa.Array]]
+#: A frame as (column name, Arrow array, polars type) triples, in column order.
+ArrowColumns = list[tuple[str, pa.Array, pl.DataType]]
 
 
 def to_arrow_columns(frame: pl.DataFrame) -> ArrowColumns:
@@ -28,10 +28,15 @@ def to_arrow_columns(frame: pl.DataFrame) -> ArrowColumns:
             array = array.combine_chunks()
         if array.offset:
             array = pa.concat_arrays([array])
-        columns.append((name, array))
+        columns.append((name, array, frame.schema[name]))
     return columns
 
 
 def from_arrow_columns(columns: ArrowColumns) -> pl.DataFrame:
-    """The frame :func:`to_arrow_columns` was given, with its names and types."""
-    return pl.DataFrame([pl.Series(name, array) for name, array in columns])
+    """The frame :func:`to_arrow_columns` was given, with its names and types (an Enum
+    comes back from Arrow as a Categorical, hence the type carried along)."""
+    series = []
+    for name, array, dtype in columns:
+        values = pl.Series(name, array)
+        series.append(values if values.dtype == dtype else values.cast(dtype))
+    return pl.DataFrame(series)

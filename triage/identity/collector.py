@@ -951,7 +951,9 @@ def resolve_leak(collectors: Sequence[IdentityCollector],
     kinds = sorted(set(slot_kinds))
     node_kinds = np.array([kinds.index(kind) for kind in slot_kinds],
                           dtype=np.int64)[digests.slot]
-    nodes = pl.DataFrame({"kind": pl.Series(kinds, dtype=pl.String).gather(node_kinds),
+    # Kinds as an Enum: gathering its codes cost a third of gathering the strings, and
+    # the index writes the codes as they are instead of encoding the strings again.
+    nodes = pl.DataFrame({"kind": pl.Series(kinds, dtype=pl.Enum(kinds)).gather(node_kinds),
                           "hi": digests.hi, "lo": digests.lo,
                           "person": digests.person.astype(np.uint64)})
     exposed = persons.select([((pl.col("categories") & (1 << index)) != 0).sum().alias(c)

@@ -294,10 +294,14 @@ def _arrow_table(entries: pl.DataFrame) -> pa.Table:
     digests = digests_of(entries)
     digest_array = pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(DIGEST_BYTES), entries.height, [None, pa.py_buffer(digests.tobytes())])
+    kinds = entries["kind"]
+    # An Enum (resolved people's kinds) is already dictionary-encoded, over every kind of
+    # the leak; strings are encoded here, over the kinds they hold.
+    kind_array = (kinds.to_arrow() if isinstance(kinds.dtype, pl.Enum)
+                  else pc.dictionary_encode(kinds.cast(pl.String).to_arrow().cast(pa.string())))
     return pa.table({
         "digest": digest_array,
-        "kind": pc.dictionary_encode(entries["kind"].cast(pl.String).to_arrow()
-                                     .cast(pa.string())).cast(ARROW_SCHEMA.field("kind").type),
+        "kind": kind_array.cast(ARROW_SCHEMA.field("kind").type),
         "person": pa.array(entries["person"].to_numpy().astype(np.uint32)),
         "categories": pa.array(entries["categories"].to_numpy().astype(np.uint64)),
         "first_seen": entries["first_seen"].to_arrow().cast(pa.date32()),
