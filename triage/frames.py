@@ -23,9 +23,7 @@ def to_arrow_columns(frame: pl.DataFrame) -> ArrowColumns:
     before its offset too, so a slice's arrays are copied to start at offset 0)."""
     columns: ArrowColumns = []
     for name in frame.columns:
-        array = frame[name].rename("").to_arrow()
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
+        array = frame[name].rename("").to_arrow()  # one array, even of several chunks
         if array.offset:
             array = pa.concat_arrays([array])
         columns.append((name, array, frame.schema[name]))

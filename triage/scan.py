@@ -358,7 +358,8 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         # People hang on the digests alone: the kernel links them on the other core
         # (without the GIL) while the verdicts are made, which nearly always keep
         # every identifier column; resolve_leak checks that before taking them.
-        early = other_core.submit(resolve_early, collectors) if resolve_people_early else None
+        early = (other_core.submit(resolve_early, [c.held() for c in collectors])
+                 if resolve_people_early else None)
         for name in dict.fromkeys(r.info.name for r in results):
             state = scans.setdefault(name, SourceScan())
             state.findings = state.detector.finish()

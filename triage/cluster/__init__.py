@@ -111,8 +111,10 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         # Workers forked from one server process that imported distributed (and
         # numpy...) once, rather than each spawned afresh to import them again: starting
         # them competes with planning for the cores. The scan of the 2M-row benchmark
-        # took 9.44-9.80 s instead of 9.91-10.16 s (alternated four times); the server is
-        # started with the allocator policy's environment, so its forks keep the policy.
+        # took 9.44-9.80 s instead of 9.91-10.16 s (alternated four times). The server
+        # starts with the first local cluster of the process, under the allocator
+        # policy's environment, and its forks keep the policy; a forkserver that other
+        # code started earlier would give the workers its own (slower, not wrong).
         method = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                   else "spawn")
         # Every server on loopback: the scheduler and the workers start HTTP servers
@@ -308,7 +310,7 @@ class ClusterScan:
         with ThreadPoolExecutor(1) as other_core:
             # As one machine does: people are linked on the other core while the split
             # sources' verdicts are made (resolve_leak checks that they kept every slot).
-            early = other_core.submit(resolve_early, collectors)
+            early = other_core.submit(resolve_early, [c.held() for c in collectors])
             results, scans = [], {}
             for entry in sources:
                 source: FinishedSource

@@ -726,6 +726,10 @@ class IdentityCollector:
             self._parts = [self._reduce(merged)]
         return self._parts[0]
 
+    def held(self) -> HeldDigests:
+        """Its slots and tuples as they stand now, for :func:`resolve_early`."""
+        return HeldDigests(tuple(self._slots.items()), tuple(self._parts))
+
     def _tuples(self) -> pl.DataFrame:
         """All tuples held, possibly repeated across parts (resolving does not need them unique)."""
         if not self._parts:
@@ -760,9 +764,9 @@ class IdentityCollector:
         """Keep only confirmed columns (identifier digests and exposures); relabel if given."""
         kept = set(columns_kept)
         tuples = self._tuples()
-        dropped_slots = [slot for slot in self._slots if not self._slot_kept(slot, kept)]
-        for slot in dropped_slots:
-            del self._slots[slot]
+        # A new dict, not this one changed: a held() state may be read on another thread.
+        self._slots = {slot: kind for slot, kind in self._slots.items()
+                       if self._slot_kept(slot, kept)}
         if categories:
             self.column_categories.update({c: cat for c, cat in categories.items()
                                            if c in self.column_categories})
@@ -866,6 +870,23 @@ class LeakPeople:
 
 
 @dataclass(frozen=True)
+class HeldDigests:
+    """What a collector holds for resolving, as it stood when :meth:`IdentityCollector.held`
+    took it: its slots (slot, kind) and its tuples' parts. Nothing changes a collector's
+    parts or slots in place (batches and :meth:`~IdentityCollector.restrict` replace
+    them), so one thread can resolve this while another goes on with the collector."""
+
+    slots: tuple[tuple[str, str], ...]
+    parts: tuple[pl.DataFrame, ...]
+
+    def tuples(self) -> pl.DataFrame | None:
+        """Every tuple held (None: none), possibly repeated across parts."""
+        if not self.parts:
+            return None
+        return self.parts[0] if len(self.parts) == 1 else pl.concat(self.parts)
+
+
+@dataclass(frozen=True)
 class EarlyDigests:
     """:func:`resolve_members` of some collectors' digests, with the layout it read
     (per collector with tuples: its slots and its number of tuples)."""
@@ -874,24 +895,25 @@ class EarlyDigests:
     digests: _Digests
 
 
-def _digest_layout(collectors: Sequence[IdentityCollector]
+def _digest_layout(states: Sequence[HeldDigests]
                    ) -> tuple[list[SlotDigests], list[str], int,
                               tuple[tuple[tuple[str, ...], int], ...],
-                              list[tuple[IdentityCollector, pl.DataFrame]]]:
-    """Each slot's digests, with tuples and slots numbered across the collectors:
-    (columns, each slot's kind, number of tuples, layout as in :class:`EarlyDigests`,
-    each collector that holds tuples with them, in that order)."""
+                              list[tuple[int, pl.DataFrame]]]:
+    """Each slot's digests, with tuples and slots numbered across the collectors' held
+    states: (columns, each slot's kind, number of tuples, layout as in
+    :class:`EarlyDigests`, the index of each state that holds tuples with them, in
+    that order)."""
     columns, slot_kinds, n_tuples, layout, held = [], [], 0, [], []
-    for collector in collectors:
-        tuples = collector._tuples()
-        if tuples.height == 0:
+    for index, state in enumerate(states):
+        tuples = state.tuples()
+        if tuples is None or tuples.height == 0:
             continue
-        held.append((collector, tuples))
-        for slot, kind in collector._slots.items():
+        held.append((index, tuples))
+        for slot, kind in state.slots:
             columns.append(SlotDigests(tuples[_hi(slot)], tuples[_lo(slot)], len(slot_kinds),
                                        n_tuples))
             slot_kinds.append(kind)
-        layout.append((tuple(collector._slots), tuples.height))
+        layout.append((tuple(slot for slot, _kind in state.slots), tuples.height))
         n_tuples += tuples.height
     return columns, slot_kinds, n_tuples, tuple(layout), held
 
@@ -900,13 +922,15 @@ def _any_digest(columns: Sequence[SlotDigests]) -> bool:
     return any(column.hi.null_count() < len(column.hi) for column in columns)
 
 
-def resolve_early(collectors: Sequence[IdentityCollector]) -> EarlyDigests | None:
+def resolve_early(states: Sequence[HeldDigests]) -> EarlyDigests | None:
     """The union-find of :func:`resolve_leak`, which reads nothing but the digests, so
     that it can run before the verdicts are final (the scan runs it on its other core
-    while they are made). :meth:`IdentityCollector.restrict` that keeps every slot
-    leaves the tuples and their digests as they were, and resolve_leak then takes it.
-    None when there is no digest to link."""
-    columns, _kinds, n_tuples, layout, _held = _digest_layout(collectors)
+    while they are made), over the collectors' :meth:`~IdentityCollector.held` states,
+    taken on the thread that goes on to restrict them. A
+    :meth:`~IdentityCollector.restrict` that keeps every slot leaves the tuples and
+    their digests as they were, and resolve_leak then takes it. None when there is no
+    digest to link."""
+    columns, _kinds, n_tuples, layout, _held = _digest_layout(states)
     return EarlyDigests(layout, resolve_members(columns, n_tuples)) if _any_digest(
         columns) else None
 
@@ -927,17 +951,18 @@ def resolve_leak(collectors: Sequence[IdentityCollector],
     if len(leak_categories) > 64:
         raise ValueError("more than 64 categories in one leak")
     attribute_names = sorted({a for c in collectors for a in c.attributes})
-    columns, slot_kinds, n_tuples, layout, held = _digest_layout(collectors)
+    columns, slot_kinds, n_tuples, layout, held = _digest_layout(
+        [collector.held() for collector in collectors])
     # Each tuple's own facts, in the same order.
     facts = [tuples.select(
-        collector.category_bits(leak_categories).alias("categories"),
+        collectors[index].category_bits(leak_categories).alias("categories"),
         pl.col("\0first").alias("first_seen"), pl.col("\0last").alias("last_seen"),
-        *[pl.col(f"\0attr:{a}").alias(a) if a in collector.attributes
+        *[pl.col(f"\0attr:{a}").alias(a) if a in collectors[index].attributes
           else pl.lit(None, pl.UInt64).alias(a) for a in attribute_names])
-        for collector, tuples in held]
+        for index, tuples in held]
     if not _any_digest(columns):
         return LeakPeople(
-            pl.DataFrame(schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64,
+            pl.DataFrame(schema={"kind": pl.Enum([]), "hi": pl.UInt64, "lo": pl.UInt64,
                                  "person": pl.UInt64}),
             pl.DataFrame(schema={"person": pl.UInt64, "categories": pl.UInt64,
                                  "first_seen": pl.Date, "last_seen": pl.Date,
