@@ -730,12 +730,6 @@ class IdentityCollector:
         """Its slots and tuples as they stand now, for :func:`resolve_early`."""
         return HeldDigests(tuple(self._slots.items()), tuple(self._parts))
 
-    def _tuples(self) -> pl.DataFrame:
-        """All tuples held, possibly repeated across parts (resolving does not need them unique)."""
-        if not self._parts:
-            return pl.DataFrame(schema=self._schema())
-        return self._parts[0] if len(self._parts) == 1 else pl.concat(self._parts)
-
     # ------------------------------------------------------------------ merge
 
     def merge(self, other: IdentityCollector, *, compact: bool = True) -> IdentityCollector:
@@ -763,7 +757,9 @@ class IdentityCollector:
                  categories: Mapping[str, str] | None = None) -> None:
         """Keep only confirmed columns (identifier digests and exposures); relabel if given."""
         kept = set(columns_kept)
-        tuples = self._tuples()
+        tuples = self.held().tuples()
+        if tuples is None:
+            tuples = pl.DataFrame(schema=self._schema())
         # A new dict, not this one changed: a held() state may be read on another thread.
         self._slots = {slot: kind for slot, kind in self._slots.items()
                        if self._slot_kept(slot, kept)}
