@@ -38,7 +38,7 @@ def test_csv_spectrum_every_case(shared):
             expected = [expected]
         rows, accounting, _ = read_all(csv_path)
         ignored = KNOWN_WRONG_UPSTREAM.get(name, set())
-        strip = lambda rs: [{k: v for k, v in r.items() if k not in ignored} for r in rs]
+        strip = lambda rs, ignored=ignored: [{k: v for k, v in r.items() if k not in ignored} for r in rs]
         assert strip(rows) == strip(expected), name
         assert accounting.read == accounting.parsed == len(expected), name
         assert accounting.rejected == 0
@@ -235,3 +235,35 @@ def test_cp1252_file_reads_alike_with_and_without_the_native_kernel(tmp_path, mo
     assert native_rows == python_rows
     assert native_acc.to_dict() == python_acc.to_dict()
     assert native_rows[5] == {"nom": "Zoë5", "commentaire": "Œdème 5 € \x81"}
+
+
+def test_without_read_ahead_frames_come_in_step_and_alike(tmp_path):
+    """Planning a cluster scan takes one frame: read in step, no thread cuts or parses
+    chunks that no one asks for, and the frames are those read ahead."""
+    import threading
+
+    from triage.sources import open_sources
+
+    path = tmp_path / "t.csv"
+    path.write_text("id;nom\n" + "".join(f"{i};n{i}\n" for i in range(20_000)))
+
+    def frames(**options) -> tuple[list, list[int]]:
+        source = next(iter(open_sources(path)))
+        source.chunk_bytes = 16_384
+        got, threads = [], []
+        for frame in source.batches(**options):
+            threads.append(sum(t.name == "triage-prefetch" for t in threading.enumerate()))
+            got.append(frame)
+        return got, threads
+
+    ahead, ahead_threads = frames()
+    in_step, in_step_threads = frames(read_ahead=False)
+    assert len(ahead) > 3 and [f.to_dicts() for f in in_step] == [f.to_dicts() for f in ahead]
+    assert max(ahead_threads) == 2 and max(in_step_threads) == 0
+
+    source = next(iter(open_sources(path)))
+    source.chunk_bytes = 16_384
+    batches = source.batches(read_ahead=False)
+    first = next(batches)
+    batches.close()
+    assert source.accounting.read == first.height  # nothing parsed past the frame taken

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from triage.errors import TriageError
 from triage.sources.archive import Walk, expand, is_spreadsheet_zip
@@ -214,8 +215,8 @@ def _failing_if_truncated(source: Source, walk: Walk) -> Callable[[], Iterator]:
     """``source.batches`` that, after the last row before a break, raises unless allowed."""
     batches = source.batches
 
-    def checked() -> Iterator:
-        yield from batches()
+    def checked(**options: Any) -> Iterator:
+        yield from batches(**options)
         walk.partial.check(source.info.name, source.accounting.read)
 
     return checked

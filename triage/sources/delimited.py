@@ -266,14 +266,19 @@ class DelimitedSource(Source):
 
     # -- parsing ------------------------------------------------------------------
 
-    def batches(self) -> Iterator[pl.DataFrame]:
+    def batches(self, *, read_ahead: bool = True) -> Iterator[pl.DataFrame]:
+        """The frames of the records, in order. ``read_ahead=False``: cut and parse
+        each chunk only when asked for it, for a reader that takes the first frame or
+        two (planning a cluster scan): closing would otherwise wait for the threads
+        to finish chunks no one reads (~0.12 s on the 2M-row lab export)."""
+        cut_ahead, parse_ahead = (1, 2) if read_ahead else (0, 0)
         try:
             # Cutting runs one chunk ahead of parsing, parsing one ahead of the
             # consumer. Closing in reverse order stops each thread before what it
             # reads goes away: the parser, then the cutter, then the stream.
             with self.member.open(self._progress) as stream, \
-                    closing(prefetch(self._chunks(stream), depth=1)) as pieces, \
-                    closing(prefetch(self._frames(pieces))) as frames:
+                    closing(prefetch(self._chunks(stream), cut_ahead)) as pieces, \
+                    closing(prefetch(self._frames(pieces), parse_ahead)) as frames:
                 for frame in frames:
                     if frame.height:
                         yield frame

@@ -18,6 +18,11 @@ _DONE = object()
 
 
 def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items``, produced up to ``depth`` ahead on a thread; ``depth=0``: in step,
+    on the consumer's thread."""
+    if depth == 0:
+        yield from items
+        return
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
