@@ -66,7 +66,7 @@ def dump(tmp_path: Path, scenario: str, rows: int, **options) -> tuple[Path, dic
     return path, generate(scenario, rows, path, seed=5, **options)
 
 
-def on_cluster(client, paths, parts: int = 4):
+def on_cluster(client, paths, parts: int = 8):
     split = max(4096, max(Path(p).stat().st_size for p in paths) // parts)
     return ClusterScan(client, [str(p) for p in paths], key=KEY,
                        key_ref=KeyRef(None, KEY.key_id), keyed=True, split_bytes=split)
@@ -116,7 +116,7 @@ def comparable(result, index_dir: Path, client=None) -> dict:
             **index_files(index_dir)}
 
 
-def same_as_one_pass(client, tmp_path: Path, paths, parts: int = 4) -> ClusterScan:
+def same_as_one_pass(client, tmp_path: Path, paths, parts: int = 8) -> ClusterScan:
     expected = comparable(scan([str(p) for p in paths], key=KEY), tmp_path / "one")
     job = on_cluster(client, paths, parts)
     got = comparable(job.collect(), tmp_path / "cluster", client)
@@ -131,8 +131,8 @@ def same_as_one_pass(client, tmp_path: Path, paths, parts: int = 4) -> ClusterSc
 def test_every_scenario_split_in_parts_gives_the_one_pass_result(client, tmp_path, scenario):
     path, _ = dump(tmp_path, scenario, 3000)
     job = same_as_one_pass(client, tmp_path, [path])
-    if scenario != "pixel_events":
-        assert len(job.inputs[0].parts) >= 3  # the merge tree really ran
+    if scenario != "pixel_events":  # the workers' merge tree and the client's tail both ran
+        assert len(job.inputs[0].parts) >= ClusterScan.TAIL_PARTS + 2
 
 
 def test_messy_rows_keep_their_accounting_and_positions(client, tmp_path):
@@ -319,7 +319,8 @@ def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
     job = on_cluster(client, [path])
     job.submit()
     parts = len(job.inputs[0].parts)
-    expected = parts + 1 + (parts - 2)  # reads, the file's hash, the merges down to two
+    tree = parts - min(ClusterScan.TAIL_PARTS, parts - 1)  # the other parts go to the client
+    expected = parts + 1 + (tree - 1)  # reads, the file's hash, the merges down to one
 
     def graph(dask_scheduler) -> list[bytes]:  # what the scheduler holds and sends to workers
         from distributed.protocol import serialize
@@ -592,6 +593,18 @@ def test_local_workers_start_with_the_programs_allocator_policy(client):
         capture_output=True, text=True, check=True, cwd=Path(__file__).parent, env=plain)
     assert probe.stdout.strip() == "1", "a process without the policy maps the block"
     assert set(client.run(_mapped_blocks_of_a_malloc, 8 << 20).values()) == {0}
+
+
+def _arrow_pool() -> str:
+    import pyarrow as pa
+    return pa.default_memory_pool().backend_name
+
+
+def test_local_workers_take_one_task_at_a_time_and_give_arrow_glibcs_heap(client):
+    # A task waits at the scheduler for a free worker, so merges and reads run in the
+    # planned order; Arrow's buffers come from the heap the scan grew (see connect).
+    assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1
+    assert set(client.run(_arrow_pool).values()) == {"system"}
 
 
 def test_a_failing_task_is_reported_by_type_only(monkeypatch):

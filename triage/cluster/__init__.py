@@ -53,8 +53,9 @@ from triage.identity.index import partition_writer, without_credentials
 from triage.identity.keys import KEY_ENV, HmacKey
 from triage.profile import TableProfile
 from triage.scan import FileHasher, ScanResult, SourcePlan, write_index
-from triage.sources import Source, open_sources
+from triage.sources import open_sources
 from triage.sources.archive import leaf_zip
+from triage.sources.delimited import DelimitedSource
 from triage.sources.stream import ReadOptions, current_options
 
 INSTALL_HINT = "the cluster mode needs Dask: pip install 'triage[cluster]'"
@@ -99,6 +100,14 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         # 2M-row scan on 2 cores takes 40 s with two 2-thread pools, 29 s with 1 each).
         env = {"POLARS_MAX_THREADS": os.environ.get(
             "POLARS_MAX_THREADS", str(max(1, (os.cpu_count() or 1) // workers))),
+            # Arrow's buffers from glibc's heap, which the scan has grown, rather than
+            # from mimalloc, which a worker first uses when it writes its index
+            # partitions: that task took 0.64-0.66 s with mimalloc and 0.40-0.42 s with
+            # glibc on the 2M-row benchmark. (One process, whose Arrow pool the pass has
+            # used, gains nothing and keeps Arrow's default.) Arrow reads the variable
+            # when it is imported: a worker that imports it earlier, with the client's
+            # main module, keeps mimalloc. A user's own choice stands.
+            "ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system"),
             **(worker_env or {})}
         # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off
         # glibc's adaptive mmap threshold: every array over 128 KiB was then mapped and
@@ -119,8 +128,14 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
                   else "spawn")
         # Every server on loopback: the scheduler and the workers start HTTP servers
         # (health, metrics) even without a dashboard, on all interfaces unless told.
+        # Tasks wait at the scheduler until a worker is free (Dask sends each worker one
+        # more in advance by default), so that every worker takes the most urgent task
+        # when it finishes one: a merge as soon as its parts are in, and reads in the
+        # planned order. With one in advance, a merge waited behind a whole read, and
+        # the last parts were read out of order, by the worker that ended later.
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env,
-                              "distributed.worker.multiprocessing-method": method}), \
+                              "distributed.worker.multiprocessing-method": method,
+                              "distributed.scheduler.worker-saturation": 1.0}), \
                 distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                          processes=True, host="127.0.0.1",
                                          dashboard_address="127.0.0.1:0",
@@ -178,7 +193,7 @@ def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES,
             if len(shares) > 1:
                 planned.shares, planned.skipped = shares, zipped.skipped
         elif splittable(first) and path.stat().st_size > split_bytes:
-            parts = byte_ranges(first, split_bytes, workers)  # type: ignore[arg-type]
+            parts = byte_ranges(first, split_bytes, workers)
             plan = _first_batch_plan(first) if len(parts) > 1 else None
             if plan is not None:
                 planned.parts, planned.plan = parts, plan
@@ -186,8 +201,8 @@ def plan_inputs(paths: Iterable[str | Path], split_bytes: int = SPLIT_BYTES,
     return inputs
 
 
-def _first_batch_plan(source: Source) -> SourcePlan | None:
-    batches = source.batches()
+def _first_batch_plan(source: DelimitedSource) -> SourcePlan | None:
+    batches = source.batches(read_ahead=False)
     try:
         batch = next(batches, None)
     finally:
@@ -215,6 +230,10 @@ class ClusterScan:
     ``submit()`` only queues work (the scheduler holds the graph from then on);
     ``collect()`` waits and returns what :func:`triage.scan.scan` would.
     """
+
+    #: Parts of a split file merged on the client rather than in the workers' tree:
+    #: the last ones read (see ``submit``), at most four merges of ~0.01 s each.
+    TAIL_PARTS = 4
 
     def __init__(self, client: Any, paths: Iterable[str | Path], *, key: HmacKey,
                  key_ref: KeyRef, keyed: bool, region: str = "FR",
@@ -268,21 +287,36 @@ class ClusterScan:
             level = [submit(scan_part, part, item.given, item.plan, key_ref, region,
                             self.options, pure=False, priority=next(order))
                      for part in item.parts]
-            # A tree of merges of adjacent parts, in file order, down to two states: the
-            # last merge and the final verdict run on the client, whose polars uses every
-            # core (a worker's shares them with the other workers).
-            while len(level) > 2:
+            # The parts read last skip the tree: they end together, and a merge chain
+            # after them (a worker free, a transfer, per level) would be the scan's
+            # critical path; merges among them would also keep one worker from its
+            # share of reads while the other waits. The client merges them into the
+            # tree's state, which it fetches while they are read, and makes the
+            # verdicts with polars on every core (a worker's shares them with the other
+            # workers). With two workers, the four parts of the last round (see
+            # ``split.part_targets``) are the tail.
+            tail = level[len(level) - min(self.TAIL_PARTS, len(level) - 1):]
+            level = level[:len(level) - len(tail)]
+            # A tree of merges of adjacent parts, in file order, down to one state.
+            while len(level) > 1:
                 merged = [submit(merge_parts, level[i], level[i + 1], pure=False, priority=1)
                           for i in range(0, len(level) - 1, 2)]
                 level = merged + level[len(level) - len(level) % 2:]
-            self.pending.append((*facts, *level))
+            self.pending.append((*facts, *level, *tail))
         return [future for futures in self.pending for future in futures]
 
     def collect(self) -> ScanResult:
         """Wait for every task; the states, with the client's key attached again."""
         if not self.pending:
             self.submit()
-        gathered = self.client.gather(self.pending, direct=self.direct)
+        # Each state is fetched as soon as its task ends, while the others still run:
+        # the tree's state of the 2M-row benchmark (~230 MiB) while the last round is
+        # read, and at the end only the last parts' (~15 MiB each).
+        arrived = {}
+        for future in require_distributed().as_completed(
+                [future for futures in self.pending for future in futures]):
+            arrived[future.key] = self.client.gather(future, direct=self.direct)
+        gathered = [[arrived[future.key] for future in futures] for futures in self.pending]
         # Per input, its finished sources, or the merged state of its parts to finish.
         sources: list[list[FinishedSource] | SourcePart] = []
         files = []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeGuard
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class ByteRange:
     header_end: int
 
 
-def splittable(source: object) -> bool:
+def splittable(source: object) -> TypeGuard[DelimitedSource]:
     """Whether ``source`` is a plain delimited file whose bytes can be cut."""
     if not isinstance(source, DelimitedSource):
         return False
