@@ -100,7 +100,7 @@ def test_merge_of_halves_equals_one_pass(cut):
 
 @pytest.mark.parametrize("compact", [True, False])
 def test_a_last_merge_without_compaction_resolves_the_same(monkeypatch, compact):
-    """The cluster's last merge keeps the tuples both halves hold (each person of
+    """The cluster client's merges keep the tuples both halves hold (each person of
     ``patients`` is in both) without compacting them; people and index entries are
     those of one pass either way."""
     key = new_key()

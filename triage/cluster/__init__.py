@@ -3,7 +3,8 @@
 The client plans (which inputs are split, and the identity plan of each split
 file from its first batch), submits one task per input file or per byte range of a
 large delimited file, merges the parts of each split file in a tree of
-``merge_parts`` tasks on the workers down to two states, and finishes them itself.
+``merge_parts`` tasks on the workers down to one state, merges the last few parts
+into it itself, and finishes the file.
 People are then linked across sources on the client, exactly as one pass does; the
 index's partitions are written by the workers, in parallel, and its manifest by the
 client, once (see docs/cluster.md).
@@ -107,7 +108,7 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
             # used, gains nothing and keeps Arrow's default.) Arrow reads the variable
             # when it is imported: a worker that imports it earlier, with the client's
             # main module, keeps mimalloc. A user's own choice stands.
-            "ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system"),
+            "ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or "system",
             **(worker_env or {})}
         # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off
         # glibc's adaptive mmap threshold: every array over 128 KiB was then mapped and
@@ -128,11 +129,13 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
                   else "spawn")
         # Every server on loopback: the scheduler and the workers start HTTP servers
         # (health, metrics) even without a dashboard, on all interfaces unless told.
-        # Tasks wait at the scheduler until a worker is free (Dask sends each worker one
-        # more in advance by default), so that every worker takes the most urgent task
-        # when it finishes one: a merge as soon as its parts are in, and reads in the
-        # planned order. With one in advance, a merge waited behind a whole read, and
-        # the last parts were read out of order, by the worker that ended later.
+        # Reads wait at the scheduler until a worker is free, rather than one being
+        # sent to each worker in advance (Dask queues tasks without dependencies
+        # when there are more than twice as many as threads): a worker that ends a
+        # read then takes the merge that became ready (merges are not queued; each is
+        # sent to a worker at once), then the next read in the planned order. With one
+        # read in advance, a merge waited behind it, and the last parts were read out
+        # of order, by the worker that ended later.
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env,
                               "distributed.worker.multiprocessing-method": method,
                               "distributed.scheduler.worker-saturation": 1.0}), \
@@ -246,7 +249,7 @@ class ClusterScan:
         one's client may sit far from the data. ``direct``: gather the states straight
         from the workers, not through the scheduler (a local cluster's workers are
         always reachable; a remote cluster's may be reachable only by the scheduler).
-        Through the scheduler, the two last states of the 2M-row benchmark (262 MiB)
+        Through the scheduler, the 2M-row benchmark's last states (262 MiB in all)
         took 0.9-1.5 s to gather; straight from the workers, 0.1-0.2 s."""
         if key.key_id != key_ref.key_id:
             raise ValueError("key_ref names another key")

@@ -196,8 +196,9 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
 def merge_parts(left: SourcePart, right: SourcePart, *, last: bool = False) -> SourcePart:
     """The state of ``left``'s rows followed by ``right``'s (adjacent parts, in order).
 
-    ``last``: no merge follows (the client's, before the verdict and the people), so the
-    identity tuples are not compacted (see ``IdentityCollector.merge``)."""
+    ``last``: the client's merges, just before the verdict and the people: the identity
+    tuples are not compacted (see ``IdentityCollector.merge``), since no merge in a
+    worker follows and the union-find takes repeated tuples as they are."""
     if left.parts[-1] + 1 != right.parts[0]:
         raise ValueError("only adjacent parts merge: positions and samples follow file order")
     accounting = RowAccounting(**{**right.accounting.__dict__,

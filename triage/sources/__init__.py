@@ -211,7 +211,7 @@ def _open_member(member: Member, head: bytes, path: Path, size: int,
                       "a spreadsheet)", path=member.display_name)
 
 
-def _failing_if_truncated(source: Source, walk: Walk) -> Callable[[], Iterator]:
+def _failing_if_truncated(source: Source, walk: Walk) -> Callable[..., Iterator]:
     """``source.batches`` that, after the last row before a break, raises unless allowed."""
     batches = source.batches
 
