@@ -103,7 +103,7 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
             "POLARS_MAX_THREADS", str(max(1, (os.cpu_count() or 1) // workers))),
             # Arrow's buffers from glibc's heap, which the scan has grown, rather than
             # from mimalloc, which a worker first uses when it writes its index
-            # partitions: that task took 0.64-0.66 s with mimalloc and 0.40-0.42 s with
+            # partitions: that task took 0.64-0.66 s with mimalloc and 0.36-0.44 s with
             # glibc on the 2M-row benchmark. (One process, whose Arrow pool the pass has
             # used, gains nothing and keeps Arrow's default.) Arrow reads the variable
             # when it is imported: a worker that imports it earlier, with the client's
