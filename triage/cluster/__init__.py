@@ -314,11 +314,14 @@ class ClusterScan:
             self.submit()
         # Each state is fetched as soon as its task ends, while the others still run:
         # the tree's state of the 2M-row benchmark (~230 MiB) while the last round is
-        # read, and at the end only the last parts' (~15 MiB each).
+        # read, and at the end only the last parts' (~15 MiB each). Whatever has ended
+        # meanwhile comes in one call, not a round trip each (on local:2, 2,000 tiny
+        # tasks took 5.3-5.7 s either way: there the scheduler is the limit).
         arrived = {}
-        for future in require_distributed().as_completed(
-                [future for futures in self.pending for future in futures]):
-            arrived[future.key] = self.client.gather(future, direct=self.direct)
+        for ended in require_distributed().as_completed(
+                [future for futures in self.pending for future in futures]).batches():
+            arrived.update(zip([future.key for future in ended],
+                               self.client.gather(ended, direct=self.direct), strict=True))
         gathered = [[arrived[future.key] for future in futures] for futures in self.pending]
         # Per input, its finished sources, or the merged state of its parts to finish.
         sources: list[list[FinishedSource] | SourcePart] = []
