@@ -127,8 +127,6 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         # code started earlier would give the workers its own (slower, not wrong).
         method = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                   else "spawn")
-        # Every server on loopback: the scheduler and the workers start HTTP servers
-        # (health, metrics) even without a dashboard, on all interfaces unless told.
         # Reads wait at the scheduler until a worker is free, rather than one being
         # sent to each worker in advance (Dask queues tasks without dependencies
         # when there are more than twice as many as threads): a worker that ends a
@@ -136,6 +134,8 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         # sent to a worker at once), then the next read in the planned order. With one
         # read in advance, a merge waited behind it, and the last parts were read out
         # of order, by the worker that ended later.
+        # Every server on loopback: the scheduler and the workers start HTTP servers
+        # (health, metrics) even without a dashboard, on all interfaces unless told.
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env,
                               "distributed.worker.multiprocessing-method": method,
                               "distributed.scheduler.worker-saturation": 1.0}), \
