@@ -360,3 +360,20 @@ def test_gzip_of_tar_inside_zip_of_bytes(tmp_path):
     path.write_bytes(zip_bytes({"t.tgz": data.getvalue()}))
     rows, _, (source,) = read_all(path)
     assert rows == ROWS and source.info.name.endswith("z.zip!t.tgz!a.csv")
+
+
+def test_a_pipe_is_refused_in_one_line_not_read_short(tmp_path):
+    # Sniffing reads an input's first bytes before the pass reads it from the start: a
+    # pipe would give the pass only what follows them, and the rows read would fall short
+    # without a word. A FIFO nobody writes to would hang.
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(TriageError, match="not a regular file"):
+        open_sources(fifo)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(f"printf 'id;email\\n1;a@example.fr\\n' | {sys.executable} -m triage "
+                          "profile /dev/stdin -q", shell=True, capture_output=True, text=True,
+                          check=False, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "not a regular file" in done.stderr

@@ -63,14 +63,16 @@ def _csv_text(rows, delimiter=";"):
 
 @pytest.mark.parametrize("encoding,expected", [
     ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"),
-    ("cp1252", "cp1252"), ("latin-1", "cp1252"),
+    ("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"), ("utf-32", "utf-32"),
+    ("utf-32-be", "utf-32"), ("cp1252", "cp1252"), ("latin-1", "cp1252"),
 ])
 def test_each_encoding_reads_back_identically(tmp_path, encoding, expected):
     text = _csv_text(TABLE)
     if encoding == "cp1252":
         text = text.replace("OK", "OK €")  # € exists in cp1252 only (0x80)
     path = tmp_path / "t.csv"
-    path.write_bytes(text.encode(encoding))
+    # Python's "utf-32-be" writes no BOM; exports do, and UTF-32 is read by its BOM.
+    path.write_bytes(("\ufeff" + text if encoding == "utf-32-be" else text).encode(encoding))
     rows, accounting, (source,) = read_all(path)
     assert source.info.encoding == expected
     assert source.info.delimiter == ";"
@@ -97,6 +99,50 @@ def test_no_header_gives_numbered_columns(tmp_path):
     assert source.info.header is False
     assert list(rows[0]) == ["col_1", "col_2", "col_3"]
     assert len(rows) == 2
+
+
+@pytest.mark.parametrize("rows_text", [
+    "Zebulon Quaxworth\tLyon\nJean Dupont\tParis\nMarie Curie\tLille\nPaul Martin\tNantes\n",
+    "Quaxworth\nDupont\nMartin\nDurand\n",
+    "Zebulon,Quaxworth\nJean,Dupont\nMarie,Curie\n",
+])
+def test_a_first_row_shaped_like_the_rows_below_is_data_not_a_header(tmp_path, rows_text):
+    path = tmp_path / "t.csv"
+    path.write_text(rows_text)
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is False
+    assert accounting.read == accounting.parsed == rows_text.count("\n")
+    assert all(name.startswith("col_") for name in rows[0])
+
+
+@pytest.mark.parametrize("header", ["nom,ville", "Nom,Ville", "First Name,City"])
+def test_labels_above_values_of_the_same_shape_stay_a_header(tmp_path, header):
+    path = tmp_path / "t.csv"
+    path.write_text(f"{header}\nJean Dupont,Paris\nMarie Curie,Lyon\n")
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is True
+    assert list(rows[0]) == header.split(",")
+    assert accounting.read == 2
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_every_line_ending_reads_the_same_rows(tmp_path, ending):
+    path = tmp_path / "t.csv"
+    path.write_bytes(ending.join(["id,email", "1,a@example.fr", '2,"b@example.fr"', ""]).encode())
+    rows, accounting, _ = read_all(path)
+    assert rows == [{"id": "1", "email": "a@example.fr"}, {"id": "2", "email": "b@example.fr"}]
+    assert accounting.read == accounting.parsed == 2
+
+
+@pytest.mark.parametrize("inside", ["\f", "\u2028", "\x85", "\v", "\x1c"])
+def test_characters_that_python_breaks_lines_at_stay_inside_their_record(tmp_path, inside):
+    # str.splitlines() breaks at these; the reader does not. A header sniffed from a line
+    # the reader does not see made it skip the row hidden behind it.
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,email{inside}900,x@example.fr\n1,a@example.fr\n2,b@example.fr\n",
+                    encoding="utf-8")
+    _, accounting, _ = read_all(path)
+    assert accounting.read == accounting.parsed == 3
 
 
 def test_ragged_rows_are_kept_and_counted(tmp_path):

@@ -59,7 +59,9 @@ def splittable(source: object) -> TypeGuard[DelimitedSource]:
     member = source.member
     return (member.compression is None and member.container is None
             and member.opener is None and member.member is None
-            and source.dialect.encoding in SPLIT_ENCODINGS)
+            and source.dialect.encoding in SPLIT_ENCODINGS
+            # Cuts are made at LF; a classic Mac file has none.
+            and source.dialect.line_break == "\n")
 
 
 def header_end(source: DelimitedSource, head: bytes) -> int:

@@ -16,7 +16,9 @@ source.batches()`` does.
 
 from __future__ import annotations
 
+import codecs
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from triage.sources.base import EXTRA_COLUMN, RowAccounting, Source, SourceInfo
 from triage.sources.delimited import open_delimited
 from triage.sources.jsonl import open_jsonl
 from triage.sources.parquet import open_parquet
+from triage.sources.sniff import utf16_without_bom
 from triage.sources.spreadsheet import open_spreadsheet
 from triage.sources.sql import open_sql
 from triage.sources.stream import (
@@ -98,7 +101,9 @@ _TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n\x0c" + bytes(range(128, 256))
 
 
 def _is_text_table(name: str, head: bytes) -> bool:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", codecs.BOM_UTF32_BE)):
+        return True
+    if utf16_without_bom(head) is not None:
         return True
     sample = head[:4096]
     if b"\x00" not in sample:
@@ -162,12 +167,27 @@ def open_sources(path: str | Path, options: ReadOptions | None = None, *,
     """
     path = Path(path)
     options = options or current_options()
+    _refuse_streams(path)
     head = check_readable(path)
     only = frozenset(zip_members) if zip_members is not None else None
     sources = LazySources(_sources_of(path, head, options, only))
     for _first in sources:
         break
     return sources
+
+
+def _refuse_streams(path: Path) -> None:
+    """A pipe, socket or device cannot be read again from the start, and triage reads
+    an input's first bytes to sniff it before it reads the whole (and, beside the pass,
+    hashes it): the rows of the sniffed bytes would be lost without a word."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # check_readable says why it cannot be read
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise TriageError("not a regular file (a pipe, socket or device): triage reads its "
+                          "inputs more than once; save the input to a file first",
+                          path=str(path))
 
 
 def _sources_of(path: Path, head: bytes, options: ReadOptions,

@@ -41,6 +41,7 @@ CHUNK_BYTES = 16 * 1024 * 1024
 #: A record longer than this is refused (counted, skipped) instead of buffered.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _OVERFLOW = "__overflow_"
+_CR_TO_LF = bytes.maketrans(b"\r", b"\n")
 _COUNT_SLICE = 1 << 20
 
 
@@ -108,7 +109,14 @@ class DelimitedSource(Source):
     # -- bytes to UTF-8 -------------------------------------------------------------
 
     def _utf8_blocks(self, stream: BinaryIO) -> Iterator[bytes | memoryview]:
-        """The stream as UTF-8, in blocks the caller copies from before the next."""
+        """The stream as UTF-8, in blocks the caller copies from before the next; the
+        records of a classic Mac file end with LF, like every other's, from here on."""
+        blocks = self._decoded_blocks(stream)
+        if self.dialect.line_break == "\r":
+            return (bytes(block).translate(_CR_TO_LF) for block in blocks)
+        return blocks
+
+    def _decoded_blocks(self, stream: BinaryIO) -> Iterator[bytes | memoryview]:
         encoding = self.dialect.encoding
         if encoding in ("utf-8", "utf-8-sig"):
             first = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class TextDialect:
     quotechar: str | None
     header: list[str] | None  # None: no header line, columns are col_1..col_n
     width: int
+    #: What ends a record: "\n" (LF or CR LF), or "\r" for classic Mac files, whose
+    #: reader turns each CR into LF (one byte for one: offsets stay those of the file).
+    line_break: str = "\n"
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -43,10 +47,13 @@ def sniff_encoding(sample: bytes) -> str:
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    # UTF-32's little-endian BOM begins with UTF-16's: test it first.
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if len(sample) >= 4 and sample[1:8:2] == b"\x00\x00\x00\x00"[: len(sample[1:8:2])] and sample[0]:
-        return "utf-16-le"
+    if (unmarked := utf16_without_bom(sample)) is not None:
+        return unmarked
     errors = 0
 
     def count(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -78,11 +85,42 @@ def _errors_for(encoding: str) -> str:
     return "triage-latin1" if encoding == "cp1252" else "replace"
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for text with every other byte NUL and no BOM."""
+    pairs = sample[:64]
+    if len(pairs) < 4:
+        return None
+    if not any(pairs[1::2]) and all(pairs[0::2]):
+        return "utf-16-le"
+    if not any(pairs[0::2]) and all(pairs[1::2]):
+        return "utf-16-be"
+    return None
+
+
+def line_break_of(text: str) -> str:
+    """"\r" when the text's records end with a lone CR (classic Mac), else "\n"."""
+    return "\r" if "\n" not in text and "\r" in text else "\n"
+
+
+def _split_lines(text: str, line_break: str) -> list[str]:
+    """Lines as the reader cuts records: at LF (a CR before it dropped), or at CR for a
+    classic Mac file. Not str.splitlines(), which also breaks at form feeds, U+2028 and
+    other characters that the reader keeps inside a record: a header sniffed from a
+    line the reader does not see would be skipped with the row it hides."""
+    lines = text.split(line_break)
+    if line_break == "\n":
+        lines = [line.removesuffix("\r") for line in lines]
+    return lines
+
+
 def _complete_lines(text: str, at_eof: bool) -> list[str]:
-    lines = text.splitlines()
-    if lines and not at_eof and not text.endswith(("\n", "\r")):
+    line_break = line_break_of(text)
+    lines = _split_lines(text, line_break)
+    if lines and lines[-1] == "":
+        lines.pop()  # the text ends with a line break
+    elif len(lines) > 1 and not at_eof:
         lines.pop()  # the sample cut the last line
-    return lines or text.splitlines()
+    return lines
 
 
 def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | None]:
@@ -126,8 +164,30 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
             return True
         if cell in column:
             return False
-    # All-text table: a header's cells are short labels, values are usually longer.
+    # All-text table. Known labels (the detectors' header lexicon, seven languages)
+    # make a header. Otherwise a first row whose every cell has the shape of most of
+    # its column's values ("Aa Aa" above "Aa Aa") is data: taken for a header, it
+    # would print a person's name as a column name and lose the row. A header of
+    # unknown labels shaped like its values is then read as a row: one row too many,
+    # and no name printed.
+    from triage.detect.headers import match_header  # the lexicon, not the detectors
+
+    if any(match_header(c) for c in cells):
+        return True
+    columns = [[row[j].strip() for row in rest if j < len(row) and row[j].strip()]
+               for j in range(len(cells))]
+    if all(column and _shape(cell) == Counter(map(_shape, column)).most_common(1)[0][0]
+           for cell, column in zip(cells, columns, strict=True)):
+        return False
+    # A header's cells are short labels, values are usually longer.
     return all(len(c) <= 40 for c in cells)
+
+
+def _shape(text: str) -> str:
+    """Letters as A or a and digits as 9, runs collapsed: "Jean-Luc Dupont" is "Aa-Aa Aa"."""
+    classes = ("A" if ch.isupper() else "a" if ch.isalpha() else "9" if ch.isdigit() else ch
+               for ch in text)
+    return "".join(k for k, _ in itertools.groupby(classes))
 
 
 def sniff_text_table(sample: bytes, at_eof: bool) -> TextDialect:
@@ -140,13 +200,14 @@ def sniff_text_table(sample: bytes, at_eof: bool) -> TextDialect:
                         quotechar=quotechar or '"',
                         quoting=csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE, strict=False)
     rows = [row for row in reader if row]
+    line_break = line_break_of(text)
     if not rows:
-        return TextDialect(encoding, delimiter, quotechar, None, 0)
+        return TextDialect(encoding, delimiter, quotechar, None, 0, line_break)
     width = Counter(len(r) for r in rows).most_common(1)[0][0]
     header = rows[0] if _looks_like_header(rows[0], rows[1:]) else None
     if header is not None:
         width = len(header)
-    return TextDialect(encoding, delimiter, quotechar, header, width)
+    return TextDialect(encoding, delimiter, quotechar, header, width, line_break)
 
 
 def column_names(header: list[str] | None, width: int) -> list[str]:
