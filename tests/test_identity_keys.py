@@ -89,3 +89,28 @@ def test_no_command_takes_a_key_value_on_the_command_line():
         names = {opt for param in command.params for opt in getattr(param, "opts", [])}
         assert "--key" in names
         assert not any("hmac-key" in n or n == "--key-value" for n in names)
+
+
+@pytest.mark.parametrize("secret", [bytes(32), b"\x01\x02" * 20, b"my passphrase is long enough!!!!"])
+def test_a_key_that_is_not_random_is_refused_from_file_and_environment(tmp_path, monkeypatch,
+                                                                        secret):
+    path = tmp_path / "k.key"
+    path.write_bytes(secret)
+    os.chmod(path, 0o600)
+    with pytest.raises(TriageError, match="does not look random"):
+        load_hmac_key(str(path))
+    monkeypatch.setenv(KEY_ENV, base64.b64encode(secret).decode())
+    with pytest.raises(TriageError, match="does not look random"):
+        load_hmac_key(None)
+
+
+def test_a_key_file_of_base64_text_is_refused_not_taken_as_raw_bytes(tmp_path, monkeypatch):
+    secret = os.urandom(32)
+    path = tmp_path / "k.key"
+    path.write_text(base64.b64encode(secret).decode() + "\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(TriageError, match="base64 text") as refused:
+        load_hmac_key(str(path))
+    assert base64.b64encode(secret).decode() not in str(refused.value)
+    monkeypatch.setenv(KEY_ENV, path.read_text())
+    assert load_hmac_key(None).key_id == HmacKey(secret).key_id

@@ -30,6 +30,13 @@ KEY_ENV = "TRIAGE_HMAC_KEY"
 KEY_BYTES = 32
 _KEY_ID_LABEL = b"triage:key-id:v1"
 
+#: A loaded key with fewer distinct byte values was typed or made up, not drawn at
+#: random: 32 random bytes have about 30, and fewer than 20 with a probability of
+#: 1.4e-10. A guessable key makes the index as weak as unkeyed hashes.
+MIN_DISTINCT_BYTES = 20
+#: Bytes of a file that is base64 text (the form of TRIAGE_HMAC_KEY) rather than a key.
+_BASE64_TEXT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n")
+
 #: HKDF ``info`` labels, one per purpose; changing one changes every digest made with it.
 PURPOSE_IDENTIFIERS = "identifiers:v1"
 PURPOSE_CLIENTS = "rate-limit-clients:v1"
@@ -97,10 +104,31 @@ def _read_key_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _raw_key_file(path: Path) -> HmacKey:
+    key = HmacKey(_read_key_file(path))
+    if set(key._secret) <= _BASE64_TEXT:
+        # Taken as raw bytes, the same key would get another key id here than in the
+        # environment variable: the index would refuse every lookup made the other way.
+        # (All 32 bytes of a random key fall in the base64 alphabet once in 1e19.)
+        raise TriageError(f"key file holds base64 text, not the raw key: decode it "
+                          f"(base64 -d) or put the text in {KEY_ENV}", path=str(path))
+    return key
+
+
+def _random_looking(key: HmacKey, where: str) -> HmacKey:
+    if len(set(key._secret)) < MIN_DISTINCT_BYTES:
+        raise TriageError(f"{where} does not look random (too few distinct bytes): make a "
+                          "key with `triage keygen hmac -o FILE`")
+    return key
+
+
 def load_hmac_key(path: str | Path | None) -> HmacKey:
-    """Load the key from ``path`` (raw bytes), or from ``$TRIAGE_HMAC_KEY`` (base64) if None."""
+    """Load the key from ``path`` (raw bytes), or from ``$TRIAGE_HMAC_KEY`` (base64) if None.
+
+    A key that is not random is refused here, where users' keys come in; tests and
+    benchmarks may still build an HmacKey from fixed bytes."""
     if path is not None:
-        return HmacKey(_read_key_file(Path(path)))
+        return _random_looking(_raw_key_file(Path(path)), "the key file")
     encoded = os.environ.get(KEY_ENV)
     if not encoded:
         raise TriageError(f"no HMAC key: give --key FILE or set {KEY_ENV} (base64)")
@@ -108,4 +136,4 @@ def load_hmac_key(path: str | Path | None) -> HmacKey:
         secret = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise TriageError(f"{KEY_ENV} is not valid base64") from None
-    return HmacKey(secret)
+    return _random_looking(HmacKey(secret), f"the key in {KEY_ENV}")
