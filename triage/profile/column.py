@@ -34,8 +34,8 @@ SHAPE_SLICE = 16
 #: Distinct shapes kept per column; rarer ones are folded into an "other" count.
 MAX_SHAPES = 512
 SHAPE_LENGTH = 32
-#: Integer columns at least this long are identifiers (phones, NIR...): their min and
-#: max would be real identifiers, so they are withheld.
+#: A number whose integer part has this many digits is an identifier (phones, NIR...):
+#: a column holding one has its min and max withheld, since either could be one.
 IDENTIFIER_DIGITS = 7
 
 
@@ -43,12 +43,31 @@ def shape_expr(values: pl.Expr) -> pl.Expr:
     """``Jean`` -> ``Aa``, ``06 12 34 56 78`` -> ``99 99 99 99 99``, ``a.b@c.fr`` -> ``a.a@a.a``.
 
     Letter runs collapse to one character (names differ in length, not shape);
-    digits stay one for one (their count is the shape of an identifier).
+    digits stay one for one (their count is the shape of an identifier). Only ASCII
+    punctuation and white space are kept as they are (the structure of an email, a
+    date, a phone); every other character becomes a class symbol, so no run of a
+    value survives, however it is written:
+
+    * ``A``: a run of upper-case letters, ``a``: a run of other letters, of any
+      script, letter-like symbols included (``Ⓩ``, ``🅩``, ``𝐙``, ``Ｚ``, ``⒵``,
+      regional indicators), with the combining marks that follow them;
+    * ``9``: each digit or number of any script (``٣``, ``①``, ``²``);
+    * ``~``: a run of anything else (symbols, emoji, other punctuation, controls).
+
+    Compatibility normalisation (NFKC) first turns fullwidth, circled, parenthesised
+    and mathematical forms into the letters, digits and ASCII punctuation they stand
+    for; it can lengthen a value (``⒇`` is ``(20)``), so the shape is cut again.
     """
     return (values.str.slice(0, SHAPE_LENGTH)
-            .str.replace_all(r"\p{Lu}+", "A")
-            .str.replace_all(r"[\p{Ll}\p{Lo}\p{Lm}\p{Lt}]+", "a")
-            .str.replace_all(r"\d", "9"))
+            .str.normalize("NFKC")
+            .str.replace_all(r"(?:[\p{Uppercase}\p{Regional_Indicator}]\p{M}*)+", "A")
+            # "A" is upper-case: the class below cannot take back what the line above wrote.
+            .str.replace_all(r"(?:[\p{Alphabetic}&&\P{Uppercase}]\p{M}*)+", "a")
+            .str.replace_all(r"\p{N}\p{M}*", "9")
+            # Letters and digits are all A, a or 9 by now: what is left outside printable
+            # ASCII and the three white-space controls is neither letter nor digit.
+            .str.replace_all(r"[^\x20-\x7e\t\n\r]+", "~")
+            .str.slice(0, SHAPE_LENGTH))
 
 
 @dataclass
@@ -104,6 +123,18 @@ class ColumnProfile:
             self.shapes_other += sum(self.shapes.values()) - sum(c for _, c in kept)
             self.shapes = Counter(dict(kept))
 
+    def _identifier_like(self) -> bool:
+        """Whether the min or the max may be an identifier, decided here, where the
+        profile is written, for every format and path that fed it. A value of 7 or more
+        integer digits makes a column identifier-like (a float or Excel's scientific
+        notation keeps a phone or a NIR whole: ``3.3612345678E+10``); either extreme
+        holds the widest value, and an infinite one hides the finite values next to it.
+        Integers also count their leading zeros (``0000042`` is a code, not 42)."""
+        widest = 10 ** (IDENTIFIER_DIGITS - 1)
+        if abs(self.number_min) >= widest or abs(self.number_max) >= widest:
+            return True
+        return self.type.kind == "integer" and (self.length_max or 0) >= IDENTIFIER_DIGITS
+
     def _distinct(self, non_empty: int) -> int:
         if not non_empty:
             return 0
@@ -126,12 +157,14 @@ class ColumnProfile:
             },
         }
         if self.type.kind in ("integer", "decimal") and self.number_min is not None:
-            if self.type.kind == "integer" and (self.length_max or 0) >= IDENTIFIER_DIGITS:
+            if self._identifier_like():
                 doc["range"] = {"withheld": "identifier-like numbers"}
             else:
                 doc["range"] = {"min": _number(self.number_min), "max": _number(self.number_max)}
         if self.type.kind in ("date", "datetime") and self.time_min is not None:
-            doc["range"] = {"min": _iso(self.time_min), "max": _iso(self.time_max)}
+            # Months only: the exact first and last dates of a birth-date column are the
+            # birthdays of its oldest and youngest person.
+            doc["range"] = {"min": _month(self.time_min), "max": _month(self.time_max)}
         sampled = sum(self.shapes.values()) + self.shapes_other
         doc["shapes"] = [
             {"shape": shape, "share": round(count / sampled, 4)}
@@ -154,12 +187,9 @@ def _number(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.time() == dt.time(0):
-        return value.date().isoformat()
-    return value.isoformat()
+def _month(value: dt.datetime) -> str:
+    # Not strftime: glibc writes the year 999 as "999", not "0999".
+    return f"{value.year:04d}-{value.month:02d}"
 
 
 def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
