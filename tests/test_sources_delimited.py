@@ -184,6 +184,8 @@ def test_repeated_header_lines_are_rejected(tmp_path):
     assert [r["id"] for r in rows] == ["1", "2"]
     assert accounting.reasons == {"repeated_header": 1}
     assert accounting.read == 3
+    assert accounting.regions == [{"reason": "repeated_header", "kept": False, "line": 3,
+                                   "byte_offset": 11}]
 
 
 def test_invalid_utf8_bytes_are_counted_not_fatal(tmp_path):
@@ -194,6 +196,9 @@ def test_invalid_utf8_bytes_are_counted_not_fatal(tmp_path):
     assert source.info.encoding == "utf-8"
     assert len(rows) == 21
     assert accounting.repaired == {"undecodable_bytes": 1}
+    # Where the bad byte is, not where its chunk starts.
+    assert accounting.regions == [{"reason": "undecodable_bytes", "kept": True, "line": 22,
+                                   "byte_offset": len(f"nom;ville\n{good}X".encode())}]
 
 
 def test_record_too_long_is_refused_in_bounded_memory(tmp_path):

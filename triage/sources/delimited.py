@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from typing import BinaryIO, NamedTuple
@@ -326,12 +327,12 @@ class DelimitedSource(Source):
         else:
             frame = self._general_parse(chunk, line, offset)
         if self.dialect.header is not None:
-            frame = self._drop_repeated_headers(frame, line, offset)
+            frame = self._drop_repeated_headers(frame, chunk, line, offset)
         return frame
 
     def _general_parse(self, chunk: bytes, line: int, offset: int) -> pl.DataFrame:
         """Polars' reader, checked for width, or the exact reader for a ragged chunk."""
-        undecodable = False
+        undecodable_at = None  # index in the chunk of its first undecodable byte
         frame = None
         for _attempt in range(12):
             try:
@@ -343,8 +344,11 @@ class DelimitedSource(Source):
                     self._overflow *= 4
                     continue
                 if "utf-8" in message.lower() or "utf8" in message.lower():
+                    try:
+                        chunk.decode("utf-8")
+                    except UnicodeDecodeError as bad:
+                        undecodable_at = bad.start
                     chunk = chunk.decode("utf-8", "replace").encode("utf-8")
-                    undecodable = True
                     continue
                 break
             except Exception:  # noqa: BLE001 - any parser failure takes the exact path
@@ -357,10 +361,12 @@ class DelimitedSource(Source):
             # rechunk then has nothing to do, and a cluster's byte-range tasks.
             frame = frame.select(self.columns).rechunk()
             self.accounting.add_parsed(frame.height)
-        if undecodable:
+        if undecodable_at is not None:
             bad = frame.select(pl.any_horizontal(
                 pl.col(c).str.contains("\ufffd", literal=True) for c in frame.columns)).to_series()
-            self.accounting.repair("undecodable_bytes", int(bad.sum()), line=line, offset=offset)
+            self.accounting.repair("undecodable_bytes", int(bad.sum()),
+                                   line=line + chunk.count(b"\n", 0, undecodable_at),
+                                   offset=offset + undecodable_at)
         return frame
 
     def _clean(self, chunk: bytes, frame: pl.DataFrame) -> bool:
@@ -415,7 +421,7 @@ class DelimitedSource(Source):
             frame = frame.drop(EXTRA_COLUMN)
         return frame
 
-    def _drop_repeated_headers(self, frame: pl.DataFrame, line: int,
+    def _drop_repeated_headers(self, frame: pl.DataFrame, chunk: bytes, line: int,
                                offset: int) -> pl.DataFrame:
         header = self.dialect.header or []
         first = self.columns[0]
@@ -428,9 +434,20 @@ class DelimitedSource(Source):
             # Counted as read and rejected: they were parsed as rows a moment ago.
             self.accounting.parsed -= count
             self.accounting.read -= count
-            self.accounting.reject("repeated_header", count, line=line)
+            self.accounting.reject("repeated_header", count,
+                                   **self._first_repeated_header(chunk, line, offset))
             frame = frame.filter(~repeated.fill_null(False))
         return frame
+
+    def _first_repeated_header(self, chunk: bytes, line: int, offset: int) -> dict[str, int]:
+        """Line and offset of the first copy of the header in ``chunk`` (which starts at
+        ``line``, ``offset``); the chunk's own when it is quoted unlike the first."""
+        header = re.escape(self.dialect.delimiter.join(self.dialect.header or []).encode())
+        found = re.search(rb"(?:\A|\n)(" + header + rb")\r?\n", chunk)
+        if found is None:
+            return {"line": line, "offset": offset}
+        at = found.start(1)
+        return {"line": line + chunk.count(b"\n", 0, at), "offset": offset + at}
 
 
 def _stream_problem(exc: BaseException) -> str:
