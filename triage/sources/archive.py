@@ -120,11 +120,17 @@ def read_head(member: Member) -> bytes:
 
 
 def expand(member: Member, walk: Walk) -> Iterator[tuple[Member, bytes]]:
-    """Every leaf stream in ``member`` with its first bytes, archives walked recursively."""
-    head = read_head(member)
-    if member.compression is None and member.depth > 0 and (found := compression_of(head)):
-        member = replace(member, compression=found)
-        head = read_head(member)
+    """Every leaf stream in ``member`` with its first bytes, archives walked recursively.
+
+    Once the walk is over, a break that no source was told of (an archive cut between
+    two members) fails the input: see :meth:`PartialPolicy.finish`.
+    """
+    yield from _expand(member, walk)
+    walk.partial.finish(member.display_name)
+
+
+def _expand(member: Member, walk: Walk) -> Iterator[tuple[Member, bytes]]:
+    member, head = _decompressed(member, read_head(member), walk)
     kind = archive_kind(inner_name(member), head)
     if kind is None:
         yield member, head
@@ -133,10 +139,32 @@ def expand(member: Member, walk: Walk) -> Iterator[tuple[Member, bytes]]:
         raise TriageError(f"archives nested more than {walk.options.max_depth} deep: refused "
                           "as a possible archive bomb", path=member.display_name)
     walker = {"zip": _zip_members, "tar": _tar_members, "7z": _seven_zip_members}[kind]
+    # Members are read on after a break: one in the head of a stream (found while it was
+    # sniffed) leaves the members before it whole, and a zip's other members are intact;
+    # a tar's walk ends by itself at the break.
     for child in walker(member, walk):
-        if walk.partial.truncated:
-            return
-        yield from expand(child, walk)
+        yield from _expand(child, walk)
+
+
+def _decompressed(member: Member, head: bytes, walk: Walk) -> tuple[Member, bytes]:
+    """``member`` with every compression layer its bytes start with undone (a gzip inside
+    a gzip too), at most ``max_depth`` layers, and its first bytes."""
+    layers = 1 if member.compression else 0
+    while found := compression_of(head):
+        if layers >= walk.options.max_depth:
+            raise TriageError(f"compressed more than {walk.options.max_depth} times over: "
+                              "refused as a possible decompression bomb",
+                              path=member.display_name)
+        if member.compression is None:
+            member = replace(member, compression=found)
+        else:
+            # The next layer reads the output of this one; each layer's output is charged
+            # to the input's expansion budget, as every layer of an archive is.
+            member = replace(member, compression=found, opener=member.open,
+                             random_access=False, member_limit=None)
+        layers += 1
+        head = read_head(member)
+    return member, head
 
 
 def _child(parent: Member, name: str, container: str, opener: Callable[..., BinaryIO],
@@ -403,9 +431,11 @@ def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
                     return
                 if "end of data" not in str(exc):
                     raise TriageError("corrupt tar archive", path=member.display_name) from None
-                walk.partial.truncate(0)
+                walk.partial.truncate(archive.offset)
                 return
             if info is None:
+                if _ended_early(archive):
+                    walk.partial.truncate(archive.offset)
                 return
             if info.isdir():
                 continue
@@ -417,12 +447,46 @@ def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
                 continue
             name = safe_member_name(info.name)
             where = f"{member.display_name}!{name}"
-            content = GuardedStream(archive.extractfile(info), name=where, budget=None,
-                                    partial=walk.partial)
+            # tarfile's own reader raises at a short read and drops the bytes of that
+            # read (up to a whole buffer): a member cut by the break would lose its last
+            # good rows. Sparse members need tarfile's map of their holes.
+            data = archive.extractfile(info) if info.issparse() else _TarData(archive, info)
+            content = GuardedStream(data, name=where, budget=None, partial=walk.partial)
             once = _OneShot(content, where)
             yield _child(member, name, "tar", once.open, walk, random_access=False)
             if not walk.partial.truncated:
                 once.drain()
+
+
+def _ended_early(archive: tarfile.TarFile) -> bool:
+    """Whether a tar stream stopped where a header was due, or inside one: tarfile takes
+    both for the end of the archive. A real end is a whole block of zeros, which tarfile
+    has read when it returns no member (as it has a header it cannot parse, which is
+    taken for the end too and is not told apart here)."""
+    return archive.fileobj.tell() - archive.offset < tarfile.BLOCKSIZE  # type: ignore[union-attr]
+
+
+class _TarData(io.RawIOBase):
+    """The bytes of a regular tar member, read from the archive's stream: in a streamed
+    tar they follow the member's header; a short read returns what there is, and the
+    stream ending before the member's end is a truncation (EOFError)."""
+
+    def __init__(self, archive: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+        self._stream = archive.fileobj
+        self._left = info.size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if not self._left:
+            return 0
+        data = self._stream.read(min(len(buffer), self._left))  # type: ignore[union-attr]
+        if not data:
+            raise EOFError("tar member truncated")
+        self._left -= len(data)
+        buffer[:len(data)] = data
+        return len(data)
 
 
 # -- 7z ---------------------------------------------------------------------------------
