@@ -142,7 +142,9 @@ def test_digests_ending_in_zero_bytes_are_found(tmp_path):
     }, schema={"kind": pl.String, "hi": pl.UInt64, "lo": pl.UInt64, "person": pl.UInt64,
                "categories": pl.UInt64, "first_seen": pl.Date, "last_seen": pl.Date})
     add_leak(tmp_path, key.key_id, {"leak_id": "z", "name": "z", "categories": ["email"],
-                                    "region": "FR"}, entries)
+                                    "region": "FR", "inputs": [], "rows": 3, "people": 3,
+                                    "people_method": "given", "by_identifier_kind": {}},
+             entries)
     index = LookupIndex(tmp_path, key)
     for hi, lo in zip(his, [0, 0x100, 0], strict=True):
         digest = hi.to_bytes(8, "big") + lo.to_bytes(8, "big")

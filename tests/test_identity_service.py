@@ -139,6 +139,25 @@ def test_rate_limit_holds_through_a_burst_of_10000(index_and_key):
     assert all(value >= 1 for value in result.retry_after)
 
 
+def test_a_forwarded_for_header_is_believed_only_with_trust_proxy(index_and_key):
+    """A local client naming a new X-Forwarded-For address in each request must not get a
+    fresh token bucket each time (uvicorn believes the header from 127.0.0.1 unless
+    told not to); behind a proxy that sets it, --trust-proxy makes each address a client."""
+
+    def statuses(*extra: str) -> list[int]:
+        srv = Server(*index_and_key, "--rate", "0.01", "--burst", "2", *extra)
+        try:
+            with httpx.Client(base_url=srv.url) as client:
+                return [client.post("/v1/lookup", json={"email": "patient1@example.fr"},
+                                    headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                        for i in range(5)]
+        finally:
+            srv.stop()
+
+    assert statuses() == [200, 200, 429, 429, 429]
+    assert statuses("--trust-proxy") == [200] * 5
+
+
 def test_token_bucket_refills_at_its_rate():
     now = [0.0]
     buckets = TokenBuckets(rate=2.0, burst=3, clock=lambda: now[0])

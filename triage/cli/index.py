@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from triage.cli.options import allow_partial_option, warn_partial
+from triage.cli.options import Region, allow_partial_option, check_output_dir, warn_partial
 from triage.sources import reading_options
 
 
@@ -20,7 +20,7 @@ from triage.sources import reading_options
 @click.option("-o", "--output", "index_dir", required=True, type=click.Path(file_okay=False),
               help="Index directory (created, or an existing index made with the same key), or "
                    "an fsspec URL (s3://bucket/index with s3fs; one writer at a time there).")
-@click.option("--region", default="FR", show_default=True,
+@click.option("--region", default="FR", show_default=True, type=Region(),
               help="Default phone region and date order (ISO 3166 code).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @allow_partial_option
@@ -34,8 +34,10 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
     from triage.scan import scan, write_index
 
     key = load_hmac_key(key_file)
+    if "://" not in index_dir:  # a URL's store says what it refuses when it is written
+        check_output_dir(index_dir)
     with reading_options(allow_partial=allow_partial):
-        result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+        result = scan(dump, key=key, region=region, progress=not quiet)
     warn_partial(result.results)
     manifest = write_index(result, index_dir, leak_id=leak_id,  # a path or an fsspec URL
                            leak_name=leak_name or Path(dump[0]).name)

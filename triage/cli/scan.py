@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from triage.cli.options import allow_partial_option, warn_partial
+from triage.cli.options import (
+    Region,
+    allow_partial_option,
+    check_output_dir,
+    os_errors_as_one_line,
+    warn_partial,
+)
 from triage.errors import TriageError
 from triage.sources import reading_options
 
@@ -39,7 +45,7 @@ def _write_json(path: Path, document: dict) -> None:
                    "a local identity in your config directory, created once.")
 @click.option("--leak-id", help="Id of this leak in the index and the summary.")
 @click.option("--leak-name", help="Human name of the leak (default: the first file's name).")
-@click.option("--region", default="FR", show_default=True,
+@click.option("--region", default="FR", show_default=True, type=Region(),
               help="Default phone region and date order (ISO 3166 code).")
 @click.option("--published", is_flag=True,
               help="The data was published or traded openly (raises ENISA's circumstances).")
@@ -74,6 +80,7 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
     if out.exists() and any((out / f"{name}.age").exists() or (out / name).exists()
                             for name in SUMMARY_FILES):
         raise TriageError("already holds a summary; choose a new output directory", path=outdir)
+    check_output_dir(outdir, ("profile.json", "findings.json"))
     key = None
     if key_file or os.environ.get("TRIAGE_HMAC_KEY"):
         key = load_hmac_key(key_file)
@@ -82,7 +89,8 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
         crypto.parse_recipient(recipient)  # refuse a bad recipient before the long pass
     identity_note = None
     if not parsed_recipients and not plaintext:
-        identity_path, recipient = crypto.default_identity()
+        with os_errors_as_one_line("create your local age identity", crypto.config_dir()):
+            identity_path, recipient = crypto.default_identity()
         parsed_recipients = [recipient]
         identity_note = identity_path
 
@@ -93,28 +101,29 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
 
             # The workers write the index while the cluster is up (its manifest here).
             result = scan_on_cluster(dump, address=cluster, key=key, key_file=key_file,
-                                     region=region.upper(), index=IndexTarget(
+                                     region=region, index=IndexTarget(
                                          str(out / "index"), leak_id,
                                          leak_name or Path(dump[0]).name))
         else:
-            result = scan(dump, key=key, region=region.upper(), progress=not quiet)
+            result = scan(dump, key=key, region=region, progress=not quiet)
     warn_partial(result.results)
     facts = summary_facts(result, leak_id=leak_id, leak_name=leak_name or Path(dump[0]).name,
                           circumstances={"published": published})
     summary = build_summary(facts)
 
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "profile.json", result.profile_document())
-    _write_json(out / "findings.json", result.findings_document())
-    written = [out / "profile.json", out / "findings.json"]
-    if result.keyed:
-        if not cluster:
-            from triage.scan import write_index
+    with os_errors_as_one_line("write the output", outdir):
+        out.mkdir(parents=True, exist_ok=True)
+        _write_json(out / "profile.json", result.profile_document())
+        _write_json(out / "findings.json", result.findings_document())
+        written = [out / "profile.json", out / "findings.json"]
+        if result.keyed:
+            if not cluster:
+                from triage.scan import write_index
 
-            write_index(result, out / "index", leak_id=leak_id,
-                        leak_name=leak_name or Path(dump[0]).name)
-        written.append(out / "index")
-    written += write_summary(summary, out, parsed_recipients, plaintext=plaintext)
+                write_index(result, out / "index", leak_id=leak_id,
+                            leak_name=leak_name or Path(dump[0]).name)
+            written.append(out / "index")
+        written += write_summary(summary, out, parsed_recipients, plaintext=plaintext)
     click.echo(render_recap(summary), nl=False)
     click.echo("written: " + ", ".join(str(p) for p in written))
     if identity_note is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import synthetic
+from triage.cli.options import os_errors_as_one_line
 from triage.errors import TriageError
 
 
@@ -21,7 +22,9 @@ from triage.errors import TriageError
     required=True,
     help="Dump to write; the truth goes to OUTPUT.truth.json.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same bytes."
+)
 @click.option(
     "--messy", is_flag=True, help="Plant the defects of real exports (see docs/synthetic.md)."
 )
@@ -44,19 +47,20 @@ def command(
     quiet: bool,
 ) -> None:
     """Generate SCENARIO: a synthetic dump shaped like a real health-data leak."""
-    try:
-        truth = synthetic.generate(
-            scenario,
-            rows,
-            output,
-            seed=seed,
-            messy=messy,
-            obfuscate_headers=obfuscate_headers,
-            locale=locale,
-            progress=not quiet,
-        )
-    except ValueError as exc:  # a size the scenario's identifier formats cannot hold
-        raise TriageError(str(exc), path=output) from exc
+    with os_errors_as_one_line("write the dump", output):
+        try:
+            truth = synthetic.generate(
+                scenario,
+                rows,
+                output,
+                seed=seed,
+                messy=messy,
+                obfuscate_headers=obfuscate_headers,
+                locale=locale,
+                progress=not quiet,
+            )
+        except ValueError as exc:  # a size the scenario's identifier formats cannot hold
+            raise TriageError(str(exc), path=output) from exc
     if not quiet:
         click.echo(
             f"{output}: {truth['rows']} rows, {truth['people']} people, "

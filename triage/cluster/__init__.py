@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import logging
 import multiprocessing
 import os
 import re
@@ -76,6 +77,13 @@ def is_local(address: str) -> bool:
     return _LOCAL.fullmatch(address) is not None
 
 
+def max_local_workers() -> int:
+    """The most workers ``local:N`` may start: one per CPU (a worker runs one task at a
+    time on one core), and 2 on a one-CPU machine, the smallest cluster that splits
+    work. local:1000 on 2 cores would start a thousand processes and never get going."""
+    return max(2, os.cpu_count() or 1)
+
+
 def local_workers(address: str) -> int | None:
     """How many workers ``local`` or ``local:N`` starts; None for a remote scheduler."""
     local = _LOCAL.fullmatch(address)
@@ -84,7 +92,30 @@ def local_workers(address: str) -> int | None:
     workers = int(local.group(1) or os.cpu_count() or 1)
     if workers < 1:
         raise TriageError("--cluster local:N needs N >= 1")
+    if workers > (most := max_local_workers()):
+        raise TriageError(f"--cluster local:N starts N worker processes on this machine: at "
+                          f"most {most}, one per CPU (more only compete for the cores); for "
+                          f"more workers, give the address of a Dask scheduler")
     return workers
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[int]:
+    """Dask's own log lines off (stderr) while the cluster runs, in this process and, via
+    the level this yields for LocalCluster's ``silence_logs``, in its workers: a failed
+    task would otherwise print "Compute Failed" and a traceback on every worker before
+    the one line the CLI gives (a TriageError, or TaskFailed: an exception type). With
+    TRIAGE_DEBUG=1, as for tracebacks, Dask's warnings and errors are shown (its own
+    default level)."""
+    if os.environ.get("TRIAGE_DEBUG") == "1":
+        yield logging.WARNING
+        return
+    from distributed.utils import silence_logging_cmgr
+
+    # Above CRITICAL: not even a critical message of Dask's reaches stderr.
+    level = logging.CRITICAL + 1
+    with silence_logging_cmgr(level), silence_logging_cmgr(level, root="bokeh"):
+        yield level
 
 
 @contextmanager
@@ -139,21 +170,23 @@ def connect(address: str, *, worker_env: dict[str, str] | None = None) -> Iterat
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env,
                               "distributed.worker.multiprocessing-method": method,
                               "distributed.scheduler.worker-saturation": 1.0}), \
+                _quiet_logs() as silence, \
                 distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                          processes=True, host="127.0.0.1",
                                          dashboard_address="127.0.0.1:0",
                                          worker_dashboard_address="127.0.0.1:0",
-                                         env=env) as cluster, \
+                                         env=env, silence_logs=silence) as cluster, \
                 distributed.Client(cluster) as client:
             yield client
         return
-    try:
-        client = distributed.Client(address, timeout=30)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise TriageError(f"cannot reach the Dask scheduler ({type(exc).__name__})",
-                          path=address) from None
-    with client:
-        yield client
+    with _quiet_logs():  # the client's own lines (a remote cluster's workers log there)
+        try:
+            client = distributed.Client(address, timeout=30)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise TriageError(f"cannot reach the Dask scheduler ({type(exc).__name__})",
+                              path=address) from None
+        with client:
+            yield client
 
 
 @dataclass

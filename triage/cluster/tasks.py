@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,15 +53,23 @@ def _quoting_nothing(task):  # type: ignore[no-untyped-def]
 
     @functools.wraps(task)
     def run(*args: Any, **kwargs: Any) -> Any:
+        failure: BaseException
         try:
             return task(*args, **kwargs)
-        except TriageError:
-            raise
+        except TriageError as exc:
+            failure = exc
+            # Its context is the parser's exception, which may quote a row.
+            failure.__context__ = None
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or \
                     os.environ.get("TRIAGE_DEBUG") == "1":
                 raise
-            raise TaskFailed(f"{type(exc).__name__} in {task.__name__}") from None
+            failure = TaskFailed(f"{type(exc).__name__} in {task.__name__}")
+        # Raised out here, with no context and no traceback of its making: Dask sends an
+        # exception to the client pickled with both (tblib), and when they do not pickle
+        # (a reader's TriageError for a RecursionError carries a thousand frames) it sends
+        # Exception(repr) instead, which the CLI could only report as an internal error.
+        raise failure.with_traceback(None) from None
 
     return run
 
@@ -99,7 +109,7 @@ class FinishedSource:
 def scan_file(path: str, given: str, key_ref: KeyRef, region: str,
               options: ReadOptions) -> tuple[list[FinishedSource], dict[str, Any]]:
     """A whole input (a file, or an archive and all its members): the single-machine scan."""
-    with reading_options(**asdict(options)):
+    with reading_options(**asdict(options)), _errors_as_given(path, given):
         # The client resolves people once every file is in.
         done = scan([path], key=worker_key(key_ref), region=region, resolve_people_early=False)
     return _finished(done, path, given), done.files[0]
@@ -110,7 +120,7 @@ def scan_members(path: str, given: str, members: tuple[int, ...], key_ref: KeyRe
                  region: str, options: ReadOptions) -> list[FinishedSource]:
     """A share of a zip's members (``archive.leaf_zip``): the single-machine scan of just
     those; the archive's SHA-256 is taken once, by the client or ``file_facts_of``."""
-    with reading_options(**asdict(options)):
+    with reading_options(**asdict(options)), _errors_as_given(path, given):
         done = scan([path], key=worker_key(key_ref), region=region, hash_inputs=False,
                     resolve_people_early=False,
                     open_input=functools.partial(open_sources, zip_members=members))
@@ -124,6 +134,20 @@ def _finished(done: ScanResult, path: str, given: str) -> list[FinishedSource]:
         as_given(result.info, path, given)
         finished.append(FinishedSource(result, state))
     return finished
+
+
+@contextmanager
+def _errors_as_given(path: str, given: str) -> Iterator[None]:
+    """A TriageError naming the input by the absolute path the worker opened names it as
+    the user typed it instead: the user reads the line one machine would have given."""
+    try:
+        yield
+    except TriageError as exc:
+        text, where = str(exc), str(exc.path)
+        if where.startswith(path) and text.startswith(where):
+            exc.path = given + where[len(path):]
+            exc.args = (exc.path + text[len(where):],)
+        raise
 
 
 def as_given(info: SourceInfo, path: str, given: str) -> None:
@@ -168,7 +192,7 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     opened = next(iter(open_sources(part.path, options)))
     as_given(opened.info, part.path, given)
     if not isinstance(opened, DelimitedSource):
-        raise TriageError("changed while it was being scanned", path=part.path)
+        raise TriageError("changed while it was being scanned", path=given)
     reader = RangeReader(part, opened.dialect.encoding)
     source = DelimitedSource(_RangeMember(reader), opened.info, opened.dialect,
                              chunk_bytes=opened.chunk_bytes,

@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ import pyarrow.parquet as pq
 from triage.errors import TriageError
 from triage.identity.canonical import FORMS
 from triage.identity.digest import DIGEST_BYTES
+from triage.resources import load_schema
 
 FORMAT = "triage-identity-index"
 #: 2: a leak is ``partitions`` by digest prefix. 1 (still read): one ``file`` per leak,
@@ -218,16 +220,47 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
 
 
 def _read_manifest(store: _Store) -> dict[str, Any]:
+    """The manifest, checked against schemas/index-manifest.schema.json: lookups, overlap
+    and appends then read its fields without a check of their own."""
+    where = f"{store.shown}/{MANIFEST}"
     try:
         manifest = json.loads(store.read_text(MANIFEST))
     except FileNotFoundError:
         raise TriageError("not a triage index (no manifest.json)", path=store.shown) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise TriageError(f"unreadable index manifest ({type(exc).__name__})",
-                          path=f"{store.shown}/{MANIFEST}") from None
-    if manifest.get("format") != FORMAT or manifest.get("format_version") not in READ_VERSIONS:
-        raise TriageError("unsupported index format", path=f"{store.shown}/{MANIFEST}")
+                          path=where) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or manifest.get("format_version") not in READ_VERSIONS:
+        raise TriageError("unsupported index format", path=where)
+    problem = schema_problem(manifest)
+    if problem is not None:
+        raise TriageError(f"index manifest does not follow schemas/index-manifest.schema.json: "
+                          f"{problem}", path=where)
     return manifest
+
+
+@cache
+def _manifest_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema("index-manifest.schema.json"))
+
+
+def schema_problem(manifest: Any) -> str | None:
+    """Where ``manifest`` breaks schemas/index-manifest.schema.json, or None. The message
+    names the field's position and the rule, never a value (jsonschema's own messages
+    quote the value: a leak name, a path)."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_manifest_validator().iter_errors(manifest))
+    if error is None:
+        return None
+    where = "/".join(str(step)[:64] for step in error.absolute_path) or "the manifest"
+    if error.validator == "required":  # the missing names are the schema's own
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return f"{where} lacks {', '.join(missing)}"
+    return f"{where} breaks its {error.validator!r} rule"
 
 
 def check_compatible(manifest: dict[str, Any], key_id: str, where: str | Path) -> None:

@@ -9,7 +9,8 @@ What it guarantees:
 * identifiers travel only in POST bodies; a query string is refused unread, and
   uvicorn's access log is off, so no identifier reaches a URL or a log line;
 * a per-client token bucket (429 + Retry-After) bounds how fast anyone can walk
-  the phone-number space through it;
+  the phone-number space through it; the client is the connection's address, and
+  ``X-Forwarded-For`` is believed only when asked (``serve(trust_proxy=True)``);
 * hits and misses have the same response shape, do the same index work and are
   held to the same minimum latency, so timing says little about the answer;
 * ``GET /health`` and ``GET /openapi.json``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import socket
 import time
 from collections import OrderedDict
 from typing import Any
@@ -30,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from triage import __version__
+from triage.errors import TriageError
 from triage.identity.canonical import SINGLE_COLUMN_KINDS
 from triage.identity.lookup import LookupIndex
 from triage.resources import load_schema
@@ -181,11 +184,32 @@ def create_app(index: LookupIndex, *, rate: float = 1.0, burst: int = 10,
     ])
 
 
-def serve(index: LookupIndex, host: str = "127.0.0.1", port: int = 8080, *,
-          rate: float = 1.0, burst: int = 10, min_latency: float = 0.003) -> None:
-    """Run the service until interrupted; no access log, no server header."""
+def listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket. Bound here, before uvicorn starts, so that a port
+    in use or an address this machine does not have is a one-line error (uvicorn logs
+    it and exits with its own status)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise TriageError(f"cannot listen on port {port} ({exc.strerror})", path=host) from None
+    return sock
+
+
+def serve(index: LookupIndex, sock: socket.socket, *, rate: float = 1.0, burst: int = 10,
+          min_latency: float = 0.003, trust_proxy: bool = False) -> None:
+    """Run the service on ``sock`` (from :func:`listen`) until interrupted; no access log,
+    no server header.
+
+    ``trust_proxy``: take the client's address from ``X-Forwarded-For`` on connections
+    from uvicorn's trusted proxies (127.0.0.1 and ::1, or ``$FORWARDED_ALLOW_IPS``).
+    Off by default, unlike uvicorn: any local client could otherwise name a new address
+    in each request and so get a fresh token bucket each time."""
     import uvicorn
 
     app = create_app(index, rate=rate, burst=burst, min_latency=min_latency)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning",
-                server_header=False, date_header=False)
+    config = uvicorn.Config(app, access_log=False, log_level="warning", server_header=False,
+                            date_header=False, proxy_headers=trust_proxy)
+    uvicorn.Server(config).run(sockets=[sock])
