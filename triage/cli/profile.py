@@ -51,8 +51,8 @@ def command(dump: tuple[str, ...], as_json: bool, quiet: bool, allow_partial: bo
     """Profile every column of DUMP in one pass: types, nulls, distinct counts, shapes.
 
     Never prints a value: only counts, lengths, types and value shapes
-    (``Aa``, ``99/99/9999``). Numeric min/max are withheld for identifier-like
-    integer columns.
+    (``Aa``, ``99/99/9999``). Numeric min/max are withheld where a value has 7 or
+    more integer digits (decimals too); date ranges are given to the month.
     """
     with reading_options(allow_partial=allow_partial):
         results = run(dump, progress=not quiet)
