@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import tarfile
 import zipfile
 
@@ -143,3 +144,37 @@ def test_lazy_sources_are_reiterable(tmp_path):
     sources = open_sources(path)
     assert len(sources) == 2 and sources[1].info.member == "b.csv"
     assert [s.info.member for s in sources] == ["a.csv", "b.csv"]
+
+
+def test_emails_and_long_numbers_in_member_table_and_sheet_names_are_withheld(tmp_path):
+    # Per-person files: each name holds an identifier, which every output would show.
+    import xlsxwriter
+
+    from triage.sources.names import WITHHELD
+
+    book = tmp_path / "book.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("zebulon 0611223344")
+    for row, values in enumerate([["email", "tel"], ["a@x.fr", "0612345678"]]):
+        sheet.write_row(row, 0, values)
+    workbook.close()
+    members = {
+        "dossiers/Quaxworth_canary.zq81@example.org.csv": CSV,
+        "dupont_0612345678.csv": CSV,
+        "dupont_+33 6 98 76 54 32.csv.gz": gzip.compress(CSV),
+        "export_2021-02-23.csv": CSV,
+        "dump.sql": SQL.replace(b" t ", b" patient_185037512345641 ").replace(
+            b"INTO t", b"INTO patient_185037512345641"),
+        "book.xlsx": book.read_bytes(),
+    }
+    path = tmp_path / "m.zip"
+    path.write_bytes(zip_bytes(members))
+    rows, _, sources = read_all(path)
+    names = [source.info.name for source in sources]
+    assert names == [f"{path}!dossiers/{WITHHELD}.csv", f"{path}!dupont_{WITHHELD}.csv",
+                     f"{path}!dupont_{WITHHELD}.csv.gz", f"{path}!export_2021-02-23.csv",
+                     f"{path}!dump.sql#patient_{WITHHELD}", f"{path}!book.xlsx#zebulon {WITHHELD}"]
+    assert len(rows) == 4 * 2 + 2 + 1  # every member still read, by its content
+    shown = json.dumps([source.info.to_dict() for source in sources])
+    for secret in ("zq81", "0612345678", "98 76", "185037512345641", "0611223344"):
+        assert secret not in shown

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 from isal import isal_zlib
 
 from triage.errors import TriageError
+from triage.sources.names import withhold_identifiers
 from triage.sources.stream import (
     ExpansionBudget,
     GuardedStream,
@@ -72,9 +73,10 @@ class Walk:
 
 
 def safe_member_name(name: str) -> str:
-    """A member name fit to show: relative, no ``..``, no control characters, bounded."""
+    """A member name fit to show: relative, no ``..``, no control characters, no email
+    or long number (``names.withhold_identifiers``), bounded."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    cleaned = _UNSAFE_CHARS.sub("?", "/".join(parts)) or "unnamed"
+    cleaned = withhold_identifiers(_UNSAFE_CHARS.sub("?", "/".join(parts))) or "unnamed"
     return cleaned if len(cleaned) <= 200 else cleaned[:180] + "…" + cleaned[-19:]
 
 

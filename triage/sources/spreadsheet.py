@@ -23,6 +23,7 @@ import polars as pl
 
 from triage.errors import TriageError
 from triage.sources.base import Source, SourceInfo
+from triage.sources.names import withhold_identifiers
 from triage.sources.sniff import _looks_like_header, column_names
 from triage.sources.stream import Member, ReadOptions
 
@@ -180,8 +181,8 @@ def _sheets(workbook: Any, sheets: list[str], member: Member,
     try:
         for sheet in sheets:
             sheet_info = copy.copy(info)
-            sheet_info.name = f"{info.name}#{sheet}"
-            sheet_info.sheet = sheet  # type: ignore[attr-defined]
+            sheet_info.name = f"{info.name}#{withhold_identifiers(sheet)}"
+            sheet_info.sheet = withhold_identifiers(sheet)  # type: ignore[attr-defined]
             sheet_info.encoding = None
             yield SheetSource(workbook, sheet, sheet_info, share)
     finally:

@@ -43,6 +43,7 @@ from triage import native
 from triage.errors import TriageError
 from triage.sources.base import EXTRA_COLUMN, RowAccounting, Source, SourceInfo
 from triage.sources.delimited import count_byte
+from triage.sources.names import withhold_identifiers
 from triage.sources.prefetch import prefetch
 from triage.sources.sniff import column_names
 from triage.sources.stream import Member
@@ -364,8 +365,8 @@ class SqlDump:
 
     def table_info(self, table: str) -> SourceInfo:
         info = copy.copy(self.info)
-        info.name = f"{self.info.name}#{table}"
-        info.table = table  # type: ignore[attr-defined]
+        info.name = f"{self.info.name}#{withhold_identifiers(table)}"
+        info.table = withhold_identifiers(table)  # type: ignore[attr-defined]
         return info
 
     # -- parsing value lists ----------------------------------------------------------
