@@ -125,6 +125,28 @@ def test_labels_above_values_of_the_same_shape_stay_a_header(tmp_path, header):
     assert accounting.read == 2
 
 
+@pytest.mark.parametrize("header,names", [
+    ("nom;;email;telephone", ["nom", "col_2", "email", "telephone"]),
+    ("date;nom;date;email", ["date", "nom", "date_2", "email"]),
+])
+def test_known_labels_with_a_blank_or_repeated_cell_are_still_a_header(tmp_path, header, names):
+    path = tmp_path / "t.csv"
+    path.write_text(f"{header}\nDupont;x;a@example.fr;0612345678\n"
+                    "Martin;y;b@example.fr;0698765432\n")
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is True
+    assert list(rows[0]) == names
+    assert accounting.read == 2
+
+
+def test_a_first_row_with_a_blank_cell_and_no_known_label_is_data(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Zebulon;;Lyon\nJean;x;Paris\n")
+    _, accounting, (source,) = read_all(path)
+    assert source.info.header is False
+    assert accounting.read == 2
+
+
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_every_line_ending_reads_the_same_rows(tmp_path, ending):
     path = tmp_path / "t.csv"

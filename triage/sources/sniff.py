@@ -146,13 +146,15 @@ def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | No
 
 
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    from triage.detect.headers import match_header  # the lexicon, not the detectors
+
     cells = [c.strip() for c in first]
-    if not cells or any(not c for c in cells):
+    if not cells or any(_DIGIT_HEAVY.match(c) or "@" in c for c in cells if c):
         return False
-    if len({c.lower() for c in cells}) != len(cells):
-        return False
-    if any(_DIGIT_HEAVY.match(c) for c in cells) or any("@" in c for c in cells):
-        return False
+    if any(not c for c in cells) or len({c.lower() for c in cells}) != len(cells):
+        # Spreadsheet exports leave a column unnamed or name two alike ("Date"): such a
+        # row is a header when most of its cells are known labels, else data.
+        return 2 * sum(1 for c in cells if c and match_header(c)) >= len(cells)
     if not rest:
         return True
     for j, cell in enumerate(cells):
@@ -170,8 +172,6 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     # would print a person's name as a column name and lose the row. A header of
     # unknown labels shaped like its values is then read as a row: one row too many,
     # and no name printed.
-    from triage.detect.headers import match_header  # the lexicon, not the detectors
-
     if any(match_header(c) for c in cells):
         return True
     columns = [[row[j].strip() for row in rest if j < len(row) and row[j].strip()]
