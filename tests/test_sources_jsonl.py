@@ -421,3 +421,14 @@ def test_the_fast_path_gives_the_exact_paths_rows_across_chunks(tmp_path, monkey
 ])
 def test_members_are_counted_from_the_bytes(text, members):
     assert jsonl._members(text) == members
+
+
+@pytest.mark.parametrize("text", ['[{"email": "a@x.fr"},\n {"email": "b@y.fr"}]\n',
+                                  '\ufeff{"email": "a@x.fr"}\n{"email": "b@y.fr"}\n'])
+def test_json_is_known_by_its_content_whatever_the_file_is_called(tmp_path, text):
+    path = tmp_path / "dump.txt"
+    path.write_text(text, encoding="utf-8")
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.format == "jsonl"
+    assert rows == [{"email": "a@x.fr"}, {"email": "b@y.fr"}]
+    assert accounting.parsed == 2

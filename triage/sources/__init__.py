@@ -90,11 +90,15 @@ def _is_sql(name: str, head: bytes) -> bool:
     return bool(_SQL_START.match(head)) and bool(_SQL_DATA.search(head))
 
 
+#: An object, or an array of objects (a JSON document), whatever the file is called.
+_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:\{|\[\s*\{)")
+
+
 def _is_jsonl(name: str, head: bytes) -> bool:
     lowered = name.lower()
     if lowered.endswith((".jsonl", ".ndjson", ".json")):
         return True
-    return head.lstrip().startswith(b"{")
+    return bool(_JSON_START.match(head))
 
 
 _TEXT_BYTES = bytes(range(32, 127)) + b"\t\r\n\x0c" + bytes(range(128, 256))
