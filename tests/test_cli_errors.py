@@ -415,3 +415,12 @@ def test_a_local_cluster_is_refused_more_workers_than_cpus():
         local_workers(f"local:{cpus + 1}")
     with pytest.raises(TriageError, match="at most"):
         local_workers("local:1000")
+
+
+def test_a_source_none_of_whose_rows_could_be_read_is_warned_of(tmp_path):
+    dump = tmp_path / "export.json"
+    dump.write_text("not json at all\nnor this\n")
+    done = run_triage("profile", str(dump), "-q")
+    assert done.returncode == 0
+    assert done.stderr == (f"triage: warning: {dump}: none of its 2 rows could be read "
+                           "(invalid_json 2)\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from triage.cli.options import Region, allow_partial_option, check_output_dir, warn_partial
+from triage.cli.options import Region, allow_partial_option, check_output_dir, warn_of_lost_rows
 from triage.sources import reading_options
 
 
@@ -38,7 +38,7 @@ def command(dump: tuple[str, ...], key_file: str | None, leak_id: str, leak_name
         check_output_dir(index_dir)
     with reading_options(allow_partial=allow_partial):
         result = scan(dump, key=key, region=region, progress=not quiet)
-    warn_partial(result.results)
+    warn_of_lost_rows(result.results)
     manifest = write_index(result, index_dir, leak_id=leak_id,  # a path or an fsspec URL
                            leak_name=leak_name or Path(dump[0]).name)
     entry = next(e for e in manifest["leaks"] if e["leak_id"] == leak_id)

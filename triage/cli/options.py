@@ -19,13 +19,21 @@ allow_partial_option = click.option(
          "of failing (exit 0, with a warning).")
 
 
-def warn_partial(results: Iterable) -> None:  # type: ignore[type-arg]
-    """One warning line per truncated source that --allow-partial kept."""
+def warn_of_lost_rows(results: Iterable) -> None:  # type: ignore[type-arg]
+    """One warning line per truncated source that --allow-partial kept, and per source
+    none of whose rows could be read (every one rejected: a file that is not what its
+    name says, say), which the counts alone would leave for the reader to notice."""
     for result in results:
+        name, accounting = result.info.name, result.accounting
         if getattr(result.info, "truncated_at_byte", None) is not None:
-            click.echo(f"triage: warning: {result.info.name}: input ends early (truncated) "
-                       f"after {result.accounting.read:,} rows; kept them (--allow-partial)",
+            click.echo(f"triage: warning: {name}: input ends early (truncated) "
+                       f"after {accounting.read:,} rows; kept them (--allow-partial)",
                        err=True)
+        if accounting.read and not accounting.parsed:
+            reasons = ", ".join(f"{reason} {count:,}" for reason, count
+                                in accounting.reasons.most_common(3))
+            click.echo(f"triage: warning: {name}: none of its {accounting.read:,} rows could "
+                       f"be read ({reasons})", err=True)
 
 
 class FiniteFloatRange(click.FloatRange):

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from triage.cli.options import allow_partial_option, warn_partial
+from triage.cli.options import allow_partial_option, warn_of_lost_rows
 from triage.pipeline import profile_document, run
 from triage.sources import reading_options
 
@@ -56,7 +56,7 @@ def command(dump: tuple[str, ...], as_json: bool, quiet: bool, allow_partial: bo
     """
     with reading_options(allow_partial=allow_partial):
         results = run(dump, progress=not quiet)
-    warn_partial(results)
+    warn_of_lost_rows(results)
     if as_json:
         click.echo(json.dumps(profile_document(results), ensure_ascii=False, indent=2))
         return

@@ -15,7 +15,7 @@ from triage.cli.options import (
     allow_partial_option,
     check_output_dir,
     os_errors_as_one_line,
-    warn_partial,
+    warn_of_lost_rows,
 )
 from triage.errors import TriageError
 from triage.sources import reading_options
@@ -106,7 +106,7 @@ def command(dump: tuple[str, ...], outdir: str, key_file: str | None,
                                          leak_name or Path(dump[0]).name))
         else:
             result = scan(dump, key=key, region=region, progress=not quiet)
-    warn_partial(result.results)
+    warn_of_lost_rows(result.results)
     facts = summary_facts(result, leak_id=leak_id, leak_name=leak_name or Path(dump[0]).name,
                           circumstances={"published": published})
     summary = build_summary(facts)
