@@ -150,8 +150,6 @@ def test_emails_and_long_numbers_in_member_table_and_sheet_names_are_withheld(tm
     # Per-person files: each name holds an identifier, which every output would show.
     import xlsxwriter
 
-    from triage.sources.names import WITHHELD
-
     book = tmp_path / "book.xlsx"
     workbook = xlsxwriter.Workbook(str(book))
     sheet = workbook.add_worksheet("zebulon 0611223344")
@@ -171,10 +169,31 @@ def test_emails_and_long_numbers_in_member_table_and_sheet_names_are_withheld(tm
     path.write_bytes(zip_bytes(members))
     rows, _, sources = read_all(path)
     names = [source.info.name for source in sources]
-    assert names == [f"{path}!dossiers/{WITHHELD}.csv", f"{path}!dupont_{WITHHELD}.csv",
-                     f"{path}!dupont_{WITHHELD}.csv.gz", f"{path}!export_2021-02-23.csv",
-                     f"{path}!dump.sql#patient_{WITHHELD}", f"{path}!book.xlsx#zebulon {WITHHELD}"]
+    # Numbered by position among their siblings: two per-person files stay two tables.
+    assert names == [f"{path}!dossiers/<withheld #1>.csv", f"{path}!dupont_<withheld #2>.csv",
+                     f"{path}!dupont_<withheld #3>.csv.gz", f"{path}!export_2021-02-23.csv",
+                     f"{path}!dump.sql#patient_<withheld #1>",
+                     f"{path}!book.xlsx#zebulon <withheld #1>"]
     assert len(rows) == 4 * 2 + 2 + 1  # every member still read, by its content
     shown = json.dumps([source.info.to_dict() for source in sources])
     for secret in ("zq81", "0612345678", "98 76", "185037512345641", "0611223344"):
         assert secret not in shown
+
+
+def test_per_person_files_of_other_columns_keep_their_people(tmp_path):
+    # Withheld names that agreed were once one source, whose identity plan came from the
+    # first file: the second file's phone holders were never counted.
+    from triage.identity.keys import HmacKey
+    from triage.scan import scan
+
+    emails = "email,full_name\n" + "".join(f"user{i}@example.com,Jean Dupont{i}\n"
+                                           for i in range(200))
+    phones = "phone,city\n" + "".join(f"+336123{i:05d},Paris\n" for i in range(300))
+    people = []
+    for names in (("p_0612345678.csv", "p_0698765432.csv"), ("p_a.csv", "p_b.csv")):
+        path = tmp_path / f"{names[0]}.zip"
+        path.write_bytes(zip_bytes(dict(zip(names, (emails.encode(), phones.encode()),
+                                            strict=True))))
+        result = scan([path], key=HmacKey(bytes(range(32))))
+        people.append(result.leak_people().distinct)
+    assert people == [500, 500]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import queue
 import re
 import stat
@@ -72,11 +73,13 @@ class Walk:
     only_members: frozenset[int] | None = None
 
 
-def safe_member_name(name: str) -> str:
+def safe_member_name(name: str, position: int) -> str:
     """A member name fit to show: relative, no ``..``, no control characters, no email
-    or long number (``names.withhold_identifiers``), bounded."""
+    or long number (``names.withhold_identifiers``; ``position``: the member's, from 1,
+    in its archive), bounded."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    cleaned = withhold_identifiers(_UNSAFE_CHARS.sub("?", "/".join(parts))) or "unnamed"
+    cleaned = withhold_identifiers(_UNSAFE_CHARS.sub("?", "/".join(parts)), position) \
+        or "unnamed"
     return cleaned if len(cleaned) <= 200 else cleaned[:180] + "…" + cleaned[-19:]
 
 
@@ -219,7 +222,7 @@ def _zip_members(member: Member, walk: Walk) -> Iterator[Member]:
             # compressed size bounds what a lying header can claim.
             limit = max(walk.options.min_allowance,
                         walk.options.max_ratio * max(info.compress_size, 1))
-            yield _child(member, safe_member_name(info.filename), "zip",
+            yield _child(member, safe_member_name(info.filename, index + 1), "zip",
                          _zip_opener(archive, info, walk, member.display_name), walk,
                          random_access=False, member_limit=limit)
 
@@ -351,7 +354,7 @@ def leaf_zip(path: Path, options: ReadOptions) -> LeafZip | None:
                 elif entry == "encrypted":
                     return None
                 elif entry == "file":
-                    name = safe_member_name(info.filename)
+                    name = safe_member_name(info.filename, index + 1)
                     allowance = max(options.min_allowance,
                                     options.max_ratio * max(info.compress_size, 1))
                     if name in names or info.file_size > allowance:
@@ -425,7 +428,7 @@ def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
         stream.close()
         raise TriageError("corrupt tar archive", path=member.display_name) from None
     with archive, stream:
-        while True:
+        for position in itertools.count(1):
             try:
                 info = archive.next()
             except (tarfile.TarError, EOFError, OSError) as exc:
@@ -447,7 +450,7 @@ def _tar_members(member: Member, walk: Walk) -> Iterator[Member]:
             if not info.isfile():
                 walk.skipped["special_file"] += 1
                 continue
-            name = safe_member_name(info.name)
+            name = safe_member_name(info.name, position)
             where = f"{member.display_name}!{name}"
             # tarfile's own reader raises at a short read and drops the bytes of that
             # read (up to a whole buffer): a member cut by the break would lose its last
@@ -627,6 +630,7 @@ def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
 
     worker = threading.Thread(target=extract, name="triage-7z", daemon=True)
     worker.start()
+    positions = itertools.count(1)  # of the files announced, in the archive's order
     try:
         while True:
             try:
@@ -640,11 +644,12 @@ def _seven_zip_members(member: Member, walk: Walk) -> Iterator[Member]:
             if isinstance(item, BaseException):
                 raise item
             filename, pipe = item  # type: ignore[misc]
+            position = next(positions)
             if filename in links:
                 walk.skipped["link"] += 1
                 _drain(pipe)
                 continue
-            name = safe_member_name(filename)
+            name = safe_member_name(filename, position)
             content = GuardedStream(pipe, name=f"{where}!{name}", budget=None,
                                     partial=walk.partial)
             once = _OneShot(content, f"{where}!{name}")

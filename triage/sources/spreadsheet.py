@@ -179,10 +179,10 @@ def _sheets(workbook: Any, sheets: list[str], member: Member,
             info: SourceInfo) -> Iterator[Source]:
     share = info.size // max(len(sheets), 1) if member.member is None else 0
     try:
-        for sheet in sheets:
+        for position, sheet in enumerate(sheets, 1):
             sheet_info = copy.copy(info)
-            sheet_info.name = f"{info.name}#{withhold_identifiers(sheet)}"
-            sheet_info.sheet = withhold_identifiers(sheet)  # type: ignore[attr-defined]
+            sheet_info.sheet = withhold_identifiers(sheet, position)  # type: ignore[attr-defined]
+            sheet_info.name = f"{info.name}#{sheet_info.sheet}"  # type: ignore[attr-defined]
             sheet_info.encoding = None
             yield SheetSource(workbook, sheet, sheet_info, share)
     finally:

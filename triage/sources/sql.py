@@ -286,6 +286,8 @@ class SqlDump:
         self._value = _value_pattern(self.backslash)
         self.canonical = _canonical_tuple(self.backslash)
         self.created: dict[str, list[str]] = {}
+        #: Each table's position, from 1, in the order the dump first names it.
+        self._positions: dict[str, int] = {}
         self.current: Source | None = None
         self.last_table = "(unknown table)"
         self._native: bool | None = None  # the kernel's tokenizer, known at the first INSERT
@@ -365,8 +367,9 @@ class SqlDump:
 
     def table_info(self, table: str) -> SourceInfo:
         info = copy.copy(self.info)
-        info.name = f"{self.info.name}#{withhold_identifiers(table)}"
-        info.table = withhold_identifiers(table)  # type: ignore[attr-defined]
+        position = self._positions.setdefault(table, len(self._positions) + 1)
+        info.table = withhold_identifiers(table, position)  # type: ignore[attr-defined]
+        info.name = f"{self.info.name}#{info.table}"  # type: ignore[attr-defined]
         return info
 
     # -- parsing value lists ----------------------------------------------------------
