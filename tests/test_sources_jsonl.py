@@ -416,8 +416,17 @@ def test_the_fast_path_gives_the_exact_paths_rows_across_chunks(tmp_path, monkey
     (b'{"a":"x","a":"y"}\n', 2),                          # a repeat: polars keeps one
     (b'{"s":"say \\": no"}\n', 1),                        # an escaped quote is no key's end
     (b'{"a\\\\":1}\n', 1),                                  # a key ending in a backslash
-    (b'{"s":":)"}\n', 2),                                  # a string starting with a colon
+    (b'{"s":":x"}\n', 2),                                  # a string starting with a colon
+    (b'{"s":":)"}\n', None),                               # its "value" is no JSON's: unsure
     (b'{"a"  :1}\n', None),                               # unsure: the exact path
+    (b'{"a":1,"b":-12,"c":{"d":123456789012345678901234}}\n', 4),  # integers: polars' text
+    (b'{"s":"1.5","t":"a@b.e","u":"2E-3"}\n', 3),        # floats' bytes inside strings
+    (b'{"a":1.0}\n', None),                              # floats: polars writes them
+    (b'{"a": 1e20}\n', None),                            # otherwise than json
+    (b'{"a":-0.5}\n', None),
+    (b'{"b":{"c":2E-3}}\n', None),                        # in a nested object too
+    (b'{"a":[1]}\n', None),                              # a list
+    (b'{"a":  1}\n', None),                              # unsure: more than one space
 ])
 def test_members_are_counted_from_the_bytes(text, members):
     assert jsonl._members(text) == members
@@ -432,3 +441,48 @@ def test_json_is_known_by_its_content_whatever_the_file_is_called(tmp_path, text
     assert source.info.format == "jsonl"
     assert rows == [{"email": "a@x.fr"}, {"email": "b@y.fr"}]
     assert accounting.parsed == 2
+
+
+@pytest.mark.parametrize("value", ["1.0", "1e20", "-0.5", "2E-3", "[1.0, 2.5]", '["x"]', "[]",
+                                   '{"deep": 1.0}', '{"deep": [3]}', "-7.25e-3"])
+@pytest.mark.parametrize("sampled", ['"text"', "12"])
+def test_a_float_or_a_list_after_the_sample_reads_as_the_exact_path_reads_it(
+        tmp_path, monkeypatch, value, sampled):
+    """A float or a list in a column the sample of its chunk saw as text or integers:
+    polars, told that column is text, wrote ``1.0`` as ``1`` and ``1e20`` as
+    ``100000000000000000000``, so a value's text depended on where it fell."""
+    nested = value.startswith("{")
+    head = [f'{{"id": "{i}", "v": {sampled}, "w": {{"deep": {sampled}}}}}'
+            for i in range(jsonl.SAMPLE_ROWS + 50)]
+    tail = [f'{{"id": "t", "v": {sampled}, "w": {value}}}' if nested
+            else f'{{"id": "t", "v": {value}, "w": {{"deep": 5}}}}',
+            f'{{"id": "u", "v": {sampled}, "w": {{"deep": 6}}}}']
+    path = tmp_path / "f.jsonl"
+    path.write_text("\n".join(head + tail) + "\n")
+    fast_rows, fast_accounting, _ = read_all(path)
+    monkeypatch.setattr(jsonl, "_fast_parse", lambda *_: None)
+    exact_rows, exact_accounting, _ = read_all(path)
+    assert fast_rows == exact_rows
+    assert fast_accounting.to_dict() == exact_accounting.to_dict()
+    column = "w.deep" if nested else "v"
+    assert exact_rows[-2][column] == json.dumps(json.loads(value)["deep"] if nested
+                                                else json.loads(value))
+
+
+def test_floats_and_lists_past_the_sample_read_as_the_exact_path_reads_them(tmp_path,
+                                                                            monkeypatch):
+    """The review's reproduction: 1.0, 1e20, -0.5, 2E-3 and a list in a column that is
+    text and integers for the first rows of the chunk."""
+    lines = [json.dumps({"id": i, "code": f"c{i}" if i % 2 else i})
+             for i in range(jsonl.SAMPLE_ROWS + 10)]
+    lines += ['{"id": 1, "code": 1.0}', '{"id": 2, "code": 1e20}', '{"id": 3, "code": -0.5}',
+              '{"id": 4, "code": 2E-3}', '{"id": 5, "code": [1, "a", 2.0]}',
+              '{"id": 6, "code": "tail"}']
+    path = tmp_path / "f.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    fast_rows, _, _ = read_all(path)
+    monkeypatch.setattr(jsonl, "_fast_parse", lambda *_: None)
+    exact_rows, _, _ = read_all(path)
+    assert fast_rows == exact_rows
+    assert [row["code"] for row in exact_rows[-6:]] == [
+        "1.0", "1e+20", "-0.5", "0.002", '[1, "a", 2.0]', "tail"]

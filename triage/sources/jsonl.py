@@ -551,11 +551,18 @@ def _fast_parse(piece: bytes, schema: dict[str, pl.DataType]) -> tuple[pl.DataFr
     """polars' NDJSON reader on whole lines, told the columns: (frame, rows), or None
     (take the exact path) unless its rows are exactly the exact path's.
 
-    polars keeps the first of repeated keys and skips keys not in ``schema``, without
-    a word; both show as more object members in the bytes than values in the frame
-    (:func:`_members`). A parse error (a bad line, a line that is not an object, an
+    Every leaf of ``schema`` is text, which polars writes as json does for strings,
+    integers, booleans and nulls, but not for floats (``1.0`` as ``1``, ``1e20`` as
+    ``100000000000000000000``) nor, to the byte, for lists; a value of either kind
+    anywhere in the piece, sampled or not, sends it to the exact path
+    (:func:`_members`). polars keeps the first of repeated keys and skips keys not in
+    ``schema``, without a word; both show as more object members in the bytes than
+    values in the frame. A parse error (a bad line, a line that is not an object, an
     object where text was expected) also sends the piece to the exact path.
     """
+    members = _members(piece)
+    if members is None:
+        return None
     try:
         frame = pl.read_ndjson(io.BytesIO(piece), schema=schema)
     except Exception:  # noqa: BLE001 - any doubt goes to the exact, line by line reader
@@ -564,7 +571,7 @@ def _fast_parse(piece: bytes, schema: dict[str, pl.DataType]) -> tuple[pl.DataFr
     if flat is None:
         return None
     columns, values = flat
-    if _members(piece) != values:
+    if members != values:
         return None
     return pl.DataFrame(columns), frame.height
 
@@ -594,14 +601,24 @@ def _flat_strings(frame: pl.DataFrame, prefix: str = "") -> tuple[list[pl.Series
     return columns, values
 
 
+#: What may follow a number's integer digits in a float: ``1.0``, ``1e20``, ``2E-3``.
+_FLOAT_MARKS = (b".", b"e", b"E")
+_DIGITS = re.compile(rb"[0-9]*")
+
+
 def _members(piece: bytes) -> int | None:
-    """Object members whose value is not null, counted in the bytes; None: unsure.
+    """Object members whose value is not null, counted in the bytes; None: unsure, or
+    a value polars writes otherwise than the exact path (a float, a list).
 
     A member's colon follows its key's closing quote, maybe after a space; a quote
     after an odd run of backslashes is inside a string. A colon in a string follows
     a quote only where the string starts with one (``":)"``), which counts one member
     too many and so sends the piece to the exact path, never the other way. A value
-    starting with ``n`` after a key's colon can only be ``null``.
+    starting with ``n`` after a key's colon can only be ``null``. A value starting
+    with ``[`` is a list (numbers elsewhere than a member's value are inside one); one
+    starting with ``-`` or a digit is a float where its integer digits are followed by
+    ``.``, ``e`` or ``E``. The fake members of strings starting with a colon are
+    checked alike, which again can only send a piece to the exact path.
     """
     data = np.frombuffer(piece, dtype=np.uint8)
     colons = np.flatnonzero(data == ord(":"))
@@ -626,11 +643,48 @@ def _members(piece: bytes) -> int | None:
             return None
         keys[escaped] = run % 2 == 0
     last = data.size - 1
-    after = data[np.minimum(colons + 1, last)]
+    starts = np.minimum(colons + 1, last)  # each value's first byte
+    after = data[starts]
     spaced = _JSON_SPACE[after]
     if spaced.any():
-        after[spaced] = data[np.minimum(colons[spaced] + 2, last)]
+        starts += spaced
+        starts[-1] = min(starts[-1], last)  # only the last can pass it
+        after = data[starts]
+    # Values polars writes as json does start with '"', 'n', 't', 'f' or '{' (all
+    # past '['); a number, a list or white space still is checked closer.
+    suspect = keys & (after <= ord("[")) & (after != ord('"'))
+    if suspect.any() and not _integers(piece, after[suspect], starts[suspect]):
+        return None
     return int(np.count_nonzero(keys & (after != ord("n"))))
+
+
+def _integers(piece: bytes, first: np.ndarray, starts: np.ndarray) -> bool:
+    """Whether the values at ``starts`` (whose first bytes are ``first``) are integers:
+    no list, no float, no white space left before a value."""
+    minus = first == ord("-")
+    if not (((first - ord("0")) < 10) | minus).all():
+        return False  # a list, more white space than one byte, or not JSON
+    # Eight bytes of every number at once, from its first digit on: a float where the
+    # first byte that is no digit is a float's mark. Numbers of eight digits or more
+    # go on to their next eight bytes.
+    size = len(piece)
+    words = np.ndarray((max(size - 7, 0),), dtype="<u8", buffer=piece, strides=(1,))
+    at = starts + minus
+    while at.size:
+        near = at > size - 8
+        if near.any():  # too near the end for eight bytes: one at a time (a few)
+            for start in at[near].tolist():
+                end = _DIGITS.match(piece, start).end()  # type: ignore[union-attr]
+                if piece[end:end + 1] in _FLOAT_MARKS:
+                    return False
+            at = at[~near]
+        octets = words[at].view(np.uint8)
+        other = ((octets - ord("0")) >= 10).view("<u8")
+        marks = ((octets == ord(".")) | ((octets | 0x20) == ord("e"))).view("<u8")
+        if (marks & other & (~other + np.uint64(1))).any():  # the lowest byte of other
+            return False
+        at = at[other == 0] + 8
+    return True
 
 
 # -- JSON documents --------------------------------------------------------------------
