@@ -108,6 +108,16 @@ def test_cli_decrypt_writes_plaintext_to_stdout(sealed: Path, alice: tuple[Path,
     assert out == PLAINTEXT
 
 
+def test_an_identity_readable_by_others_opens_with_a_warning(sealed: Path,
+                                                             alice: tuple[Path, str]) -> None:
+    assert "warning" not in _cli_decrypt(sealed, alice[0])[2]
+    alice[0].chmod(0o644)
+    code, out, err = _cli_decrypt(sealed, alice[0])
+    assert code == 0 and out == PLAINTEXT
+    assert err == (f"triage: warning: {alice[0]}: the identity file is readable by group or "
+                   "others; chmod 600 it\n")
+
+
 def test_wrong_identity(tmp_path: Path, sealed: Path) -> None:
     mallory = tmp_path / "mallory.txt"
     crypto.generate_identity(mallory)

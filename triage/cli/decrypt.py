@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import click
@@ -19,6 +21,12 @@ def command(encrypted: str, identity: str) -> None:
     Nothing is written to disk: redirect stdout where the plaintext may go. The
     standard CLI does the same: age -d -i IDENTITY FILE.age
     """
+    # age itself opens an identity file whatever its mode; so does this, with a word,
+    # since the identity opens every summary encrypted to it.
+    with contextlib.suppress(OSError):
+        if os.stat(identity).st_mode & 0o077:
+            click.echo(f"triage: warning: {identity}: the identity file is readable by group "
+                       "or others; chmod 600 it", err=True)
     plaintext = decrypt_file(encrypted, identity)
     # sys.stdout.buffer, not click.get_binary_stream (deprecated in click 8.5).
     sys.stdout.buffer.write(plaintext)
