@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,27 +170,12 @@ def open_sources(path: str | Path, options: ReadOptions | None = None, *,
     """
     path = Path(path)
     options = options or current_options()
-    _refuse_streams(path)
     head = check_readable(path)
     only = frozenset(zip_members) if zip_members is not None else None
     sources = LazySources(_sources_of(path, head, options, only))
     for _first in sources:
         break
     return sources
-
-
-def _refuse_streams(path: Path) -> None:
-    """A pipe, socket or device cannot be read again from the start, and triage reads
-    an input's first bytes to sniff it before it reads the whole (and, beside the pass,
-    hashes it): the rows of the sniffed bytes would be lost without a word."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return  # check_readable says why it cannot be read
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise TriageError("not a regular file (a pipe, socket or device): triage reads its "
-                          "inputs more than once; save the input to a file first",
-                          path=str(path))
 
 
 def _sources_of(path: Path, head: bytes, options: ReadOptions,

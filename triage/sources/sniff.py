@@ -146,7 +146,9 @@ def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | No
 
 
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
-    from triage.detect.headers import match_header  # the lexicon, not the detectors
+    # Imported here: it loads the triage.detect package (~0.4 s), which imports
+    # triage.sources; only a first row that the rules above leave open needs it.
+    from triage.detect.headers import match_header
 
     cells = [c.strip() for c in first]
     if not cells or any(_DIGIT_HEAVY.match(c) or "@" in c for c in cells if c):

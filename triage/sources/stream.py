@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import io
 import lzma
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -535,8 +536,16 @@ class Member:
 
 
 def check_readable(path: Path) -> bytes:
-    """The first bytes of ``path``, or a one-line error saying why it cannot be read."""
+    """The first bytes of ``path``, or a one-line error saying why it cannot be read.
+
+    A pipe, socket or device is refused: triage reads an input's first bytes to sniff
+    it before it reads it from the start (and, beside the pass, hashes it), so their
+    rows would be lost without a word, and a FIFO nobody writes to would hang here."""
     try:
+        if not (stat.S_ISREG(mode := path.stat().st_mode) or stat.S_ISDIR(mode)):
+            raise TriageError("not a regular file (a pipe, socket or device): triage reads "
+                              "its inputs more than once; save the input to a file first",
+                              path=str(path))
         with open(path, "rb") as handle:
             return handle.read(512)
     except IsADirectoryError:
