@@ -141,7 +141,8 @@ def states(rows: int) -> dict:
         first, second = item.parts[0], item.parts[1]
         # Fixed cost of a task: open, sniff, plan, one row, state built and returned.
         line_end = path.open("rb").read(second.start + 65536).index(b"\n", second.start) + 1
-        tiny = ByteRange(second.path, 1, second.start, line_end, second.header_end)
+        tiny = ByteRange(second.path, 1, second.start, line_end, second.header_start,
+                         second.header_end)
         scan_part(tiny, item.given, item.plan, ref, "FR", ReadOptions())  # warm imports and the kernel
         start = time.perf_counter()
         scan_part(tiny, item.given, item.plan, ref, "FR", ReadOptions())

@@ -311,6 +311,16 @@ def test_quoted_file_split_in_parts_gives_the_one_pass_result(client, tmp_path):
     same_as_one_pass(client, tmp_path, [path], parts=5)
 
 
+def test_file_with_a_title_block_split_in_parts_gives_the_one_pass_result(client, tmp_path):
+    # The first part counts the title block; the others read the header alone.
+    path, _ = dump(tmp_path, "megabus", 3000)
+    text = path.read_bytes()
+    path.write_bytes(b"Export du 12/03/2019\n\nLaboratoire Biomed\n" + text)
+    job = same_as_one_pass(client, tmp_path, [path], parts=6)
+    assert len(job.inputs[0].parts) >= 3
+    assert job.collect().results[0].accounting.reasons == {"preamble": 2}
+
+
 def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
     path, truth = dump(tmp_path, "megabus", 3000)
     canaries = [str(value) for canary in truth["canaries"] for category, value in canary.items()

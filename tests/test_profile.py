@@ -7,6 +7,7 @@ import json
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from test_identity_support import written_times
 
 from triage.native import native_kernel
+from triage.pipeline import profile_document, run
 from triage.profile import TableProfile, types
 from triage.profile.column import SHAPE_LENGTH
 from triage.profile.hll import HyperLogLog
@@ -299,6 +301,45 @@ def test_profile_json_is_valid_and_holds_no_value(tmp_path):
                            capture_output=True, text=True, timeout=120, check=True)
     assert "email" in table.stdout
     assert not any(c in table.stdout for c in canaries)
+
+
+_EVERY_REASON = {
+    "t.csv": ("Export du 12/03/2019\nid;nom;email\n1;Dupont;a@x.fr\n2;Martin\n"
+              '3;Durand;c@x.fr;extra\nid;nom;email\n4;"never closed\n'),
+    "t.jsonl": ('{"a": 1}\n[1]\n' + '{"a": ' * 600 + "1" + "}" * 600 + '\n{"a": ' + "9" * 5000
+                + '}\n{"by": {"x@y.fr": 1, "z@y.fr": 2}}\n{"a": 1, "a": 2}\nnot json\n'),
+    "t.sql": ("CREATE TABLE patients (id INT, nom VARCHAR(50), email VARCHAR(100));\n"
+              "CREATE TABLE rdv (id INT);\nINSERT INTO rdv VALUES (1),(2,3);\n"),
+}
+
+
+def test_every_reason_a_reader_gives_is_in_the_profile_schema(tmp_path):
+    # The readers' rejection and repair reasons once outgrew the schema's lists.
+    schema = load_schema("profile.schema.json")
+    reasons: set[str] = set()
+    for name, text in _EVERY_REASON.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        doc = profile_document(run([path]))
+        for source in doc.get("sources", [doc]):
+            jsonschema.validate({"triage_version": doc["triage_version"], **source}, schema)
+            reasons |= set(source["rows"]["reasons"]) | set(source["rows"]["repaired"])
+    assert {"preamble", "repeated_header", "unterminated_quote", "too_few_fields",
+            "too_many_fields", "not_an_object", "too_deep", "number_too_long", "invalid_json",
+            "data_keys", "duplicate_key"} <= reasons
+
+
+def test_a_table_with_no_rows_still_lists_the_columns_its_header_names(tmp_path):
+    csv_path, sql_path = tmp_path / "header_only.csv", tmp_path / "t.sql"
+    csv_path.write_text("nom;prenom;email\n")
+    sql_path.write_text(_EVERY_REASON["t.sql"])
+    (only_header,) = run([csv_path])
+    assert list(only_header.profile.columns) == ["nom", "prenom", "email"]
+    assert only_header.accounting.read == 0
+    tables = {Path(r.info.name).name: r for r in run([sql_path])}
+    assert list(tables["t.sql#patients"].profile.columns) == ["id", "nom", "email"]
+    doc = tables["t.sql#patients"].profile_document()
+    assert [c["count"] for c in doc["columns"]] == [0, 0, 0]
 
 
 #: Planted where a format stores numbers and dates as such: a NIR Excel turned into a

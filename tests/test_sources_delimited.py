@@ -147,6 +147,49 @@ def test_a_first_row_with_a_blank_cell_and_no_known_label_is_data(tmp_path):
     assert accounting.read == 2
 
 
+@pytest.mark.parametrize("title", [
+    "Export du 12/03/2019 - Laboratoire Biomed\n",
+    "Export du 12/03/2019;;;\n\nLaboratoire Biomed;;;\n",  # padded to width, a blank line
+    "\n\n",
+    "Rapport;12/03/2019\r\n",  # a delimiter, still fewer fields than the table
+])
+def test_a_title_block_above_the_header_is_skipped_and_counted(tmp_path, title):
+    path = tmp_path / "t.csv"
+    table = ("nom;prenom;email;telephone\nDupont;Jean;jean@example.fr;06 12 34 56 78\n"
+             "Martin;Claire;claire@example.fr;06 98 76 54 32\n")
+    path.write_text(title + table)
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is True
+    assert [list(row) for row in rows] == [["nom", "prenom", "email", "telephone"]] * 2
+    assert rows[0]["email"] == "jean@example.fr"
+    titles = sum(1 for line in title.splitlines() if line.strip())
+    assert accounting.parsed == 2
+    assert accounting.read == 2 + titles
+    assert accounting.reasons == ({"preamble": titles} if titles else {})
+    if titles:
+        assert accounting.regions == [{"reason": "preamble", "kept": False, "line": 1,
+                                       "byte_offset": 0}]
+
+
+def test_short_first_rows_of_a_headerless_table_stay_rows(tmp_path):
+    # Fewer fields, but no header follows them: ragged data, read and counted as before.
+    path = tmp_path / "t.csv"
+    path.write_text("Dupont\nMartin;Claire;0698765432\nDurand;Paul;0711223344\n")
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is False
+    assert accounting.read == accounting.parsed == 3
+    assert accounting.repaired == {"too_few_fields": 1}
+    assert rows[0]["col_1"] == "Dupont"
+
+
+def test_a_quoted_title_spanning_lines_is_one_preamble_record(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('"Export\ndu 12/03/2019"\nid,email\n1,a@example.fr\n2,b@example.fr\n')
+    rows, accounting, _ = read_all(path)
+    assert [r["email"] for r in rows] == ["a@example.fr", "b@example.fr"]
+    assert accounting.reasons == {"preamble": 1}
+
+
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_every_line_ending_reads_the_same_rows(tmp_path, ending):
     path = tmp_path / "t.csv"

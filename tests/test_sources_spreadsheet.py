@@ -104,6 +104,33 @@ def test_sheet_without_header_gets_numbered_columns(tmp_path):
                     {"col_1": "b@y.fr", "col_2": "0698765432"}]
 
 
+def test_a_title_above_the_table_is_skipped_and_counted(tmp_path):
+    path = tmp_path / "export.xlsx"
+    title = [["Export du 12/03/2019", "", "", "", ""], [], ["Laboratoire Biomed"]]
+    write_xlsx(path, {"patients": title + PATIENTS})
+    rows, accounting, (source,) = read_all(path)
+    assert rows == EXPECTED
+    assert source.info.header is True
+    assert accounting.reasons == {"preamble": 2} and accounting.parsed == 2
+
+
+def test_a_table_below_many_blank_rows_is_read(tmp_path):
+    # Blank rows beyond the header sample once ended the sheet without a word.
+    path = tmp_path / "low.xlsx"
+    write_xlsx(path, {"s": [[] for _ in range(300)] + PATIENTS})
+    rows, accounting, _ = read_all(path)
+    assert rows == EXPECTED
+    assert accounting.read == accounting.parsed == 2
+
+
+def test_a_header_without_rows_still_names_its_columns(tmp_path):
+    path = tmp_path / "empty.xlsx"
+    write_xlsx(path, {"s": [PATIENTS[0]]})
+    _, accounting, (source,) = read_all(path)
+    assert accounting.read == 0
+    assert source.declared_columns() == PATIENTS[0]
+
+
 def test_xls(tmp_path):
     path = tmp_path / "old.xls"
     write_xls(path, [row[:4] for row in PATIENTS])

@@ -29,7 +29,8 @@ def warn_of_lost_rows(results: Iterable) -> None:  # type: ignore[type-arg]
             click.echo(f"triage: warning: {name}: input ends early (truncated) "
                        f"after {accounting.read:,} rows; kept them (--allow-partial)",
                        err=True)
-        if accounting.read and not accounting.parsed:
+        # A title block above a table is counted, as rejected, but no loss of rows.
+        if accounting.read > accounting.reasons["preamble"] and not accounting.parsed:
             reasons = ", ".join(f"{reason} {count:,}" for reason, count
                                 in accounting.reasons.most_common(3))
             click.echo(f"triage: warning: {name}: none of its {accounting.read:,} rows could "

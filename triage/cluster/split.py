@@ -42,14 +42,23 @@ _NEWLINE = 0x0A
 
 @dataclass(frozen=True)
 class ByteRange:
-    """One part of a split file: bytes ``[start, end)``; ``header_end`` bytes of header
-    record at the start of the file are read before the part when it is not the first."""
+    """One part of a split file: bytes ``[start, end)``. A part other than the first
+    is read after the file's header record, bytes ``[header_start, header_end)`` (past
+    the title block above the table, if any); the first reads both in place."""
 
     path: str
     index: int
     start: int
     end: int
+    header_start: int
     header_end: int
+
+    @property
+    def header(self) -> tuple[int, int] | None:
+        """The span of the header record read before this part, if one is."""
+        if self.start > 0 and self.header_end > self.header_start:
+            return self.header_start, self.header_end
+        return None
 
 
 def splittable(source: object) -> TypeGuard[DelimitedSource]:
@@ -64,14 +73,18 @@ def splittable(source: object) -> TypeGuard[DelimitedSource]:
             and source.dialect.line_break == "\n")
 
 
-def header_end(source: DelimitedSource, head: bytes) -> int:
-    """Raw bytes of the header record at the start of the file (0 without a header)."""
-    if source.dialect.header is None:
-        return 0
-    end = source._first_record_end(bytearray(head), exhausted=len(head) < _WINDOW)
-    if end < 0:
+def header_span(source: DelimitedSource, head: bytes) -> tuple[int, int]:
+    """Raw byte span of the header record, after the title block above the table
+    (where the table's rows start, twice, without a header)."""
+    data = bytearray(head)
+    exhausted = len(head) < _WINDOW
+    dialect = source.dialect
+    start, _ = source._leading_records_end(data, dialect.preamble, exhausted)
+    end, _ = source._leading_records_end(
+        data, dialect.preamble + (dialect.header is not None), exhausted)
+    if start < 0 or end < 0:
         raise ValueError("header record longer than the sniffed head")
-    return end
+    return start, end
 
 
 def part_targets(start: int, size: int, split_bytes: int, workers: int) -> list[int]:
@@ -97,7 +110,7 @@ def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES,
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(_WINDOW)
-    first = header_end(source, head)
+    header_start, first = header_span(source, head)
     targets = part_targets(first, size, split_bytes, workers)
     if not targets:
         cuts: list[int] = []
@@ -107,7 +120,7 @@ def byte_ranges(source: DelimitedSource, split_bytes: int = SPLIT_BYTES,
         cuts = _even_parity_cuts(path, targets, source.dialect.quotechar.encode()[0],
                                  source.dialect.delimiter.encode()[0])
     bounds = [0, *sorted({c for c in cuts if first < c < size}), size]
-    return [ByteRange(str(path), i, bounds[i], bounds[i + 1], first)
+    return [ByteRange(str(path), i, bounds[i], bounds[i + 1], header_start, first)
             for i in range(len(bounds) - 1)]
 
 
@@ -198,8 +211,8 @@ class RangeReader:
     def __init__(self, part: ByteRange, encoding: str) -> None:
         self._file = open(part.path, "rb")  # noqa: SIM115 - closed by close()/__exit__
         self._spans = [(part.start, part.end)]
-        if part.start > 0 and part.header_end:
-            self._spans.insert(0, (0, part.header_end))
+        if part.header is not None:
+            self._spans.insert(0, part.header)
         self._range_start = part.start
         self._utf8_length = _utf8_lengths(encoding)
         self.newlines = 0

@@ -17,7 +17,7 @@ import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,10 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     if not isinstance(opened, DelimitedSource):
         raise TriageError("changed while it was being scanned", path=given)
     reader = RangeReader(part, opened.dialect.encoding)
-    source = DelimitedSource(_RangeMember(reader), opened.info, opened.dialect,
+    # A later part is read after the header alone: the title block above it is the
+    # first part's to count.
+    dialect = opened.dialect if part.start == 0 else replace(opened.dialect, preamble=0)
+    source = DelimitedSource(_RangeMember(reader), opened.info, dialect,
                              chunk_bytes=opened.chunk_bytes,
                              max_record_bytes=opened.max_record_bytes)
     # The first batch's types are the file's types so far: each part starts from them.
@@ -206,10 +209,12 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
             profile.update(batch)
             state.detector.update(batch)
             feed(state, batch, profile)
-    if part.start > 0 and part.header_end:
+    if part.header is not None:
         # The header record read before the part moved every position by its extent.
+        header_start, header_end = part.header
         with open(part.path, "rb") as handle:
-            header = handle.read(part.header_end)
+            handle.seek(header_start)
+            header = handle.read(header_end - header_start)
         _shift(source.accounting, -header.count(b"\n"),
                -decoded_length(header, opened.dialect.encoding))
     return SourcePart(opened.info, source.accounting, profile, state,

@@ -235,6 +235,12 @@ class TableProfile:
         self._type_and_shape(batch, counts)
         self.rows += height
 
+    def declare(self, names: list[str]) -> None:
+        """Add the named columns no row has filled (a header over no data)."""
+        for name in names:
+            if name not in self.columns:
+                self.columns[name] = ColumnProfile(name, rows=self.rows)
+
     def _count(self, batch: pl.DataFrame) -> dict[str, tuple[int, int]]:
         """Counts and lengths of every column; returns (present, empty) per column."""
         # Lengths in UTF-8 bytes, as xsv's stats: 4x cheaper than characters. The

@@ -126,6 +126,11 @@ class Source(ABC):
     def batches(self) -> Iterator[pl.DataFrame]:
         """Yield DataFrames of string columns. Column sets may grow (JSON Lines)."""
 
+    def declared_columns(self) -> list[str]:
+        """The columns a header or schema names, once ``batches()`` has been read: a
+        table that has them and no row still shows which columns it would expose."""
+        return []
+
     def _progress(self, consumed: int) -> None:
         if self.on_progress is not None and consumed:
             self.on_progress(consumed)

@@ -78,6 +78,7 @@ class _Rejected(NamedTuple):
     reason: str
     line: int
     offset: int
+    rows: int = 1
 
 
 class DelimitedSource(Source):
@@ -106,6 +107,9 @@ class DelimitedSource(Source):
         info.quoting = "double-quote" if dialect.quotechar else "none"
         info.header = dialect.header is not None
         return cls(member, info, dialect)
+
+    def declared_columns(self) -> list[str]:
+        return self.columns if self.dialect.header is not None else []
 
     # -- bytes to UTF-8 -------------------------------------------------------------
 
@@ -190,7 +194,8 @@ class DelimitedSource(Source):
         """
         pending = bytearray()
         line, offset = 1, 0
-        skip_header = self.dialect.header is not None
+        # The title block above the table, then its header: not rows of the table.
+        leading = self.dialect.preamble + (self.dialect.header is not None)
         discarding = False  # inside an over-long record, dropping until a newline
         exhausted = False
         blocks = self._utf8_blocks(stream)
@@ -209,8 +214,8 @@ class DelimitedSource(Source):
                     block = block[newline + 1:]
                     discarding = False
                 pending += block
-            if skip_header:
-                cut = self._first_record_end(pending, exhausted)
+            if leading:
+                cut, titles = self._leading_records_end(pending, leading, exhausted)
                 if cut < 0:
                     if exhausted:
                         break
@@ -218,10 +223,12 @@ class DelimitedSource(Source):
                         raise TriageError(f"header line longer than {self.max_record_bytes:,} "
                                           "bytes", path=self.info.name, line=1, offset=0)
                     continue
+                if titles:
+                    yield _Rejected("preamble", line, offset, titles)
                 line += pending.count(b"\n", 0, cut)
                 offset += cut
                 del pending[:cut]
-                skip_header = False
+                leading = 0
             while pending:
                 cut = self._record_end(pending) if not exhausted else (
                     len(pending) if self._balanced(pending) else -1)
@@ -260,13 +267,27 @@ class DelimitedSource(Source):
             if exhausted and not pending:
                 break
 
-    def _first_record_end(self, data: bytearray, exhausted: bool) -> int:
-        position = 0
+    def _leading_records_end(self, data: bytearray, count: int, exhausted: bool
+                             ) -> tuple[int, int]:
+        """(index just past the first ``count`` records, how many of the preamble's are
+        not blank lines), or (-1, 0) when ``data`` does not hold them yet."""
+        position, titles = 0, 0
+        for index in range(count):
+            end = self._first_record_end(data, exhausted, position)
+            if end < 0:
+                return -1, 0
+            if index < self.dialect.preamble and data[position:end].strip(b"\r\n"):
+                titles += 1
+            position = end
+        return position, titles
+
+    def _first_record_end(self, data: bytearray, exhausted: bool, start: int = 0) -> int:
+        position = start
         while True:
             newline = data.find(b"\n", position)
             if newline < 0:
-                return len(data) if exhausted and data else -1
-            if self._quote is None or data.count(self._quote, 0, newline) % 2 == 0:
+                return len(data) if exhausted and len(data) > start else -1
+            if self._quote is None or data.count(self._quote, start, newline) % 2 == 0:
                 return newline + 1
             position = newline + 1
 
@@ -300,7 +321,8 @@ class DelimitedSource(Source):
     def _frames(self, pieces: Iterable[_Chunk | _Rejected]) -> Iterator[pl.DataFrame]:
         for piece in pieces:
             if isinstance(piece, _Rejected):
-                self.accounting.reject(piece.reason, line=piece.line, offset=piece.offset)
+                self.accounting.reject(piece.reason, piece.rows, line=piece.line,
+                                       offset=piece.offset)
             else:
                 yield self._parse(*piece)
 

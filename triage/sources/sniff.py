@@ -36,6 +36,9 @@ class TextDialect:
     #: What ends a record: "\n" (LF or CR LF), or "\r" for classic Mac files, whose
     #: reader turns each CR into LF (one byte for one: offsets stay those of the file).
     line_break: str = "\n"
+    #: Records above the table (blank lines, an export's title and date), skipped
+    #: before the header; the reader counts those that are not blank as rejected.
+    preamble: int = 0
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -201,15 +204,47 @@ def sniff_text_table(sample: bytes, at_eof: bool) -> TextDialect:
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter,
                         quotechar=quotechar or '"',
                         quoting=csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE, strict=False)
-    rows = [row for row in reader if row]
+    records = list(reader)  # a blank line is an empty record, as the reader cuts them
     line_break = line_break_of(text)
-    if not rows:
+    if not any(records):
         return TextDialect(encoding, delimiter, quotechar, None, 0, line_break)
-    width = Counter(len(r) for r in rows).most_common(1)[0][0]
-    header = rows[0] if _looks_like_header(rows[0], rows[1:]) else None
-    if header is not None:
-        width = len(header)
-    return TextDialect(encoding, delimiter, quotechar, header, width, line_break)
+    preamble, header = table_start(records)
+    width = len(header) if header is not None else \
+        Counter(len(r) for r in records if r).most_common(1)[0][0]
+    return TextDialect(encoding, delimiter, quotechar, header, width, line_break, preamble)
+
+
+#: At most this many records above a table are taken for a title block.
+MAX_PREAMBLE = 20
+
+
+def table_start(records: list[list[str]]) -> tuple[int, list[str] | None]:
+    """Where the table starts in its first records: (how many records come before
+    it, its header or None). Blank records (no non-blank cell) may come first.
+
+    Old exports put a title block above the header ("Export du 12/03/2019", a lab's
+    name), as lines with fewer fields than the table, or padded to its width with
+    one cell filled. Such lines are skipped when the row after them is a header;
+    otherwise they may be ragged data, and are read as rows as before.
+    """
+    filled = [sum(1 for cell in record if cell.strip()) for record in records]
+    blank = next((i for i, count in enumerate(filled) if count), len(records))
+    rows = [record for record, count in zip(records, filled, strict=True) if count]
+    width = Counter(len(r) for r in rows).most_common(1)[0][0] if rows else 0
+    if width >= 2:
+        title = blank
+        while title < len(records) and (not filled[title] or len(records[title]) < width
+                                        or (filled[title] == 1 and width >= 3)):
+            title += 1
+        if blank < title <= MAX_PREAMBLE and title < len(records):
+            rest = [r for r, count in zip(records[title + 1:], filled[title + 1:], strict=True)
+                    if count]
+            if _looks_like_header(records[title], rest):
+                return title, records[title]
+    if blank == len(records):
+        return 0, None  # only empty cells so far: rows, read as such
+    rest = [r for r, count in zip(records[blank + 1:], filled[blank + 1:], strict=True) if count]
+    return blank, records[blank] if _looks_like_header(records[blank], rest) else None
 
 
 def column_names(header: list[str] | None, width: int) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,7 @@ import polars as pl
 from triage.errors import TriageError
 from triage.sources.base import Source, SourceInfo
 from triage.sources.names import withhold_identifiers
-from triage.sources.sniff import _looks_like_header, column_names
+from triage.sources.sniff import column_names, table_start
 from triage.sources.stream import Member, ReadOptions
 
 BATCH_ROWS = 65_536
@@ -63,6 +64,7 @@ class SheetSource(Source):
         self.workbook = workbook
         self.sheet = sheet
         self._share = progress_share
+        self._header_names: list[str] = []
 
     def batches(self) -> Iterator[pl.DataFrame]:
         import python_calamine
@@ -70,18 +72,25 @@ class SheetSource(Source):
         try:
             rows = self.workbook.get_sheet_by_name(self.sheet).iter_rows()
             texts = ([cell_text(v) for v in row] for row in rows)
+            # Blank rows above the table, however many, are not rows of it.
+            texts = itertools.dropwhile(lambda row: not any(c.strip() for c in row), texts)
             first = [row for _, row in zip(range(_HEADER_SAMPLE_ROWS + 1), texts)]
         except python_calamine.CalamineError:
             raise TriageError("corrupt sheet", path=self.info.name) from None
-        while first and not any(first[0]):
-            first.pop(0)  # blank rows above the table
         if not first:
             self._progress(self._share)
             return
+        # A title block above the table is skipped and counted.
+        preamble, header = table_start(first)
+        titles = sum(1 for row in first[:preamble] if any(cell.strip() for cell in row))
+        if titles:
+            self.accounting.reject("preamble", titles)
+        first = first[preamble:]
         width = max(len(r) for r in first)
-        header = first[0] if _looks_like_header(first[0], first[1:]) else None
         self.info.header = header is not None
         names = column_names(header, width)
+        if header is not None:
+            self._header_names = names
         pending = first[1:] if header is not None else first
         try:
             while True:
@@ -96,6 +105,9 @@ class SheetSource(Source):
         except python_calamine.CalamineError:
             raise TriageError("corrupt sheet", path=self.info.name) from None
         self._progress(self._share)
+
+    def declared_columns(self) -> list[str]:
+        return self._header_names
 
     def _frame(self, rows: list[list[str]], names: list[str]) -> pl.DataFrame:
         width = len(names)

@@ -974,6 +974,7 @@ class SqlTableSource(Source):
 
     def __init__(self, dump: SqlDump, first: _Event, events: Iterator[_Event]) -> None:
         super().__init__(dump.table_info(first.table))
+        self._dump = dump
         self.table = first.table
         self._first: _Event | None = first
         self._events = events
@@ -995,6 +996,10 @@ class SqlTableSource(Source):
             event = next(self._events, None)
         self._next = event
         self._finished = True
+
+    def declared_columns(self) -> list[str]:
+        created = self._dump.created.get(self.table)
+        return column_names(created, len(created)) if created else []
 
     def finish(self) -> _Event | None:
         """Skip what the consumer did not read of this table; the next table's first event."""
