@@ -116,8 +116,10 @@ VALID_INVALID = {
                                                                   "2999-01-01"]),
     "event_date": (["2020-07-19 15:46", "19/07/2020", "2023-07-03T13:06:55.790Z"],
                    ["1950-01-01", "not a date"]),
-    "postcode": (["56000", "SW1A 1AA", "1012 AB", "1000-001", "90210-1234"],
-                 ["5600", "ABCDE"]),
+    # Four digits (Denmark, Belgium, Austria) and Poland's 12-345 have the shape; only a
+    # header makes a column of them postcodes (test_detect_shapes_other_countries...).
+    "postcode": (["56000", "SW1A 1AA", "1012 AB", "1000-001", "90210-1234", "5600", "39-146",
+                  "721 74"], ["560", "ABCDE", "1234567"]),
     "postal_address": (["12 rue de la Paix", "93 Smith Glen", "Hauptstraße 5",
                         "Appt 16", "Via Roma 12"], ["Paris", "hello world 12 x"]),
     "geolocation": (["48.85661, 2.35222", "-33.8688", "POINT(2.3522 48.8566)"],

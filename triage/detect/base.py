@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from triage.detect.context import TableContext
 
 
+#: ``header_min_share`` of detectors whose check is a word list (names, cities): no list
+#: holds every family name or commune of a country, so under their header a column
+#: needs only some known words beside the shape (a header alone would take a products
+#: table's ``name`` for people).
+LEXICON_HEADER_MIN_SHARE = 0.1
+
+
 class Detector:
     """Base class: subclass, set the class attributes, override what differs."""
 
@@ -52,7 +59,7 @@ class Detector:
     #: the values contradict the header (a ``num_secu`` column of free text).
     header_min_share: ClassVar[float] = 0.3
     #: With a matching header, the share of values that must at least have the
-    #: shape (:meth:`prefilter`); what matters for lexicon-based detectors, whose
+    #: shape (:meth:`prefilter`); what matters most for lexicon-based detectors, whose
     #: word lists can never be complete (a ``ville`` column of small communes).
     header_min_shape: ClassVar[float] = 0.3
     #: Weight of this detector's value evidence: below 1 for catch-all shapes (record

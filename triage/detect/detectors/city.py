@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from triage.detect.base import Detector
+from triage.detect.base import LEXICON_HEADER_MIN_SHARE, Detector
 from triage.detect.vocab import fold, word_list
 
 # Whole values only: "Saint-Jean-de-Braye", "Pacy-sur-Eure", "Frankfurt am Main",
@@ -24,6 +24,7 @@ class City(Detector):
     headers = "city"
     priority = 30
     min_value_share = 0.7
+    header_min_share = LEXICON_HEADER_MIN_SHARE
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"^\p{L}[\p{L}\s\-'.]{1,48}$")

@@ -10,8 +10,9 @@ import polars as pl
 
 from triage.detect.base import Detector
 
+UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 _SHAPES = [
-    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",  # UUID
+    UUID,
     # MD5 and SHA-256 digests, what advertisers take as hashed e-mails and phones
     # (40-hex SHA-1 is left out: it is mostly commit and file hashes).
     r"^(?:[0-9a-f]{32}|[0-9a-f]{64}|[0-9A-F]{64})$",

@@ -2,7 +2,10 @@
 
 International forms (+33…, 0033…) are validated as such; national forms are tried
 against the regions of the supported languages, and must start with a trunk
-prefix or fit a region without one (US), so bare product codes do not pass.
+prefix or fit a region without one (US). A number that a spreadsheet stored as a
+number lost its trunk 0 (``612345678``): it is valid if it is with the 0 put back,
+but bare digits are as likely a product code or a key, so only a header makes such
+a column phones.
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ def phone_valid(value: str) -> bool:
     try:
         if compact.startswith("+"):
             return phonenumbers.is_valid_number(phonenumbers.parse(compact, None))
+        # A national number without its trunk 0 has 9 or 10 digits; longer bare digits
+        # (an EAN-13) are not taken for one.
+        restore = not compact.startswith("0") and len(compact) in (9, 10)
         for region in NATIONAL_REGIONS:
-            if region != "US" and not compact.startswith("0"):
+            national = "0" + compact if restore and region != "US" else compact
+            if region != "US" and not national.startswith("0"):
                 continue
-            if phonenumbers.is_valid_number(phonenumbers.parse(compact, region)):
+            if phonenumbers.is_valid_number(phonenumbers.parse(national, region)):
                 return True
     except phonenumbers.NumberParseException:
         return False
@@ -57,9 +64,10 @@ class Phone(Detector):
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Phone numbers of many people differ; a code list repeats.
         distinct = min(1.0, valid.n_unique() / max(1.0, 0.3 * len(valid)))
-        # Written numbers carry a "+", a trunk 0 or separators; ten bare digits are as
-        # likely an identifier that happens to fit North American numbering.
-        bare = float(valid.str.contains(r"^[1-9]\d{9}$").mean() or 0.0)
+        # Written numbers carry a "+", a trunk 0 or separators; bare digits are as likely
+        # an identifier that happens to fit North American numbering, or a national
+        # number once a 0 is put back.
+        bare = float(valid.str.contains(r"^[1-9]\d{8,10}$").mean() or 0.0)
         return distinct * (BARE_DIGITS_PLAUSIBILITY if bare >= 0.8 else 1.0)
 
 

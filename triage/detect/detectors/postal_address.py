@@ -9,7 +9,11 @@ import polars as pl
 from triage.detect.base import Detector
 from triage.detect.vocab import accent_tolerant, value_terms
 
-_SUFFIX_STREETS = r"(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm|laan|straat|plein|gracht|kade)"
+# Street names written as one word with the street type at its end (Nordic, Finnish and
+# Hungarian ones too: "Midgårdsvej", "Stationsgatan", "Mannerheimintie").
+_SUFFIX_STREETS = (r"(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm|laan|straat|plein|gracht"
+                   r"|kade|vej|gade|gatan|v[äa]gen|stigen|gr[äa]nd|torget|gata|veien|vegen|gate"
+                   r"|katu|tie|kuja|utca)")
 
 
 # Address complements (second address line): flat, building, residence, PO box.
@@ -37,6 +41,9 @@ class PostalAddress(Detector):
     headers = "postal_address"
     priority = 50
     min_value_share = 0.7
+    # Under an address header, words and a number are enough: many countries write
+    # no street type at all ("Pobřežní 403").
+    header_min_share = 0.0
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"\p{L}{2}") & col.str.contains(r"\s") & (

@@ -1,4 +1,6 @@
-"""Postal codes: 5 digits (FR, DE, US, ES, IT), UK, NL (1234 AB), PT (1234-567), ZIP+4.
+"""Postal codes: 5 digits (FR, DE, US, ES, IT), UK, NL (1234 AB), PT (1234-567), ZIP+4;
+under a postcode header also PL (12-345), SE/CZ/SK (123 45), 4 digits (DK, AT, CH, BE,
+NO, HU) and 6 digits (RO).
 
 Five bare digits are also quantities or codes: values alone decide only when the
 column has a distinctly postal shape, or its five-digit values keep leading zeros,
@@ -23,6 +25,14 @@ from triage.detect.vocab import us_zip_areas
 
 _DISTINCT = (r"^(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[1-9]\d{3} ?[A-Za-z]{2}|\d{4}-\d{3}"
              r"|\d{5}-\d{4})$")
+
+
+#: Other countries' shapes, too close to counts, years and codes to be typed by values:
+#: only a header makes them postcodes.
+_NATIONAL = r"^(?:\d{2}-\d{3}|\d{3} \d{2}|\d{4}|\d{6})$"
+#: Share of five-digit values starting "00" above which they are zero-padded numbers
+#: (file and order numbers): no French, German or Spanish postcode starts so.
+PADDED_NUMBERS = 0.5
 
 
 #: Distinct share under which five-digit values repeat like neighbours' postcodes. In
@@ -52,14 +62,15 @@ class Postcode(Detector):
     context_min_share = 0.9
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return col.str.contains(r"^\d{5}$") | col.str.contains(_DISTINCT)
+        return (col.str.contains(r"^\d{5}$") | col.str.contains(_DISTINCT)
+                | col.str.contains(_NATIONAL))
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         distinctive = float(valid.str.contains(_DISTINCT).mean() or 0.0)
         if distinctive >= 0.8:
             return 1.0
         digits = valid.filter(valid.str.contains(r"^\d{5}$"))
-        if len(digits) == 0:
+        if len(digits) == 0 or float(digits.str.starts_with("00").mean() or 0.0) > PADDED_NUMBERS:
             return 0.5
         # Counts and amounts vary in width and drop leading zeros; postcodes keep five
         # digits, start with 0 in whole regions (Saxony, New England), mostly end in 0

@@ -6,7 +6,9 @@ upper-case prefix and 6 to 12 digits (``IPP 27427004``, ``RDV539867317``,
 ``INV-0814715``), taking many distinct values; a product SKU with two letter
 groups, a 13-digit EAN or a 15-digit batch number does not have it. Insurance
 member numbers share that shape: the table around them tells them apart
-(``health_insurance_id``).
+(``health_insurance_id``). A UUID is a key too: under a key header (``id``,
+``order_uuid``) it is one; without a header, the tracking ids of ``online_id``
+outweigh it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from triage.detect.base import Detector
+from triage.detect.detectors.online_id import UUID
 
 #: The common key shape (also what a member number looks like: health_insurance_id).
 KEY = r"^[A-Z]{0,4}[-_]?\d{6,12}$"
@@ -32,7 +35,7 @@ class RecordId(Detector):
         return col.str.contains(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:#]{0,63}$") & col.str.contains(r"\d")
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return values.str.contains(KEY)
+        return values.str.contains(KEY) | values.str.contains(UUID)
 
     def plausible(self, valid: pl.Series, sample_size: int) -> float:
         # Keys identify records or people: many distinct values.
