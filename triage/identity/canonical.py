@@ -31,6 +31,7 @@ import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 from stdnum.util import clean as stdnum_clean
 
+from triage.detect.detectors._dates import dates_stored_as_instants, legacy_dates, past_noon
 from triage.errors import TriageError
 from triage.native import parse_times
 from triage.profile.types import within_python_years
@@ -381,11 +382,35 @@ def _days_since_epoch(day: date) -> int:
 def _birth_iso_strptime(birth_dates: pl.Series, region: str,
                         date_format: str | None) -> pl.Series:
     earliest, latest = _BIRTH_DAY_RANGE
-    formats = date_formats(region, date_format)
     # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
-    return _per_distinct(birth_dates, lambda v: pl.DataFrame({"d": parse_dates(v, formats)})
+    return _per_distinct(birth_dates, lambda v: pl.DataFrame(
+        {"d": read_birth_dates(v, region, date_format)})
                          .select(pl.when(pl.col("d").is_between(earliest, latest))
                                  .then(pl.col("d").cast(pl.String)))["d"])
+
+
+def read_birth_dates(values: pl.Series, region: str, date_format: str | None) -> pl.Series:
+    """Birth dates (one column's values): read as :func:`parse_dates` reads them with
+    the column's format or the region's, four-digit years only; else in the legacy forms
+    the birth-date detector accepts (``legacy_dates``: ``14/03/85`` is 1985, ``14/03/26``
+    2026 and ``14/03/27`` 1927 in 2026; ``14-MAR-85``, ``2 mars 1985``, ``14031985``), in
+    the column's day/month order where its values settle it, else the format's or the
+    region's. In a column of dates stored as instants, a time after noon is the next
+    day (:func:`past_noon`): ``1985-03-13T23:00:00.000Z``, a Paris midnight, is the 14th.
+    """
+    text = values.cast(pl.String).str.strip_chars(_ASCII_WS)
+    formatted = parse_dates(values, date_formats(region, date_format))
+    read = pl.DataFrame({"v": text, "d": formatted}).select(
+        "v", d=pl.when(pl.col("v").str.contains(r"\d{4}")).then("d"))
+    if (read["d"].is_null() & (text.str.len_bytes() > 0)).any():
+        month_first = (date_format.startswith("%m") if date_format
+                       else region in _MONTH_FIRST_REGIONS)
+        legacy = legacy_dates(text, date.today().year, month_first)
+        read = read.with_columns(pl.coalesce("d", pl.lit(legacy)))
+    if dates_stored_as_instants(text):
+        next_day = past_noon(pl.col("v")).fill_null(False).cast(pl.Int32)
+        read = read.with_columns(pl.col("d") + pl.duration(days=next_day))
+    return read["d"].alias(values.name or "date")
 
 
 @cache

@@ -1,4 +1,10 @@
-"""Dates and timestamps of events (visits, appointments, samples): recent, narrow spread."""
+"""Dates and timestamps of events (visits, appointments, samples): recent, narrow spread.
+
+Two-digit years are no event dates: the identity stage reads event dates for its
+month counts with four-digit years only (``parse_dates``), and would count
+``14/03/21`` in the year 21. Month names and compact ``DDMMYYYY`` are event dates,
+though their months go uncounted.
+"""
 
 from __future__ import annotations
 
