@@ -119,3 +119,19 @@ def test_invented_words_are_in_no_list() -> None:
     assert all(set(w.lower()) <= set(string.ascii_lowercase) for w in words)
     known = set(word_list("last_names").to_list())
     assert not any(w.lower() in known for w in words)
+
+
+def test_a_generic_national_id_header_keeps_the_scheme_its_values_show() -> None:
+    rng = random.Random(9)
+
+    def nir() -> str:
+        body = (f"{rng.choice('12')}{rng.randint(30, 99):02d}{rng.randint(1, 12):02d}"
+                f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+        return f"{body}{97 - int(body) % 97:02d}"
+
+    detector = TableDetector()
+    detector.update(pl.DataFrame({"national_id": [nir() for _ in range(N)]}))
+    (finding,) = detector.finish()
+    assert (finding.category, finding.subtype) == ("national_id", "fr_nir")
+    assert finding.evidence["header"]["key"] == "national_id"
+    assert finding.evidence["values"]["valid_share"] == 1.0

@@ -14,7 +14,7 @@ of the cost (docs/detection.md). Counts (rows, missing) are exact.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -399,14 +399,15 @@ class TableDetector:
                 base_evidence["alternatives"] = _alternatives(scores[:3])
             return ColumnFinding(name, None, None, scores[0].confidence if scores else 0.0,
                                  False, base_evidence)
-        best = scores[0]
+        best = _with_scheme(scores)
         taxonomy = categories()["categories"][best.detector.category]
         special = best.special if best.special is not None else taxonomy["special_category"]
         result = dict(base_evidence)
         result["values"] = _value_evidence(best)
         result["header"] = best.header.to_dict() if best.header else result["header"]
-        if len(scores) > 1:
-            result["alternatives"] = _alternatives(scores[1:3])
+        others = [score for score in scores if score.detector is not best.detector]
+        if others:
+            result["alternatives"] = _alternatives(others[:2])
         return ColumnFinding(name, best.detector.category, best.detector.subtype,
                              best.confidence, bool(special), result, best.detector.id)
 
@@ -448,6 +449,21 @@ class TableDetector:
                                  special))
         scores.sort(key=lambda s: (round(s.confidence, 6), s.detector.priority), reverse=True)
         return scores
+
+
+def _with_scheme(scores: list[_Score]) -> _Score:
+    """The best score, or, when a generic detector won by its header ("national_id"),
+    the value claim of a scheme of the same category (PESEL, CPR): the header says
+    what the column is, its values which scheme. The header's confidence is kept."""
+    best = scores[0]
+    if best.detector.subtype is not None:
+        return best
+    scheme = next((score for score in scores[1:] if score.detector.subtype is not None
+                   and score.detector.category == best.detector.category), None)
+    if scheme is None:
+        return best
+    return replace(scheme, confidence=max(best.confidence, scheme.confidence),
+                               header=best.header)
 
 
 def _detached(frame: pl.DataFrame) -> pl.DataFrame:
