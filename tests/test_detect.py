@@ -191,7 +191,8 @@ def test_every_value_detector_has_a_valid_invalid_table() -> None:
     ("geboortedatum", "birth_date"), ("data_nascimento", "birth_date"),
     ("Straße", "postal_address"), ("code_postal", "postcode"), ("PLZ", "postcode"),
     ("adresse1", "postal_address"), ("passport_number", "document_id"),
-    ("codice_fiscale", "it_codice_fiscale"), ("IK-Nummer", "de_ik"),
+    ("codice_fiscale", "it_codice_fiscale"), ("IK-Nummer", "de_ik"), ("uuid", "record_id"),
+    ("GUID", "record_id"),
 ])
 def test_header_lexicon_matches_real_export_names(header: str, key: str) -> None:
     matches = match_header(header)
