@@ -71,13 +71,44 @@ def test_legacy_birth_dates_are_detected_under_a_header(form):
     assert finding.category == "birth_date"
 
 
+def _settled_order(written: list[str]) -> bool | None:
+    """The day/month order detection reports for the column, as the scan's plan takes it."""
+    det = TableDetector()
+    det.update(pl.DataFrame({"date_naissance": written}))
+    (finding,) = det.finish()
+    order = finding.evidence["values"].get("day_month_order")
+    return None if order is None else order == "month_first"
+
+
 @pytest.mark.parametrize("form", sorted(WRITTEN))
 def test_legacy_birth_dates_canonicalise_to_the_iso_date(form):
     births = _births()
     written = [WRITTEN[form](d) for d in births]
+    order = _settled_order(written)
     for region in ("FR", "US"):
-        got = birth_iso(pl.Series(written), region, _scan_format(written)).to_list()
+        got = birth_iso(pl.Series(written), region, _scan_format(written), order).to_list()
         assert got == [d.isoformat() for d in births], region
+
+
+def test_a_value_reads_alike_in_any_batch_of_its_column():
+    # The order is the plan's, not the batch's: a batch of only ambiguous dates
+    # (01/02/85) reads them in it, as a batch that settles it does.
+    settled = ["13/02/85", "01/02/85", "25/12/60"]
+    alone = ["01/02/85"]
+    order = _settled_order(settled * 40)
+    assert order is False
+    for region in ("FR", "US"):
+        assert (birth_iso(pl.Series(alone), region, None, order).to_list()
+                == birth_iso(pl.Series(settled), region, None, order).to_list()[1:2]
+                == ["1985-02-01"])
+
+
+def test_a_utc_midnight_is_its_local_day_whatever_the_other_values():
+    # Two real times of birth in a batch once made the whole batch "instants".
+    values = ["1985-05-06T15:42:00Z", "1985-05-06T23:00:00.000Z", "1985-05-06"]
+    assert birth_iso(pl.Series(values), "FR").to_list() == [
+        "1985-05-06", "1985-05-07", "1985-05-06"]
+    assert birth_iso(pl.Series(values[1:2]), "FR").to_list() == ["1985-05-07"]
 
 
 def test_two_digit_years_do_not_fool_the_columns_four_digit_format():

@@ -59,15 +59,33 @@ def test_a_products_name_column_is_not_taken_for_people() -> None:
     assert found == {"name": None, "last_name": None}
 
 
-def test_an_address_without_a_street_type_is_an_address_under_its_header() -> None:
+def test_street_types_of_more_countries_make_addresses() -> None:
     rng = random.Random(3)
-    streets = [f"{w} {rng.randint(1, 999)}" for w in invented_words(rng, N)]
     nordic = [f"{w.capitalize()}{rng.choice(['vej', 'gatan', 'gade'])} {rng.randint(1, 99)}"
               for w in invented_words(rng, N)]
     polish = [f"ul. {w} {rng.randint(1, 300)}" for w in invented_words(rng, N)]
-    found = verdicts({"adresse": streets, "C2": nordic, "C3": polish, "C4": streets})
-    assert found == {"adresse": "postal_address", "C2": "postal_address",
-                     "C3": "postal_address", "C4": None}
+    assert verdicts({"C1": nordic, "C2": polish}) == {"C1": "postal_address",
+                                                      "C2": "postal_address"}
+
+
+def test_an_address_header_over_places_that_are_not_streets_is_no_address() -> None:
+    # A warehouse's bins and a server's rack have words and numbers too: without a
+    # street word they are not addresses, header or not (so Czech addresses, which
+    # name no street type, go unclassified: docs/detection.md).
+    rng = random.Random(10)
+    bins = [f"Aisle {rng.randint(1, 40)} Shelf {rng.choice('ABCDEF')}" for _ in range(N)]
+    racks = [f"node {rng.randint(1, 9)} rack {rng.randint(1, 30)}" for _ in range(N)]
+    assert verdicts({"address": bins, "server_address": racks}) == {
+        "address": None, "server_address": None}
+
+
+def test_prices_written_without_trailing_zeros_are_not_lab_results() -> None:
+    # str(233.90) is "233.9": one price in ten has one decimal, which once read as the
+    # mixed precision of lab results, a special category.
+    rng = random.Random(11)
+    prices = [str(round(rng.uniform(5, 300), 2)) for _ in range(N)]
+    assert sum(len(p.split(".")[1]) == 1 for p in prices) > N // 20
+    assert verdicts({"price": prices})["price"] is None
 
 
 @pytest.mark.parametrize("shape", ["{:02d}-{:03d}", "{:03d} {:02d}"])

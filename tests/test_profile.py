@@ -342,6 +342,15 @@ def test_a_table_with_no_rows_still_lists_the_columns_its_header_names(tmp_path)
     assert [c["count"] for c in doc["columns"]] == [0, 0, 0]
 
 
+def test_a_filled_table_lists_only_the_columns_its_rows_have(tmp_path):
+    # CREATE TABLE names a column "Email", the INSERTs "email": one column, not two.
+    path = tmp_path / "t.sql"
+    path.write_text("CREATE TABLE users (id INT, Email VARCHAR(100));\n"
+                    "INSERT INTO users (id, email) VALUES (1, 'a@example.fr');\n")
+    (table,) = run([path])
+    assert list(table.profile.columns) == ["id", "email"]
+
+
 #: Planted where a format stores numbers and dates as such: a NIR Excel turned into a
 #: float, a phone exported as a float, a birth date, a name in circled letters.
 PLANTED_NIR, PLANTED_PHONE, PLANTED_BIRTH = 2.60037512345602e14, 33612345678.0, dt.date(1931, 3, 14)

@@ -171,6 +171,54 @@ def test_a_title_block_above_the_header_is_skipped_and_counted(tmp_path, title):
                                        "byte_offset": 0}]
 
 
+@pytest.mark.parametrize("text", ["Dupont;Jean;Rennes;12 rue des Lilas\n",
+                                  "Dupont;Jean;Rennes;12 rue des Lilas"])
+def test_a_file_of_one_record_is_a_row_not_a_header(tmp_path, text):
+    # One person's record: with nothing below it, it is a header only when its cells
+    # are known labels; read as names, it would print the person as column names.
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is False
+    assert accounting.read == accounting.parsed == 1
+    assert source.declared_columns() == []
+    assert rows[0]["col_1"] == "Dupont"
+
+
+def test_short_rows_above_a_row_of_names_are_data(tmp_path):
+    # A headerless list whose first rows are short: the first full row has one cell that
+    # is a header word ("Mobile"), which is no header.
+    path = tmp_path / "t.csv"
+    path.write_text("Martin\nDurand;Paul\nLefebvre;Anne;Rennes;Mobile\n"
+                    "Petit;Luc;Brest;Fixe\nRoux;Eve;Vannes;Mobile\nMoreau;Zoe;Lorient;Fixe\n")
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is False
+    assert accounting.read == accounting.parsed == 6
+    assert "preamble" not in accounting.reasons
+    assert all(name.startswith("col_") for name in rows[0])
+
+
+def test_a_title_with_a_stray_quote_ends_where_the_sniffer_ends_it(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('Fichier "clients VIP\nnom;email\n"Dupont";"a@example.fr"\n'
+                    '"Martin";"b@example.fr"\n')
+    rows, accounting, _ = read_all(path)
+    assert [r["email"] for r in rows] == ["a@example.fr", "b@example.fr"]
+    assert accounting.reasons == {"preamble": 1}
+
+
+@pytest.mark.parametrize("title", ["Export du 12/03/2019\n", "Export du 12/03/2019\n;;\n"])
+def test_a_title_and_a_header_without_rows(tmp_path, title):
+    path = tmp_path / "t.csv"
+    path.write_text(title + "nom;prenom;email\n")
+    rows, accounting, (source,) = read_all(path)
+    assert rows == []
+    assert source.declared_columns() == ["nom", "prenom", "email"]
+    # A line of empty cells is a record (a blank line is not): counted with the title.
+    assert accounting.reasons == {"preamble": title.count("\n")}
+    assert accounting.parsed == 0
+
+
 def test_short_first_rows_of_a_headerless_table_stay_rows(tmp_path):
     # Fewer fields, but no header follows them: ragged data, read and counted as before.
     path = tmp_path / "t.csv"

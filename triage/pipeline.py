@@ -82,7 +82,8 @@ def run(paths: Iterable[str | Path], *, progress: bool = False,
                     if on_batch is not None:
                         on_batch(source, batch, profile, first)
                     first = False
-                profile.declare(source.declared_columns())
+                if not profile.columns:  # a header over no row: its columns, count 0
+                    profile.declare(source.declared_columns())
                 results.append(SourceResult(source.info, source.accounting, profile))
     return results
 

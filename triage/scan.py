@@ -186,13 +186,20 @@ def identity_plan(findings: Mapping[str, ColumnFinding],
         elif category in COMPOSITE_ROLES and category not in roles_taken:
             roles_taken.add(category)
             plan[name] = IdentifierPlan("name_birth", (category,), role=category,
-                                        date_format=_single_format(profile, name))
+                                        date_format=_single_format(profile, name),
+                                        month_first=_month_first(finding))
         elif category == "event_date":
             events[name] = _single_format(profile, name)
     if "birth_date" not in roles_taken:
         # A composite needs a birth date: names alone identify nobody for counting.
         plan = {n: p for n, p in plan.items() if p.kind != "name_birth"}
     return plan, exposures, events
+
+
+def _month_first(finding: ColumnFinding) -> bool | None:
+    """The day/month order detection settled for a birth-date column's legacy dates."""
+    order = finding.evidence.get("values", {}).get("day_month_order")
+    return None if order is None else order == "month_first"
 
 
 def _single_format(profile: TableProfile, column: str) -> str | None:

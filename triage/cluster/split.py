@@ -30,7 +30,7 @@ from typing import Self, TypeGuard
 import numpy as np
 
 # (importing the reader registers the "triage-latin1" error handler used below)
-from triage.sources.delimited import DelimitedSource, count_byte
+from triage.sources.delimited import DelimitedSource, count_byte, lines_end
 
 #: Target size of one part: large enough that a task's fixed cost (~0.1 s) is noise.
 SPLIT_BYTES = 128 * 1024 * 1024
@@ -75,14 +75,12 @@ def splittable(source: object) -> TypeGuard[DelimitedSource]:
 
 def header_span(source: DelimitedSource, head: bytes) -> tuple[int, int]:
     """Raw byte span of the header record, after the title block above the table
-    (where the table's rows start, twice, without a header)."""
-    data = bytearray(head)
-    exhausted = len(head) < _WINDOW
+    (where the table's rows start, twice, without a header): the lines the sniffer
+    found, as the reader skips them."""
     dialect = source.dialect
-    start, _ = source._leading_records_end(data, dialect.preamble, exhausted)
-    end, _ = source._leading_records_end(
-        data, dialect.preamble + (dialect.header is not None), exhausted)
-    if start < 0 or end < 0:
+    start = lines_end(head, dialect.preamble_lines)
+    end = lines_end(head, dialect.header_lines, start) if start >= 0 else -1
+    if end < 0:
         raise ValueError("header record longer than the sniffed head")
     return start, end
 

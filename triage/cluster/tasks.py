@@ -196,7 +196,8 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     reader = RangeReader(part, opened.dialect.encoding)
     # A later part is read after the header alone: the title block above it is the
     # first part's to count.
-    dialect = opened.dialect if part.start == 0 else replace(opened.dialect, preamble=0)
+    dialect = opened.dialect if part.start == 0 else replace(opened.dialect, preamble_lines=0,
+                                                             preamble_rows=0)
     source = DelimitedSource(_RangeMember(reader), opened.info, dialect,
                              chunk_bytes=opened.chunk_bytes,
                              max_record_bytes=opened.max_record_bytes)

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
     from triage.detect.context import TableContext
 
 
-#: ``header_min_share`` of detectors whose check is a word list (names, cities): no list
-#: holds every family name or commune of a country, so under their header a column
-#: needs only some known words beside the shape (a header alone would take a products
-#: table's ``name`` for people).
+#: ``header_min_share`` of the single-word list detectors (family and given names,
+#: cities): no list holds every family name or commune of a country, so under their
+#: header a column needs only some known words beside the shape (a header alone would
+#: take a products table's ``nom`` for people). Not full names: a product's words
+#: ("Urban Black Jacket") hit a given and a family name often enough.
 LEXICON_HEADER_MIN_SHARE = 0.1
 
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 from stdnum.util import clean as stdnum_clean
 
-from triage.detect.detectors._dates import dates_stored_as_instants, legacy_dates, past_noon
+from triage.detect.detectors._dates import legacy_dates, past_noon
 from triage.errors import TriageError
 from triage.native import parse_times
 from triage.profile.types import within_python_years
@@ -341,17 +341,20 @@ def _per_distinct(values: pl.Series, transform) -> pl.Series:  # type: ignore[no
 
 
 def name_birth_series(names: pl.Series, birth_dates: pl.Series, region: str,
-                      date_format: str | None = None) -> pl.Series:
+                      date_format: str | None = None,
+                      month_first: bool | None = None) -> pl.Series:
     """``<name>\\0<YYYY-MM-DD>`` for rows with both a name and a plausible birth date."""
     name = _per_distinct(names, lambda v: _with_fallback(v, _fast_expr("name", region),
                                                          name_reference))
-    born = birth_iso(birth_dates, region, date_format)
+    born = birth_iso(birth_dates, region, date_format, month_first)
     return pl.DataFrame({"n": name, "d": born}).select(
         (pl.col("n") + pl.lit("\0") + pl.col("d")).alias("name_birth"))["name_birth"]
 
 
-def birth_iso(birth_dates: pl.Series, region: str, date_format: str | None = None) -> pl.Series:
-    """The composite's birth-date half: ISO dates, null outside the plausible years."""
+def birth_iso(birth_dates: pl.Series, region: str, date_format: str | None = None,
+              month_first: bool | None = None) -> pl.Series:
+    """The composite's birth-date half: ISO dates, null outside the plausible years.
+    ``month_first``: as :func:`read_birth_dates` takes it."""
     if date_format is not None and not _TIME_OF_DAY.search(date_format):
         read = parse_times(birth_dates.cast(pl.String), date_format)
         if read is not None:
@@ -367,9 +370,9 @@ def birth_iso(birth_dates: pl.Series, region: str, date_format: str | None = Non
             rest = np.flatnonzero(status == 2)
             if len(rest):
                 iso = iso.scatter(rest, _birth_iso_strptime(birth_dates.gather(rest), region,
-                                                            date_format))
+                                                            date_format, month_first))
             return iso
-    return _birth_iso_strptime(birth_dates, region, date_format)
+    return _birth_iso_strptime(birth_dates, region, date_format, month_first)
 
 
 _TIME_OF_DAY = re.compile(r"%[HMS]")
@@ -379,37 +382,48 @@ def _days_since_epoch(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
-def _birth_iso_strptime(birth_dates: pl.Series, region: str,
-                        date_format: str | None) -> pl.Series:
+def _birth_iso_strptime(birth_dates: pl.Series, region: str, date_format: str | None,
+                        month_first: bool | None = None) -> pl.Series:
     earliest, latest = _BIRTH_DAY_RANGE
     # A Date cast to String is its ISO form, ~3x cheaper than strftime("%Y-%m-%d").
     return _per_distinct(birth_dates, lambda v: pl.DataFrame(
-        {"d": read_birth_dates(v, region, date_format)})
+        {"d": read_birth_dates(v, region, date_format, month_first)})
                          .select(pl.when(pl.col("d").is_between(earliest, latest))
                                  .then(pl.col("d").cast(pl.String)))["d"])
 
 
-def read_birth_dates(values: pl.Series, region: str, date_format: str | None) -> pl.Series:
+#: A time of day that is a whole hour, in UTC: how a date stored as an instant reads.
+_UTC_WHOLE_HOUR = r"[T ]\d{1,2}:00(?::00(?:[.,]0+)?)?(?:Z|[+-]00:?00)$"
+
+
+def read_birth_dates(values: pl.Series, region: str, date_format: str | None,
+                     month_first: bool | None = None) -> pl.Series:
     """Birth dates (one column's values): read as :func:`parse_dates` reads them with
     the column's format or the region's, four-digit years only; else in the legacy forms
     the birth-date detector accepts (``legacy_dates``: ``14/03/85`` is 1985, ``14/03/26``
     2026 and ``14/03/27`` 1927 in 2026; ``14-MAR-85``, ``2 mars 1985``, ``14031985``), in
-    the column's day/month order where its values settle it, else the format's or the
-    region's. In a column of dates stored as instants, a time after noon is the next
-    day (:func:`past_noon`): ``1985-03-13T23:00:00.000Z``, a Paris midnight, is the 14th.
+    the day/month order ``month_first`` gives (the one the column's first batch settled:
+    ``IdentifierPlan.month_first``), else the format's, else the region's. A whole hour after noon in UTC is
+    the next day (:func:`past_noon`): ``1985-03-13T23:00:00.000Z``, a Paris midnight
+    stored as an instant, is the 14th.
+
+    Every rule looks at one value alone: the stage reads a column batch by batch (and
+    the native kernel leaves it only some rows), so a rule over the values at hand
+    would read one value two ways.
     """
     text = values.cast(pl.String).str.strip_chars(_ASCII_WS)
     formatted = parse_dates(values, date_formats(region, date_format))
     read = pl.DataFrame({"v": text, "d": formatted}).select(
         "v", d=pl.when(pl.col("v").str.contains(r"\d{4}")).then("d"))
     if (read["d"].is_null() & (text.str.len_bytes() > 0)).any():
-        month_first = (date_format.startswith("%m") if date_format
-                       else region in _MONTH_FIRST_REGIONS)
-        legacy = legacy_dates(text, date.today().year, month_first)
+        if month_first is None:
+            month_first = (date_format.startswith("%m") if date_format
+                           else region in _MONTH_FIRST_REGIONS)
+        legacy = legacy_dates(text, date.today().year, month_first, settle_order=False)
         read = read.with_columns(pl.coalesce("d", pl.lit(legacy)))
-    if dates_stored_as_instants(text):
-        next_day = past_noon(pl.col("v")).fill_null(False).cast(pl.Int32)
-        read = read.with_columns(pl.col("d") + pl.duration(days=next_day))
+    stored_instant = pl.col("v").str.contains(_UTC_WHOLE_HOUR)
+    next_day = (stored_instant & past_noon(pl.col("v"))).fill_null(False).cast(pl.Int32)
+    read = read.with_columns(pl.col("d") + pl.duration(days=next_day))
     return read["d"].alias(values.name or "date")
 
 

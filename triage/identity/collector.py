@@ -66,13 +66,16 @@ class IdentifierPlan:
 
     ``kind``: one of canonical.FORMS. ``categories``: the category ids this column
     exposes. ``role``: for ``name_birth`` columns, one of full_name, first_name,
-    last_name, birth_date. ``date_format``: strptime format of a birth-date column.
+    last_name, birth_date. ``date_format``: strptime format of a birth-date column;
+    ``month_first``: the day/month order its legacy dates (``03/14/85``) settled on the
+    first batch, None when they did not (the format's order, else the region's).
     """
 
     kind: str
     categories: tuple[str, ...] = ()
     role: str | None = None
     date_format: str | None = None
+    month_first: bool | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FORMS:
@@ -605,7 +608,8 @@ class IdentityCollector:
         if columns is None:
             return None
         names, birth = columns
-        born = birth_iso(batch[birth], self.region, self.plan[birth].date_format)
+        born = birth_iso(batch[birth], self.region, self.plan[birth].date_format,
+                         self.plan[birth].month_first)
         prefix = hmac_prefix("name_birth", FORMS["name_birth"])
         name_values = [batch[n].cast(pl.String) for n in names]
         hi, lo, status = self._hasher.name_birth_digest_words(prefix, name_values, born,
@@ -614,7 +618,8 @@ class IdentityCollector:
         if len(rest):
             composite = name_birth_series(_joined([v.gather(rest) for v in name_values]),
                                           batch[birth].gather(rest), self.region,
-                                          self.plan[birth].date_format)
+                                          self.plan[birth].date_format,
+                                          self.plan[birth].month_first)
             hi[rest], lo[rest] = self._hasher.digest_words(prefix, composite)
             status[rest] = composite.is_not_null().to_numpy()
         return _nullable(hi, lo, status != 1)
@@ -634,7 +639,7 @@ class IdentityCollector:
             return None
         names, birth = columns
         return name_birth_series(_joined([batch[n] for n in names]), batch[birth], self.region,
-                                 self.plan[birth].date_format)
+                                 self.plan[birth].date_format, self.plan[birth].month_first)
 
     def _row_masks(self, batch: pl.DataFrame) -> dict[str, np.ndarray]:
         """Per row, one bit per flagged column that holds something (see :func:`filled`)."""

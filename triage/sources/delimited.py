@@ -53,6 +53,17 @@ def count_byte(data: bytes, byte: int) -> int:
                for i in range(0, len(array), _COUNT_SLICE))
 
 
+def lines_end(data: bytes | bytearray, count: int, start: int = 0) -> int:
+    """Index just past the ``count``-th line break from ``start``, or -1."""
+    position = start
+    for _ in range(count):
+        newline = data.find(b"\n", position)
+        if newline < 0:
+            return -1
+        position = newline + 1
+    return position
+
+
 def read_blocks(stream: BinaryIO, size: int) -> Iterator[memoryview]:
     """Blocks of at most ``size`` bytes, each a view of one reused buffer, valid until
     the next: a fresh 16 MiB bytes object per block faults in all its pages every time,
@@ -195,7 +206,7 @@ class DelimitedSource(Source):
         pending = bytearray()
         line, offset = 1, 0
         # The title block above the table, then its header: not rows of the table.
-        leading = self.dialect.preamble + (self.dialect.header is not None)
+        leading = self.dialect.preamble_lines + self.dialect.header_lines
         discarding = False  # inside an over-long record, dropping until a newline
         exhausted = False
         blocks = self._utf8_blocks(stream)
@@ -215,16 +226,15 @@ class DelimitedSource(Source):
                     discarding = False
                 pending += block
             if leading:
-                cut, titles = self._leading_records_end(pending, leading, exhausted)
-                if cut < 0:
-                    if exhausted:
-                        break
+                cut = lines_end(pending, leading)
+                if cut < 0 and not exhausted:
                     if len(pending) > self.max_record_bytes:
                         raise TriageError(f"header line longer than {self.max_record_bytes:,} "
                                           "bytes", path=self.info.name, line=1, offset=0)
                     continue
-                if titles:
-                    yield _Rejected("preamble", line, offset, titles)
+                if self.dialect.preamble_rows:
+                    yield _Rejected("preamble", line, offset, self.dialect.preamble_rows)
+                cut = len(pending) if cut < 0 else cut
                 line += pending.count(b"\n", 0, cut)
                 offset += cut
                 del pending[:cut]
@@ -266,30 +276,6 @@ class DelimitedSource(Source):
                     del pending[:newline + 1]
             if exhausted and not pending:
                 break
-
-    def _leading_records_end(self, data: bytearray, count: int, exhausted: bool
-                             ) -> tuple[int, int]:
-        """(index just past the first ``count`` records, how many of the preamble's are
-        not blank lines), or (-1, 0) when ``data`` does not hold them yet."""
-        position, titles = 0, 0
-        for index in range(count):
-            end = self._first_record_end(data, exhausted, position)
-            if end < 0:
-                return -1, 0
-            if index < self.dialect.preamble and data[position:end].strip(b"\r\n"):
-                titles += 1
-            position = end
-        return position, titles
-
-    def _first_record_end(self, data: bytearray, exhausted: bool, start: int = 0) -> int:
-        position = start
-        while True:
-            newline = data.find(b"\n", position)
-            if newline < 0:
-                return len(data) if exhausted and len(data) > start else -1
-            if self._quote is None or data.count(self._quote, start, newline) % 2 == 0:
-                return newline + 1
-            position = newline + 1
 
     def _balanced(self, data: bytearray) -> bool:
         return self._quote is None or data.count(self._quote) % 2 == 0

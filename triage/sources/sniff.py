@@ -36,9 +36,13 @@ class TextDialect:
     #: What ends a record: "\n" (LF or CR LF), or "\r" for classic Mac files, whose
     #: reader turns each CR into LF (one byte for one: offsets stay those of the file).
     line_break: str = "\n"
-    #: Records above the table (blank lines, an export's title and date), skipped
-    #: before the header; the reader counts those that are not blank as rejected.
-    preamble: int = 0
+    #: Lines above the table (blank lines, an export's title and date), skipped
+    #: before the header, and how many records they hold that are not blank lines
+    #: (the reader counts those as rejected, reason "preamble").
+    preamble_lines: int = 0
+    preamble_rows: int = 0
+    #: Lines of the header record (more than one when a quoted name holds a line break).
+    header_lines: int = 0
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -133,11 +137,12 @@ def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | No
         return ",", '"'
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter, strict=False)]
-        modal, freq = Counter(counts).most_common(1)[0]
+        counts = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter, strict=False))
+        modal = max(counts, key=lambda width: (counts[width], width))  # a title's width loses
+        freq = counts[modal]
         if modal < 2:
             continue
-        score = freq / len(counts) + modal * 1e-6  # consistency first, then width
+        score = freq / counts.total() + modal * 1e-6  # consistency first, then width
         if score > best_score:
             best, best_score = delimiter, score
     quotechar: str | None = '"'
@@ -148,20 +153,25 @@ def sniff_dialect(sample_text: str, at_eof: bool = False) -> tuple[str, str | No
     return best, quotechar
 
 
-def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+def _known_labels(cells: list[str]) -> int:
+    """How many cells are labels of the detectors' header lexicon."""
     # Imported here: it loads the triage.detect package (~0.4 s), which imports
-    # triage.sources; only a first row that the rules above leave open needs it.
+    # triage.sources; only a first row that the shape rules leave open needs it.
     from triage.detect.headers import match_header
 
+    return sum(1 for cell in cells if cell.strip() and match_header(cell.strip()))
+
+
+def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     cells = [c.strip() for c in first]
     if not cells or any(_DIGIT_HEAVY.match(c) or "@" in c for c in cells if c):
         return False
-    if any(not c for c in cells) or len({c.lower() for c in cells}) != len(cells):
-        # Spreadsheet exports leave a column unnamed or name two alike ("Date"): such a
-        # row is a header when most of its cells are known labels, else data.
-        return 2 * sum(1 for c in cells if c and match_header(c)) >= len(cells)
-    if not rest:
-        return True
+    if any(not c for c in cells) or len({c.lower() for c in cells}) != len(cells) or not rest:
+        # Spreadsheet exports leave a column unnamed or name two alike ("Date"), and a
+        # row with nothing below it has no values to compare with (a file of one
+        # person's record): such a row is a header when most of its cells are known
+        # labels, else data, whose values would otherwise be printed as column names.
+        return 2 * _known_labels(cells) >= len(cells)
     for j, cell in enumerate(cells):
         column = [row[j].strip() for row in rest if j < len(row)]
         if not column:
@@ -177,7 +187,7 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     # would print a person's name as a column name and lose the row. A header of
     # unknown labels shaped like its values is then read as a row: one row too many,
     # and no name printed.
-    if any(match_header(c) for c in cells):
+    if _known_labels(cells):
         return True
     columns = [[row[j].strip() for row in rest if j < len(row) and row[j].strip()]
                for j in range(len(cells))]
@@ -204,14 +214,28 @@ def sniff_text_table(sample: bytes, at_eof: bool) -> TextDialect:
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter,
                         quotechar=quotechar or '"',
                         quoting=csv.QUOTE_MINIMAL if quotechar else csv.QUOTE_NONE, strict=False)
-    records = list(reader)  # a blank line is an empty record, as the reader cuts them
+    records, ends = [], [0]  # a blank line is an empty record; the line each ends on
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
     line_break = line_break_of(text)
     if not any(records):
         return TextDialect(encoding, delimiter, quotechar, None, 0, line_break)
     preamble, header = table_start(records)
-    width = len(header) if header is not None else \
-        Counter(len(r) for r in records if r).most_common(1)[0][0]
-    return TextDialect(encoding, delimiter, quotechar, header, width, line_break, preamble)
+    width = len(header) if header is not None else _modal_width(records)
+    # The reader skips these lines as they are, never re-reading their quotes: a title
+    # with a stray quote ('Fichier "clients') must end where the sniffer ended it.
+    return TextDialect(encoding, delimiter, quotechar, header, width, line_break,
+                       preamble_lines=ends[preamble],
+                       preamble_rows=sum(1 for record in records[:preamble] if record),
+                       header_lines=ends[preamble + 1] - ends[preamble] if header else 0)
+
+
+def _modal_width(records: list[list[str]]) -> int:
+    """The most common field count of the non-blank records, the wider on a tie (a
+    title line and one header: the header's)."""
+    counts = Counter(len(r) for r in records if any(cell.strip() for cell in r))
+    return max(counts, key=lambda width: (counts[width], width)) if counts else 0
 
 
 #: At most this many records above a table are taken for a title block.
@@ -224,26 +248,29 @@ def table_start(records: list[list[str]]) -> tuple[int, list[str] | None]:
 
     Old exports put a title block above the header ("Export du 12/03/2019", a lab's
     name), as lines with fewer fields than the table, or padded to its width with
-    one cell filled. Such lines are skipped when the row after them is a header;
-    otherwise they may be ragged data, and are read as rows as before.
+    one cell filled. Such lines are skipped when the row after them is a header
+    whose cells are mostly known labels; otherwise they may be ragged data, and are
+    read as rows.
     """
     filled = [sum(1 for cell in record if cell.strip()) for record in records]
     blank = next((i for i, count in enumerate(filled) if count), len(records))
-    rows = [record for record, count in zip(records, filled, strict=True) if count]
-    width = Counter(len(r) for r in rows).most_common(1)[0][0] if rows else 0
+    width = _modal_width(records)
     if width >= 2:
         title = blank
         while title < len(records) and (not filled[title] or len(records[title]) < width
                                         or (filled[title] == 1 and width >= 3)):
             title += 1
         if blank < title <= MAX_PREAMBLE and title < len(records):
-            rest = [r for r, count in zip(records[title + 1:], filled[title + 1:], strict=True)
-                    if count]
-            if _looks_like_header(records[title], rest):
+            rest = [record for record in records[title + 1:] if record]
+            # Skipping rows is only worth it below a real header: most of its cells
+            # known labels. Short first rows of a headerless list are ragged data.
+            if (2 * _known_labels(records[title]) >= filled[title]
+                    and _looks_like_header(records[title], rest)):
                 return title, records[title]
     if blank == len(records):
         return 0, None  # only empty cells so far: rows, read as such
-    rest = [r for r, count in zip(records[blank + 1:], filled[blank + 1:], strict=True) if count]
+    # Rows below, those of empty cells included (a blank line is no row).
+    rest = [record for record in records[blank + 1:] if record]
     return blank, records[blank] if _looks_like_header(records[blank], rest) else None
 
 

@@ -80,7 +80,7 @@ def parse_years(values: pl.Series, two_digit_until: int | None = None, *,
 
 
 def legacy_dates(values: pl.Series, two_digit_until: int | None,
-                 month_first: bool | None) -> pl.Series:
+                 month_first: bool | None, *, settle_order: bool = True) -> pl.Series:
     """Dates in the legacy forms (null for any other value): month names, two-digit
     years, compact ``DDMMYYYY`` or ``MMDDYYYY``.
 
@@ -92,7 +92,33 @@ def legacy_dates(values: pl.Series, two_digit_until: int | None,
     leave it open); None: values of several columns, each read in whichever order
     fits it, day first first. A column whose 8-digit values read more often as
     ``YYYYMMDD`` (the other readers' business) has no compact day-month dates.
+    ``settle_order=False``: ``month_first`` as given, whatever the values: the
+    identity stage reads a column batch by batch, and a value must read the same in
+    every batch.
     """
+    read = _legacy_reads(values, two_digit_until)
+    if month_first is None:
+        return read.select(pl.coalesce("named", "day_first", "month_first"))["named"]
+    if not settle_order:
+        ordered = pl.col("month_first" if month_first else "day_first")
+        return read.select(pl.coalesce(pl.col("named"), ordered))["named"]
+    day_first_reads, month_first_reads, compact_reads, ymd_reads = read.select(
+        pl.col("day_first").is_not_null().sum(), pl.col("month_first").is_not_null().sum(),
+        (pl.col("compact") & (pl.col("day_first").is_not_null()
+                              | pl.col("month_first").is_not_null())).sum(),
+        pl.col("ymd").sum()).row(0)
+    if month_first_reads != day_first_reads:
+        month_first = month_first_reads > day_first_reads
+    ordered = pl.col("month_first" if month_first else "day_first")
+    if ymd_reads and ymd_reads >= compact_reads:
+        ordered = pl.when(~pl.col("compact")).then(ordered)
+    return read.select(pl.coalesce(pl.col("named"), ordered))["named"]
+
+
+def _legacy_reads(values: pl.Series, two_digit_until: int | None) -> pl.DataFrame:
+    """Each value read every legacy way: ``named`` (month name), ``day_first`` and
+    ``month_first`` dates, whether it is ``compact`` (8 digits), and ``ymd`` (it also
+    reads as ``YYYYMMDD``)."""
     v = pl.col("v").str.replace(PADDED_DOTTED_DATE, "$1/$2/$3")
     named = v.str.extract_groups(MONTH_NAME_DATE)
     short = v.str.extract_groups(TWO_DIGIT_YEAR_DATE)
@@ -109,25 +135,21 @@ def legacy_dates(values: pl.Series, two_digit_until: int | None,
     second = pl.coalesce([short.struct.field("2"), compact.struct.field("2")])
     month_name = (named.struct.field("2").str.to_lowercase()
                   .replace_strict(MONTH_NUMBERS, default=None, return_dtype=pl.Int32))
-    read = pl.DataFrame({"v": values.cast(pl.String).str.strip_chars()}).select(
+    return pl.DataFrame({"v": values.cast(pl.String).str.strip_chars()}).select(
         named=_date(year, month_name, named.struct.field("1")),
         day_first=_date(year, second, first),
         month_first=_date(year, first, second),
         compact=compact.struct.field("1").is_not_null(),
         ymd=v.str.contains(r"^\d{8}$") & v.str.to_date("%Y%m%d", strict=False).is_not_null())
-    if month_first is None:
-        return read.select(pl.coalesce("named", "day_first", "month_first"))["named"]
-    day_first_reads, month_first_reads, compact_reads, ymd_reads = read.select(
-        pl.col("day_first").is_not_null().sum(), pl.col("month_first").is_not_null().sum(),
-        (pl.col("compact") & (pl.col("day_first").is_not_null()
-                              | pl.col("month_first").is_not_null())).sum(),
-        pl.col("ymd").sum()).row(0)
-    if month_first_reads != day_first_reads:
-        month_first = month_first_reads > day_first_reads
-    ordered = pl.col("month_first" if month_first else "day_first")
-    if ymd_reads and ymd_reads >= compact_reads:
-        ordered = pl.when(~pl.col("compact")).then(ordered)
-    return read.select(pl.coalesce(pl.col("named"), ordered))["named"]
+
+
+def settled_month_first(values: pl.Series, two_digit_until: int | None) -> bool | None:
+    """Whether a column's legacy dates (two-digit years, compact digits) put the month
+    first, when its values settle it (``13/02/85`` reads only day first); None when
+    they do not, or hold none. Decided once, on the first batch, for the whole pass."""
+    day_first_reads, month_first_reads = _legacy_reads(values, two_digit_until).select(
+        pl.col("day_first").is_not_null().sum(), pl.col("month_first").is_not_null().sum()).row(0)
+    return None if day_first_reads == month_first_reads else month_first_reads > day_first_reads
 
 
 def _date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:

@@ -14,6 +14,7 @@ from triage.detect.detectors._dates import (
     dates_stored_as_instants,
     has_time,
     parse_years,
+    settled_month_first,
 )
 
 OLDEST_YEAR = 1900
@@ -48,6 +49,14 @@ class BirthDate(Detector):
             return read
         # A narrow or recent spread is an event column, unless a header says otherwise.
         return 0.4 * read
+
+    def evidence(self, valid: pl.Series) -> dict[str, float | int | str]:
+        # The order legacy dates (03/14/85) are in, when the sample settles it: the
+        # identity stage reads every batch of the column in it.
+        month_first = settled_month_first(valid, _this_year())
+        if month_first is None:
+            return {}
+        return {"day_month_order": "month_first" if month_first else "day_first"}
 
 
 def _this_year() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from triage.detect.base import LEXICON_HEADER_MIN_SHARE, Detector
+from triage.detect.base import Detector
 from triage.detect.detectors._names import NAME_TOKEN, TITLES, full_name_hits
 
 
@@ -14,7 +14,6 @@ class FullName(Detector):
     headers = "full_name"
     priority = 36
     min_value_share = 0.6
-    header_min_share = LEXICON_HEADER_MIN_SHARE
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(rf"^{NAME_TOKEN}(?:,?\s+{NAME_TOKEN}){{1,3}}$")

@@ -41,9 +41,6 @@ class PostalAddress(Detector):
     headers = "postal_address"
     priority = 50
     min_value_share = 0.7
-    # Under an address header, words and a number are enough: many countries write
-    # no street type at all ("Pobřežní 403").
-    header_min_share = 0.0
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         return col.str.contains(r"\p{L}{2}") & col.str.contains(r"\s") & (
