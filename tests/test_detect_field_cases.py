@@ -80,12 +80,20 @@ def test_an_address_header_over_places_that_are_not_streets_is_no_address() -> N
 
 
 def test_prices_written_without_trailing_zeros_are_not_lab_results() -> None:
-    # str(233.90) is "233.9": one price in ten has one decimal, which once read as the
-    # mixed precision of lab results, a special category.
+    # str(19.90) is "19.9": prices ending .90 and .50 have one decimal, which once read
+    # as the mixed precision of lab results, a special category.
     rng = random.Random(11)
-    prices = [str(round(rng.uniform(5, 300), 2)) for _ in range(N)]
-    assert sum(len(p.split(".")[1]) == 1 for p in prices) > N // 20
+    prices = [str(rng.randint(1, 300) + rng.choice([0.99, 0.9, 0.5, 0.95, 0.49, 0.45]))
+              for _ in range(N)]
+    assert sum(len(p.split(".")[1]) == 1 for p in prices) > N // 5
     assert verdicts({"price": prices})["price"] is None
+
+
+def test_results_of_mixed_analyses_are_still_lab_results() -> None:
+    rng = random.Random(12)
+    results = [rng.choice([f"{rng.uniform(0.5, 1.5):.2f}", str(rng.randint(150, 400)),
+                           f"{rng.uniform(4, 15):.1f}"]) for _ in range(N)]
+    assert verdicts({"C1": results})["C1"] == "lab_result"
 
 
 @pytest.mark.parametrize("shape", ["{:02d}-{:03d}", "{:03d} {:02d}"])

@@ -4,7 +4,8 @@ bare numbers whose precision varies from row to row.
 A result column mixes analyses (glucose 0.95, platelets 243, HbA1c 5.4), so its
 numbers carry 0, 1 or 2 decimals in the same column; a price, weight or
 temperature column keeps one precision. A price column written by a program that
-drops trailing zeros (233.9 for 233.90: one price in ten) is still one precision.
+drops trailing zeros (233.9 for 233.90: one price in ten, more with prices ending
+.90 and .50) is still one precision.
 Flags (N, H, L, B) count when the column holds "N" (normal) among a handful of letters.
 """
 
@@ -25,9 +26,6 @@ _QUALITATIVE = (r"(?i)^(?:positif|positive?|négatif|negatif|negative?|positiv|n
 _FLAG = r"^(?:N|H|L|B|HH|LL|A|AA|\+|-|\+\+|--)$"
 #: Share of the second most common precision above which numbers are mixed results.
 MIXED_PRECISION = 0.1
-#: Share of values one decimal shorter than most that dropping a trailing zero explains
-#: (one value in ten ends in 0; twice that for the noise of a sample).
-STRIPPED_ZERO_SHARE = 0.2
 
 
 class LabResult(Detector):
@@ -62,9 +60,10 @@ class LabResult(Detector):
         shares = dict(zip(counts["v"].to_list(), (counts["count"] / len(numbers)).to_list(),
                           strict=True))
         usual = counts["v"][0]
-        mixed = any(share >= MIXED_PRECISION
-                    and not (places == usual - 1 and share <= STRIPPED_ZERO_SHARE)
-                    for places, share in shares.items() if places != usual)
+        # One decimal fewer than most is what dropping a trailing zero leaves, in any
+        # share: it proves no mixing; more decimals, or fewer still, do.
+        mixed = any(share >= MIXED_PRECISION for places, share in shares.items()
+                    if places not in (usual, usual - 1))
         # Results vary from patient to patient; reference ranges repeat per analysis.
         varied = numbers.n_unique() >= 0.3 * len(numbers)
         return 1.0 if mixed and varied else 0.3
