@@ -247,6 +247,18 @@ def test_every_line_ending_reads_the_same_rows(tmp_path, ending):
     assert accounting.read == accounting.parsed == 2
 
 
+@pytest.mark.parametrize("title", ["", "Export du 01/01/2020\n"])
+def test_a_carriage_return_inside_a_value_stays_in_its_record(tmp_path, title):
+    # A spreadsheet cell's line break in an LF file: the csv module the sniffer used
+    # refused it ("new-line character seen in unquoted field"), an internal error.
+    path = tmp_path / "t.csv"
+    path.write_bytes(f"{title}nom,email\nDup\ront,a@x.fr\nMartin,b@x.fr\n".encode())
+    rows, accounting, (source,) = read_all(path)
+    assert source.info.header is True
+    assert [r["email"] for r in rows] == ["a@x.fr", "b@x.fr"]
+    assert accounting.parsed == 2
+
+
 @pytest.mark.parametrize("inside", ["\f", "\u2028", "\x85", "\v", "\x1c"])
 def test_characters_that_python_breaks_lines_at_stay_inside_their_record(tmp_path, inside):
     # str.splitlines() breaks at these; the reader does not. A header sniffed from a line

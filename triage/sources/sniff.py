@@ -113,10 +113,12 @@ def _split_lines(text: str, line_break: str) -> list[str]:
     """Lines as the reader cuts records: at LF (a CR before it dropped), or at CR for a
     classic Mac file. Not str.splitlines(), which also breaks at form feeds, U+2028 and
     other characters that the reader keeps inside a record: a header sniffed from a
-    line the reader does not see would be skipped with the row it hides."""
+    line the reader does not see would be skipped with the row it hides. A CR left
+    inside a line (a spreadsheet cell's line break) is read as a space: the reader
+    keeps it inside its record, and the csv module refuses it in an unquoted field."""
     lines = text.split(line_break)
     if line_break == "\n":
-        lines = [line.removesuffix("\r") for line in lines]
+        lines = [line.removesuffix("\r").replace("\r", " ") for line in lines]
     return lines
 
 
