@@ -23,7 +23,11 @@ def _render_table(tables: list[TableFindings]) -> str:
                 why.append(f"header {header['match']}:{header['language']}")
             if values.get("valid_share") is not None:
                 why.append(f"{values['valid_share']:.0%} of {values['sample_size']} valid")
-            lines.append(f"{f.name[:32]:<32} {f.category or '-':<20} {f.subtype or '':<18} "
+            if f.mixed_with:
+                why.append(" / ".join(f"{values[f'{part}_share']:.0%} {part}"
+                                      for part in f.categories))
+            category = "+".join(f.categories) or "-"
+            lines.append(f"{f.name[:32]:<32} {category:<20} {f.subtype or '':<18} "
                          f"{f.confidence:>5.2f}  {'yes' if f.special_category else '':<5} "
                          f"{', '.join(why)}")
         lines.append("")
@@ -37,7 +41,7 @@ def _render_table(tables: list[TableFindings]) -> str:
 def command(dump: str, as_json: bool) -> None:
     """Find the sensitive columns of DUMP: identifiers, health and tracking data.
 
-    One verdict per column from its header (7 languages) and a bounded sample of
+    One verdict per column from its header (13 languages) and a bounded sample of
     its values (check digits, parsers, lexicons). Never prints a value: only
     categories, confidences and shares.
     """

@@ -19,9 +19,17 @@ class ColumnFinding:
     evidence: dict[str, Any] = field(default_factory=dict)
     #: The detector that decided (None when no category).
     detector: str | None = None
+    #: Categories that some rows hold instead of ``category``, row by row (a contact
+    #: column of e-mail addresses and phone numbers: ``triage.detect.mixed``).
+    mixed_with: tuple[str, ...] = ()
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every category the column's rows hold: ``category`` and ``mixed_with``."""
+        return () if self.category is None else (self.category, *self.mixed_with)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "name": self.name,
             "category": self.category,
             "subtype": self.subtype,
@@ -30,6 +38,9 @@ class ColumnFinding:
             "detector": self.detector,
             "evidence": self.evidence,
         }
+        if self.mixed_with:
+            document["mixed_with"] = list(self.mixed_with)
+        return document
 
 
 def findings_document(path: str, findings: Iterable[ColumnFinding], *,

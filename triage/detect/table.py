@@ -23,6 +23,13 @@ from triage.detect.base import Detector
 from triage.detect.context import TableContext
 from triage.detect.findings import ColumnFinding
 from triage.detect.headers import HeaderMatch, match_header
+from triage.detect.mixed import (
+    HEADER_MIN_POOLED_SHARE,
+    MIN_PART_SHARE,
+    MIN_POOLED_SHARE,
+    MIXTURES,
+    Mixture,
+)
 from triage.detect.registry import detectors as registered_detectors
 from triage.resources import categories
 from triage.sources.base import EXTRA_COLUMN
@@ -334,11 +341,16 @@ class TableDetector:
         candidates = {row[0]: row[1:] for row in shapes.group_by("c").agg(
             [pl.col(d.id).sum() for d in self._detectors]).iter_rows()}
         result: dict[int, dict[str, _ValueEvidence]] = {i: {} for i in candidates}
+        ids = [d.id for d in self._detectors]
+        # Parts of a mixture are checked on fewer candidates than their own threshold.
+        parts_worth = {i: _mixture_parts_worth(dict(zip(ids, candidates[i], strict=True)),
+                                               stats[i][0]) for i in candidates}
         for k, detector in enumerate(self._detectors):
             worth = [i for i in candidates
                      if candidates[i][k] and (
                          candidates[i][k] >= _needed_share(detector) * stats[i][0]
-                         or detector.headers in match_header(names[i]))]
+                         or detector.headers in match_header(names[i])
+                         or detector.id in parts_worth[i])]
             if not worth:
                 continue
             checked = long.filter(shapes[detector.id] & pl.col("c").is_in(worth))
@@ -394,6 +406,10 @@ class TableDetector:
         scores = self._score(n, header, evidence, constant)
         base_evidence["sample_size"] = n
         base_evidence["header"] = next(iter(header.values())).to_dict() if header else None
+        mixed = None if constant else self._mixed(name, n, header, evidence, scores,
+                                                  base_evidence)
+        if mixed is not None:
+            return mixed
         if not scores or scores[0].confidence < MIN_CONFIDENCE:
             if scores:
                 base_evidence["alternatives"] = _alternatives(scores[:3])
@@ -410,6 +426,69 @@ class TableDetector:
             result["alternatives"] = _alternatives(others[:2])
         return ColumnFinding(name, best.detector.category, best.detector.subtype,
                              best.confidence, bool(special), result, best.detector.id)
+
+    def _mixed(self, name: str, n: int, header: dict[str, HeaderMatch],
+               evidence: dict[str, _ValueEvidence], scores: list[_Score],
+               base_evidence: dict[str, Any]) -> ColumnFinding | None:
+        """The verdict of a mixture (e-mail addresses and phone numbers in one column),
+        when its parts pooled claim the column and no other category beats them."""
+        by_id = {d.id: d for d in self._detectors}
+        for mixture in MIXTURES:
+            if not all(part in by_id and part in evidence for part in mixture.parts):
+                continue
+            shares, plausibility = {}, {}
+            for part in mixture.parts:
+                found = evidence[part]
+                plausibility[part] = (by_id[part].plausible(found.valid, n)
+                                      if len(found.valid) else 0.0)
+                shares[part] = found.valid_share * plausibility[part]
+            if min(shares.values()) < MIN_PART_SHARE:
+                continue
+            pooled = sum(shares.values())
+            keys = (mixture.headers, *(by_id[part].headers for part in mixture.parts))
+            match = max((header[key] for key in keys if key in header),
+                        key=lambda m: m.score, default=None)
+            h = match.score if match else 0.0
+            if not (pooled >= MIN_POOLED_SHARE or (h > 0 and pooled >= HEADER_MIN_POOLED_SHARE)):
+                continue
+            strength = _value_strength(min(pooled, 1.0), MIN_POOLED_SHARE)
+            confidence = 1 - (1 - HEADER_WEIGHT * h) * (1 - VALUE_WEIGHT * strength)
+            best = scores[0] if scores else None
+            if (best is not None and best.confidence >= MIN_CONFIDENCE
+                    and best.detector.category not in mixture.parts
+                    and best.confidence >= confidence):
+                continue
+            return self._mixed_finding(name, mixture, n, evidence, shares, plausibility,
+                                       confidence, match, scores, base_evidence)
+        return None
+
+    @staticmethod
+    def _mixed_finding(name: str, mixture: Mixture, n: int,
+                       evidence: dict[str, _ValueEvidence], shares: dict[str, float],
+                       plausibility: dict[str, float], confidence: float,
+                       match: HeaderMatch | None, scores: list[_Score],
+                       base_evidence: dict[str, Any]) -> ColumnFinding:
+        # The larger part names the column; ties go to the mixture's order.
+        ordered = sorted(mixture.parts, key=lambda part: -shares[part])
+        found = [evidence[part] for part in mixture.parts]
+        values: dict[str, Any] = {
+            "sample_size": n,
+            "shape_share": round(min(1.0, sum(f.candidates for f in found) / n), 4),
+            "valid_share": round(min(1.0, sum(shares.values())), 4),
+            "checked": sum(f.checked for f in found),
+            "plausibility": round(min(plausibility.values()), 3),
+        }
+        values.update({f"{part}_share": round(shares[part], 4) for part in mixture.parts})
+        result = dict(base_evidence)
+        result["values"] = values
+        result["header"] = match.to_dict() if match else result["header"]
+        others = [score for score in scores if score.detector.category not in mixture.parts]
+        if others:
+            result["alternatives"] = _alternatives(others[:2])
+        special = any(categories()["categories"][part]["special_category"]
+                      for part in mixture.parts)
+        return ColumnFinding(name, ordered[0], None, confidence, special, result,
+                             "+".join(mixture.parts), mixed_with=tuple(ordered[1:]))
 
     def _score(self, n: int, header: dict[str, HeaderMatch],
                evidence: dict[str, _ValueEvidence], constant: bool) -> list[_Score]:
@@ -482,6 +561,18 @@ def _multiples(start: int, count: int, stride: int) -> int:
 
 def _nonempty_counts(frame: pl.DataFrame) -> tuple[int, ...]:
     return frame.select_seq((pl.all().str.len_bytes() > 0).sum()).row(0)
+
+
+def _mixture_parts_worth(candidates: dict[str, int], n: int) -> set[str]:
+    """Detector ids worth checking on a column as a mixture's parts: each part shaped
+    in enough values, and the parts together in enough for a header claim."""
+    worth: set[str] = set()
+    for mixture in MIXTURES:
+        shaped = [candidates.get(part, 0) for part in mixture.parts]
+        if (min(shaped) >= MIN_PART_SHARE * n
+                and sum(shaped) >= HEADER_MIN_POOLED_SHARE * n):
+            worth.update(mixture.parts)
+    return worth
 
 
 def _needed_share(detector: Detector) -> float:
