@@ -49,10 +49,13 @@ def forms() -> set[str]:
 
 
 # A few ordinary rows around the canary row, so that columns look like what they are.
-_ROWS = [{"email": f"user{i}@mail.fr", "tel": f"07{i:08d}", "nir": "", "nom": f"Martin{i}"}
+# ``contact`` mixes e-mail addresses and phone numbers row by row (hashed per row).
+_ROWS = [{"email": f"user{i}@mail.fr", "tel": f"07{i:08d}", "nir": "", "nom": f"Martin{i}",
+          "contact": f"contact{i}@mail.fr" if i % 2 else f"06{i:08d}"}
          for i in range(40)]
-ROWS = _ROWS[:20] + [{"email": EMAIL, "tel": MOBILE, "nir": NIR, "nom": NAME}] + _ROWS[20:]
-COLUMNS = ["email", "tel", "nir", "nom"]
+ROWS = _ROWS[:20] + [{"email": EMAIL, "tel": MOBILE, "nir": NIR, "nom": NAME,
+                      "contact": "+33 6 12 34 56 78"}] + _ROWS[20:]
+COLUMNS = ["email", "tel", "nir", "nom", "contact"]
 
 
 def _csv() -> bytes:

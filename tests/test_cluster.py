@@ -321,6 +321,25 @@ def test_file_with_a_title_block_split_in_parts_gives_the_one_pass_result(client
     assert job.collect().results[0].accounting.reasons == {"preamble": 2}
 
 
+def test_file_with_a_mixed_contact_column_split_in_parts_gives_the_one_pass_result(
+        client, tmp_path):
+    # Each part splits the column by the client's plan and counts each part's rows.
+    path = tmp_path / "contacts.csv"
+    lines = [f"Dupont;Jeanne;{1 + i % 28:02d}/{1 + i % 12:02d}/{1930 + i % 80};"
+             + (f"jeanne.{i}@exemple.fr" if i % 5 < 3 else f"06 {i // 10000 % 100:02d} "
+                f"{i // 100 % 100:02d} {i % 100:02d} {10 + i % 89}") + "\n"
+             for i in range(6000)]
+    path.write_text("nom;prenom;date_naissance;contact\n" + "".join(lines))
+    job = same_as_one_pass(client, tmp_path, [path], parts=5)
+    result = job.collect()
+    (state,) = result.scans.values()
+    (contact,) = [f for f in state.findings if f.name == "contact"]
+    assert contact.categories == ("email", "phone")
+    rows = {c["id"]: c["rows"] for c in summary_facts(result, leak_id="l",
+                                                       leak_name="l")["categories"]}
+    assert (rows["email"], rows["phone"]) == (3600, 2400)
+
+
 def test_no_key_and_no_plaintext_in_the_task_graph(client, tmp_path):
     path, truth = dump(tmp_path, "megabus", 3000)
     canaries = [str(value) for canary in truth["canaries"] for category, value in canary.items()

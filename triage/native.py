@@ -151,7 +151,8 @@ class StringViews:
     addresses stay valid while this object lives."""
 
     def __init__(self, values: pl.Series) -> None:
-        array = values.cast(pl.String).rechunk().to_arrow(
+        # Unnamed: Arrow's field name is a C string, and derived columns start with NUL.
+        array = values.cast(pl.String).rechunk().rename("").to_arrow(
             compat_level=pl.CompatLevel.newest())
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()

@@ -30,6 +30,7 @@ import polars as pl
 
 from triage import __version__
 from triage.detect import ColumnFinding, TableDetector, findings_document
+from triage.detect.mixed import mixture_of, part_values
 from triage.identity.collector import (
     EarlyDigests,
     IdentifierPlan,
@@ -72,15 +73,32 @@ class SourcePlan:
     geography: dict[str, tuple[str | None, str | None]]
     #: column -> the type its first batch established (a kind and formats, no value).
     column_types: dict[str, InferredType] = field(default_factory=dict)
+    #: derived column -> the mixed column it splits and the part it keeps (see row_parts).
+    splits: dict[str, RowPart] = field(default_factory=dict)
 
     @classmethod
     def from_first_batch(cls, provisional: Mapping[str, ColumnFinding],
                          profile: TableProfile) -> SourcePlan:
         identifiers, exposures, events = identity_plan(provisional, profile)
         geography = {name: (f.category, f.subtype) for name, f in provisional.items()
-                     if f.category in ("postcode", "national_id", "phone")}
+                     if f.category in ("postcode", "national_id", "phone") and not f.mixed_with}
         types = {name: column.type for name, column in profile.columns.items()}
-        return cls(identifiers, exposures, events, geography, types)
+        splits = {derived: part for finding in provisional.values()
+                  for derived, part in row_parts(finding).items()}
+        return cls(identifiers, exposures, events, geography, types, splits)
+
+
+@dataclass(frozen=True)
+class RowPart:
+    """The rows of one part of a mixed column: ``column``'s values of ``category``,
+    among the mixture of ``parts`` (``triage.detect.mixed``)."""
+
+    column: str
+    category: str
+    parts: tuple[str, ...]
+
+    def values(self) -> pl.Expr:
+        return part_values(mixture_of(self.parts), self.category, pl.col(self.column))
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,10 @@ class SourceScan:
     geography: dict[str, str] = field(default_factory=dict)
     findings: list[ColumnFinding] = field(default_factory=list)
     region: str = "FR"
+    #: derived column -> the part of a mixed column it holds (see RowPart).
+    splits: dict[str, RowPart] = field(default_factory=dict)
+    #: derived column -> rows that held its part (non-blank values of that kind).
+    part_rows: Counter[str] = field(default_factory=Counter)
 
     def begin(self, plan: SourcePlan, key: HmacKey, region: str) -> None:
         """Start hashing and counting by ``plan``, before the first batch is fed."""
@@ -112,6 +134,7 @@ class SourceScan:
                                           plan.events, attributes=list(self.geography))
         self.event_columns = dict(plan.events)
         self.region = region
+        self.splits = dict(plan.splits)
 
     def prepare(self, batch: pl.DataFrame,
                 times: Mapping[str, TimesRead] | None = None) -> _Prepared:
@@ -119,21 +142,26 @@ class SourceScan:
         batches can be prepared at once on several threads. ``times``: the profile's
         ``batch_times`` for this batch (date columns it already read)."""
         assert self.identity is not None
-        present = [packed_view(name.removeprefix(_DERIVED), batch[column]).alias(name)
-                   for name, column in self.geography.items() if column in batch.columns]
+        present: list[pl.Series | pl.Expr] = [
+            packed_view(name.removeprefix(_DERIVED), batch[column]).alias(name)
+            for name, column in self.geography.items() if column in batch.columns]
+        parts = [name for name, part in self.splits.items() if part.column in batch.columns]
+        present += [self.splits[name].values().alias(name) for name in parts]
         # Event dates are parsed once, with the formats the plan fixed for the whole
         # source (so every part of a split source reads them alike), for both the
         # month histogram and each person's first and last seen.
         first, last = row_event_dates(batch, self.event_columns, self.region, times)
-        tuples = self.identity.tuples_of(batch.with_columns(present) if present else batch,
-                                         dates=(first, last))
-        return _Prepared(batch.height, tuples, _month_counts(first))
+        batch = batch.with_columns(present) if present else batch
+        tuples = self.identity.tuples_of(batch, dates=(first, last))
+        part_rows = Counter({name: batch.height - batch[name].null_count() for name in parts})
+        return _Prepared(batch.height, tuples, _month_counts(first), part_rows)
 
     def commit(self, prepared: _Prepared) -> None:
         """Take in a prepared batch; calls must not overlap (batches may come in any order)."""
         assert self.identity is not None
         self.identity.add(prepared.tuples, prepared.rows)
         self.months.update(prepared.months)
+        self.part_rows.update(prepared.part_rows)
 
 
 @dataclass(frozen=True)
@@ -141,6 +169,7 @@ class _Prepared:
     rows: int
     tuples: pl.DataFrame | None
     months: Counter[str]
+    part_rows: Counter[str]
 
 
 #: Derived columns handed to the identity collector start with a NUL, so they can
@@ -168,6 +197,45 @@ def geography_views(findings: Mapping[str, ColumnFinding | _Verdict],
     return {f"{_DERIVED}{view}": column for view, column in views.items()}
 
 
+def part_column(column: str, category: str) -> str:
+    """The derived column that holds the rows of ``category`` of a mixed ``column``."""
+    return f"{_DERIVED}{category}:{column}"
+
+
+def row_parts(finding: ColumnFinding) -> dict[str, RowPart]:
+    """A mixed column's parts, by derived column; none for a column of one kind."""
+    if not finding.mixed_with:
+        return {}
+    return {part_column(finding.name, category): RowPart(finding.name, category,
+                                                         finding.categories)
+            for category in finding.categories}
+
+
+def identity_columns(finding: ColumnFinding) -> dict[str, str]:
+    """The columns identity reads for a finding -> their category: the column itself,
+    or, for a mixed column, one derived column per part, so that each row is hashed,
+    indexed and counted as its own kind."""
+    if finding.category is None:
+        return {}
+    if not finding.mixed_with:
+        return {finding.name: finding.category}
+    return {name: part.category for name, part in row_parts(finding).items()}
+
+
+def confirmed_columns(findings: Iterable[ColumnFinding]) -> dict[str, str]:
+    """What the final verdicts keep of the plan the provisional ones made, column ->
+    category: a column, and each derived column of a part its verdict still holds,
+    whichever of the two (mixed or not) the first batch's verdict planned."""
+    confirmed: dict[str, str] = {}
+    for finding in findings:
+        if finding.category is None:
+            continue
+        confirmed[finding.name] = finding.category
+        confirmed.update({part_column(finding.name, category): category
+                          for category in finding.categories})
+    return confirmed
+
+
 def identity_plan(findings: Mapping[str, ColumnFinding],
                   profile: TableProfile) -> tuple[dict[str, IdentifierPlan], dict[str, str],
                                                   dict[str, str | None]]:
@@ -176,20 +244,18 @@ def identity_plan(findings: Mapping[str, ColumnFinding],
     exposures: dict[str, str] = {}
     events: dict[str, str | None] = {}
     roles_taken: set[str] = set()
-    for name, finding in findings.items():
-        category = finding.category
-        if category is None:
-            continue
-        exposures[name] = category
-        if category in SINGLE_IDENTIFIERS:
-            plan[name] = IdentifierPlan(category, (category,))
-        elif category in COMPOSITE_ROLES and category not in roles_taken:
-            roles_taken.add(category)
-            plan[name] = IdentifierPlan("name_birth", (category,), role=category,
-                                        date_format=_single_format(profile, name),
-                                        month_first=_month_first(finding))
-        elif category == "event_date":
-            events[name] = _single_format(profile, name)
+    for finding in findings.values():
+        for name, category in identity_columns(finding).items():
+            exposures[name] = category
+            if category in SINGLE_IDENTIFIERS:
+                plan[name] = IdentifierPlan(category, (category,))
+            elif category in COMPOSITE_ROLES and category not in roles_taken:
+                roles_taken.add(category)
+                plan[name] = IdentifierPlan("name_birth", (category,), role=category,
+                                            date_format=_single_format(profile, name),
+                                            month_first=_month_first(finding))
+            elif category == "event_date":
+                events[name] = _single_format(profile, name)
     if "birth_date" not in roles_taken:
         # A composite needs a birth date: names alone identify nobody for counting.
         plan = {n: p for n, p in plan.items() if p.kind != "name_birth"}
@@ -370,7 +436,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         for name in dict.fromkeys(r.info.name for r in results):
             state = scans.setdefault(name, SourceScan())
             state.findings = state.detector.finish()
-            confirmed = {f.name: f.category for f in state.findings if f.category}
+            confirmed = confirmed_columns(state.findings)
             if state.identity is not None:
                 state.identity.restrict(set(confirmed), confirmed)
         early_digests = early.result() if early is not None else None
@@ -398,12 +464,14 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
         for finding in scan_state.findings:
             if not finding.category:
                 continue
-            columns_by_category.setdefault(finding.category, []).append(finding.name)
+            for category in finding.categories:
+                columns_by_category.setdefault(category, []).append(finding.name)
             column = source.profile.columns.get(finding.name)
             if column is None:
                 continue
             non_blank = column.present - column.empty
-            source_rows[finding.category] = max(source_rows[finding.category], non_blank)
+            for category, held in _rows_by_part(finding, non_blank, scan_state).items():
+                source_rows[category] = max(source_rows[category], held)
             distinct = column.to_dict()["distinct"]
             if finding.category == "organisation_id":
                 organisations = max(organisations, distinct)
@@ -442,6 +510,15 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
         "sources": {"organisations": organisations, "practitioners": practitioners},
         "circumstances": dict(circumstances or {}),
     }
+
+
+def _rows_by_part(finding: ColumnFinding, non_blank: int, state: SourceScan) -> dict[str, int]:
+    """Rows holding each category of a column: its non-blank rows, or, for a mixed
+    column the pass split, the rows of each part. A column planned as one kind and found
+    mixed at the end was not split: its rows count for its main category."""
+    parts = {category: state.part_rows[name] for name, category
+             in identity_columns(finding).items() if name in state.part_rows}
+    return parts if finding.mixed_with and parts else {finding.category: non_blank}
 
 
 def write_index(result: ScanResult, index_dir: str | Path, *, leak_id: str, leak_name: str

@@ -33,6 +33,7 @@ from triage.scan import (
     ScanResult,
     SourcePlan,
     SourceScan,
+    confirmed_columns,
     file_facts,
     identity_feeder,
     scan,
@@ -239,7 +240,8 @@ def merge_parts(left: SourcePart, right: SourcePart, *, last: bool = False) -> S
         identity = left.scan.identity.merge(right.scan.identity, compact=not last)
     scan_state = SourceScan(detector=left.scan.detector.merge(right.scan.detector),
                             identity=identity, months=left.scan.months + right.scan.months,
-                            event_columns=left.scan.event_columns)
+                            event_columns=left.scan.event_columns,
+                            part_rows=left.scan.part_rows + right.scan.part_rows)
     return SourcePart(left.info, left.accounting.merge(accounting),
                       left.profile.merge(right.profile), scan_state,
                       left.newlines + right.newlines, left.decoded_bytes + right.decoded_bytes,
@@ -251,7 +253,7 @@ def finish_part(whole: SourcePart) -> FinishedSource:
     """Final verdicts of a split source, and its digests restricted to the confirmed columns."""
     state = whole.scan
     state.findings = state.detector.finish()
-    confirmed = {f.name: f.category for f in state.findings if f.category}
+    confirmed = confirmed_columns(state.findings)
     if state.identity is not None:
         state.identity.restrict(set(confirmed), confirmed)
     state.detector = TableDetector([])  # its row sample is not needed any more
