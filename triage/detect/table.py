@@ -338,7 +338,7 @@ class TableDetector:
             worth = [i for i in candidates
                      if candidates[i][k] and (
                          candidates[i][k] >= _needed_share(detector) * stats[i][0]
-                         or detector.headers in match_header(names[i]))]
+                         or detector.header_match(match_header(names[i])) is not None)]
             if not worth:
                 continue
             checked = long.filter(shapes[detector.id] & pl.col("c").is_in(worth))
@@ -372,7 +372,8 @@ class TableDetector:
         passed = detector.validate(first["v"]).fill_null(False)
         rates = first.with_columns(passed.alias("ok")).group_by("c").agg(pl.col("ok").mean())
         going_on = [i for i, rate in rates.iter_rows()
-                    if rate >= 0.5 or detector.headers in match_header(names[i])]
+                    if rate >= 0.5
+                    or detector.header_match(match_header(names[i])) is not None]
         return checked.filter((rank < FIRST_CHECKS) | (pl.col("c").is_in(going_on)
                                                        & (rank < max_checks)))
 
@@ -416,7 +417,7 @@ class TableDetector:
         """Score every detector; ``constant``: one value repeated, which values cannot type."""
         scores = []
         for detector in self._detectors:
-            match = header.get(detector.headers)
+            match = detector.header_match(header)
             h = match.score if match else 0.0
             found = evidence.get(detector.id)
             if n:
