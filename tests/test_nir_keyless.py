@@ -186,6 +186,23 @@ def test_completion_leaves_full_nirs_and_other_values_alone() -> None:
     assert out.to_list()[-1] == CANARY_13 + CANARY_KEY  # trimmed, as the canonical form trims
 
 
+def test_completions_fast_path_agrees_with_its_string_expression() -> None:
+    """Bare digits take integer arithmetic, the rest a string expression: both the same."""
+    from triage.identity.completion import _fr_nir_key_expr
+    rng = random.Random(14)
+    values = []
+    for _ in range(3000):
+        v = _nir13(rng)
+        values.append(rng.choice([
+            v, v.lower(), _full(v), f" {v}\t", f"{v[:5]}-{v[5:]}", v[:12], v + "9",
+            str(rng.randint(0, 10 ** rng.randint(11, 16))), "", f"{v[:7]}.{v[7:]}:",
+        ]))
+    values.append(None)
+    series = pl.Series(values, dtype=pl.String)
+    by_expression = pl.DataFrame({"v": series}).select(_fr_nir_key_expr())["v"]
+    assert complete("fr_nir_key", series).to_list() == by_expression.to_list()
+
+
 @pytest.mark.parametrize("implementation", ["native", "python"])
 def test_keyless_values_hash_to_the_full_nirs_digest(implementation: str) -> None:
     if implementation == "native" and native_kernel() is None:
