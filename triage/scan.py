@@ -248,7 +248,7 @@ def identity_plan(findings: Mapping[str, ColumnFinding],
         for name, category in identity_columns(finding).items():
             exposures[name] = category
             if category in SINGLE_IDENTIFIERS:
-                plan[name] = IdentifierPlan(category, (category,))
+                plan[name] = IdentifierPlan.single(category, finding.detector)
             elif category in COMPOSITE_ROLES and category not in roles_taken:
                 roles_taken.add(category)
                 plan[name] = IdentifierPlan("name_birth", (category,), role=category,

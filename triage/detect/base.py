@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from triage.detect.context import TableContext
+    from triage.detect.headers import HeaderMatch
 
 
 #: ``header_min_share`` of the single-word list detectors (family and given names,
@@ -51,6 +54,10 @@ class Detector:
     subtype: ClassVar[str | None] = None
     #: Key into the header lexicon (several detectors may share one).
     headers: ClassVar[str]
+    #: Further lexicon keys whose headers count as this detector's own: for a
+    #: header-only scheme that generic headers name too (keyless NIRs under
+    #: ``social_security_number`` or ``national_id``). Empty for nearly all.
+    more_headers: ClassVar[tuple[str, ...]] = ()
     #: Whether values alone may decide the column (False: header evidence needed).
     values_decide: ClassVar[bool] = True
     #: Share of sampled non-empty values that must validate for values alone to
@@ -77,6 +84,13 @@ class Detector:
     #: The share a context claim's relations must reach (``context_share``); scaled to
     #: a strength the way a valid share is scaled against ``min_value_share``.
     context_min_share: ClassVar[float] = 0.9
+
+    def header_match(self, matches: Mapping[str, HeaderMatch]) -> HeaderMatch | None:
+        """The best of this detector's header keys among a header's ``match_header``."""
+        if not self.more_headers:
+            return matches.get(self.headers)
+        found = [matches[key] for key in (self.headers, *self.more_headers) if key in matches]
+        return max(found, key=lambda match: match.score, default=None)
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
         """A vectorised, cheap shape test over (stripped) values: True = candidate."""

@@ -15,8 +15,8 @@ from triage.detect.base import Detector
 #: Built-in detector modules, most specific checks first (order is not priority).
 BUILTIN = [
     # national and health identifiers, check digits
-    "fr_nir", "us_ssn", "de_kvnr", "uk_nhs", "es_dni", "it_codice_fiscale", "nl_bsn",
-    "pl_pesel", "dk_cpr", "cz_rc", "ro_cnp", "se_personnummer", "tr_tckimlik",
+    "fr_nir", "fr_nir_keyless", "us_ssn", "de_kvnr", "uk_nhs", "es_dni", "it_codice_fiscale",
+    "nl_bsn", "pl_pesel", "dk_cpr", "cz_rc", "ro_cnp", "se_personnummer", "tr_tckimlik",
     "national_id", "health_insurance_id", "document_id",
     # practitioners and organisations
     "fr_rpps", "fr_adeli", "us_npi", "de_lanr", "practitioner_id", "practitioner",

@@ -349,7 +349,7 @@ class TableDetector:
             worth = [i for i in candidates
                      if candidates[i][k] and (
                          candidates[i][k] >= _needed_share(detector) * stats[i][0]
-                         or detector.headers in match_header(names[i])
+                         or detector.header_match(match_header(names[i])) is not None
                          or detector.id in parts_worth[i])]
             if not worth:
                 continue
@@ -384,7 +384,8 @@ class TableDetector:
         passed = detector.validate(first["v"]).fill_null(False)
         rates = first.with_columns(passed.alias("ok")).group_by("c").agg(pl.col("ok").mean())
         going_on = [i for i, rate in rates.iter_rows()
-                    if rate >= 0.5 or detector.headers in match_header(names[i])]
+                    if rate >= 0.5
+                    or detector.header_match(match_header(names[i])) is not None]
         return checked.filter((rank < FIRST_CHECKS) | (pl.col("c").is_in(going_on)
                                                        & (rank < max_checks)))
 
@@ -445,9 +446,10 @@ class TableDetector:
             if min(shares.values()) < MIN_PART_SHARE:
                 continue
             pooled = sum(shares.values())
-            keys = (mixture.headers, *(by_id[part].headers for part in mixture.parts))
-            match = max((header[key] for key in keys if key in header),
-                        key=lambda m: m.score, default=None)
+            matches = [header.get(mixture.headers),
+                       *(by_id[part].header_match(header) for part in mixture.parts)]
+            match = max((m for m in matches if m is not None), key=lambda m: m.score,
+                        default=None)
             h = match.score if match else 0.0
             if not (pooled >= MIN_POOLED_SHARE or (h > 0 and pooled >= HEADER_MIN_POOLED_SHARE)):
                 continue
@@ -495,7 +497,7 @@ class TableDetector:
         """Score every detector; ``constant``: one value repeated, which values cannot type."""
         scores = []
         for detector in self._detectors:
-            match = header.get(detector.headers)
+            match = detector.header_match(header)
             h = match.score if match else 0.0
             found = evidence.get(detector.id)
             if n:

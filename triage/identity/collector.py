@@ -39,6 +39,7 @@ from triage.identity.canonical import (
     parse_dates,
     phone_rules,
 )
+from triage.identity.completion import COMPLETIONS, DETECTOR_COMPLETIONS, complete
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
@@ -69,6 +70,8 @@ class IdentifierPlan:
     last_name, birth_date. ``date_format``: strptime format of a birth-date column;
     ``month_first``: the day/month order its legacy dates (``03/14/85``) settled on the
     first batch, None when they did not (the format's order, else the region's).
+    ``completion``: a name in ``completion.COMPLETIONS``, applied to the column's values
+    before their canonical form (keyless NIRs get their key back), or None.
     """
 
     kind: str
@@ -76,6 +79,7 @@ class IdentifierPlan:
     role: str | None = None
     date_format: str | None = None
     month_first: bool | None = None
+    completion: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FORMS:
@@ -83,6 +87,15 @@ class IdentifierPlan:
         if self.kind == "name_birth" and self.role not in (*NAME_ROLES, BIRTH_ROLE):
             raise ValueError("a name_birth column needs a role: full_name, first_name, "
                              "last_name or birth_date")
+        if self.completion is not None and (self.completion not in COMPLETIONS
+                                            or self.kind not in SINGLE_COLUMN_KINDS):
+            raise ValueError(f"unknown completion {self.completion!r} for {self.kind}")
+
+    @classmethod
+    def single(cls, category: str, detector: str | None = None) -> IdentifierPlan:
+        """A one-column identifier of ``category``, with the completion the verdict's
+        ``detector`` asks for (``completion.DETECTOR_COMPLETIONS``), if any."""
+        return cls(category, (category,), completion=DETECTOR_COMPLETIONS.get(detector or ""))
 
 
 def _number_distinct(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -548,14 +561,14 @@ class IdentityCollector:
             return self._native_composite(batch)
         if (kind == "phone" and native and slot in batch.columns
                 and FORMS[kind] == PHONE_NATIVE_VERSION and phone_rules(self.region)):
-            return self._native_phones(batch[slot].cast(pl.String))
+            return self._native_phones(self._slot_values(slot, batch))
         form = NATIVE_FORMS.get((kind, FORMS[kind]))
         if form is None or slot not in batch.columns or not native:
             canonical = self._canonical(slot, batch)
             return None if canonical is None else self._digest_column(kind, canonical)
         # The kernel canonicalises and hashes the plain values in one pass (~3 ms per
         # 28k-row column instead of ~12); the rest go through the reference path.
-        values = batch[slot].cast(pl.String)
+        values = self._slot_values(slot, batch)
         hi, lo, status = self._hasher.canonical_digest_words(
             form, hmac_prefix(kind, FORMS[kind]), values)
         rest = np.flatnonzero(status == 2)
@@ -631,7 +644,15 @@ class IdentityCollector:
             return None
         # Identifier columns are mostly distinct within a batch, so the vectorised path
         # runs over every row; the Python reference still sees each distinct value once.
-        return Canonicaliser(self._slots[slot], self.region).series(batch[slot])
+        return Canonicaliser(self._slots[slot], self.region).series(
+            self._slot_values(slot, batch))
+
+    def _slot_values(self, slot: str, batch: pl.DataFrame) -> pl.Series:
+        """A single-column slot's values as its canonical form takes them: completed
+        first where the plan asks (:mod:`triage.identity.completion`)."""
+        values = batch[slot].cast(pl.String)
+        completion = self.plan[slot].completion if slot in self.plan else None
+        return values if completion is None else complete(completion, values)
 
     def _composite(self, batch: pl.DataFrame) -> pl.Series | None:
         columns = self._composite_columns(batch)

@@ -45,8 +45,12 @@ def _spread(years: pl.Series) -> float:
     return (years.quantile(0.9) or 0.0) - (years.quantile(0.1) or 0.0)
 
 
-def births_plausibility(births: list[dt.date]) -> float:
-    """1.0 when a set of embedded birth dates looks like a population, else IMPLAUSIBLE."""
+def births_plausibility(births: list[dt.date], *, days: bool = True) -> float:
+    """1.0 when a set of embedded birth dates looks like a population, else IMPLAUSIBLE.
+
+    ``days=False``: the ids embed a year and month only (the French NIR), so the day
+    of the dates given says nothing and is not tested.
+    """
     if not births:
         return 0.0
     dates = pl.Series("born", births, dtype=pl.Date)
@@ -57,7 +61,7 @@ def births_plausibility(births: list[dt.date]) -> float:
     top_day = int(dates.dt.day().value_counts()["count"].max() or 0)
     top_month = int(dates.dt.month().value_counts()["count"].max() or 0)
     if (spread >= MIN_SPREAD_YEARS and median_age >= MIN_MEDIAN_AGE
-            and top_day <= max(MIN_DAY_ALLOWANCE, MAX_DAY_SHARE * n)
+            and (not days or top_day <= max(MIN_DAY_ALLOWANCE, MAX_DAY_SHARE * n))
             and top_month <= max(MIN_MONTH_ALLOWANCE, MAX_MONTH_SHARE * n)):
         return 1.0
     return IMPLAUSIBLE
