@@ -112,10 +112,9 @@ def test_a_utc_midnight_is_its_local_day_whatever_the_other_values():
 
 
 def test_two_digit_years_do_not_fool_the_columns_four_digit_format():
-    # The profile once typed such a column "%d/%m/%Y" (polars reads 85 as the year 85);
-    # it is text now, and the birth dates are read alike under either plan.
+    # A small column the profile types "%d/%m/%Y" (it reads 85 as the year 85).
     written = ["14/03/85", "02/11/47", "30/06/91"]
-    assert _scan_format(written) is None
+    assert _scan_format(written) == "%d/%m/%Y"
     assert birth_iso(pl.Series(written), "FR", "%d/%m/%Y").to_list() == [
         "1985-03-14", "1947-11-02", "1991-06-30"]
 

@@ -216,29 +216,6 @@ def test_date_ranges_are_months_whichever_path_read_them(reader, monkeypatch):
         jsonschema.validate(column, column_schema())
 
 
-@pytest.mark.parametrize("reader", ["kernel", "polars"])
-@pytest.mark.parametrize("where", ["first batch", "later batch"])
-def test_two_digit_years_are_no_dates_of_the_year_85(reader, where, monkeypatch):
-    """%Y in polars reads the "85" of "14/03/85" as the year 85: a column of two-digit
-    birth years showed a range of 0030-0099. Which century they mean is detection's to
-    say; the profile keeps them as text, whether they come first or after real dates."""
-    if reader == "polars":
-        monkeypatch.setattr(types, "parse_times", lambda values, fmt: None)
-    elif native_kernel() is None:
-        pytest.skip("no C compiler here")
-    four = pl.DataFrame({"born": ["14/03/1931", "02/07/2004"] * 10,
-                         "seen": ["2021-05-06 07:08:09", "2023-11-30 23:59:59"] * 10})
-    two = pl.DataFrame({"born": ["14/03/85", "02/07/04"] * 10,
-                        "seen": ["21-05-06 07:08:09", "23-11-30 23:59:59"] * 10})
-    batches = (two, four) if where == "first batch" else (four, two)
-    columns = {c["name"]: c for c in profile_of(*batches).to_dict()["columns"]}
-    for name in ("born", "seen"):
-        assert columns[name]["type"]["kind"] == "text", name
-        assert "range" not in columns[name]
-    alone = profile_of(two).to_dict()["columns"]
-    assert [c["type"]["kind"] for c in alone] == ["text", "text"]
-
-
 def column_schema() -> dict:
     schema = load_schema("profile.schema.json")
     return {"$ref": "#/$defs/column", "$defs": schema["$defs"]}

@@ -23,10 +23,6 @@ DECIMAL = (r"^(?:[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?
            r"|(?i:[+-]?(?:nan|inf|infinity)))$")
 # Only strings shaped like a date are handed to the (slower) date parsers.
 DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-# Every format's %Y stands first or third: polars' %Y also reads "85" in "14/03/85" as
-# the year 85, which made a profile's range of two-digit birth years 0030-0099. Which
-# century those mean is detection's to decide (docs/detection.md); here they are text.
-FOUR_DIGIT_YEAR = r"^(?:\d{4}[-/.]|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?:\D|$))"
 
 #: Datetimes the kernel reads are microseconds from this instant (naive, as polars').
 _EPOCH = datetime(1970, 1, 1)
@@ -84,9 +80,7 @@ def _parse_time(values: pl.Series, fmt: str) -> pl.Series:
         parsed = values.str.to_date(fmt, strict=False)
     else:
         parsed = values.str.to_datetime(fmt, strict=False, time_unit="us")
-    four_digits = pl.lit(values).str.contains(FOUR_DIGIT_YEAR)
-    return pl.select(within_python_years(pl.when(four_digits).then(pl.lit(parsed)))
-                     ).to_series().alias(values.name)
+    return pl.select(within_python_years(pl.lit(parsed))).to_series().alias(values.name)
 
 
 def classify(values: pl.Series) -> tuple[InferredType, dict[str, pl.Series]]:
@@ -192,8 +186,7 @@ def typed_values(name: str, inferred: InferredType) -> tuple[pl.Expr, bool]:
         else:
             parses.append(value.str.to_datetime(fmt, strict=False, time_unit="us",
                                                 cache=False).dt.replace_time_zone(None))
-    parsed = pl.coalesce(parses) if len(parses) > 1 else parses[0]
-    return within_python_years(pl.when(value.str.contains(FOUR_DIGIT_YEAR)).then(parsed)), False
+    return within_python_years(pl.coalesce(parses) if len(parses) > 1 else parses[0]), False
 
 
 #: A column as the kernel read it with a format: (format, micros, status), as
