@@ -191,24 +191,70 @@ def test_a_plan_made_mixed_keeps_what_the_final_verdict_confirms():
     state.commit(state.prepare(sample))
     assert sum(state.part_rows.values()) == sample.height
     final = ColumnFinding("contact", "email", None, 0.9, False)
-    state.identity.restrict(set(confirmed_columns([final])), confirmed_columns([final]))
+    confirmed = confirmed_columns([final], state.identity.column_categories)
+    state.identity.restrict(set(confirmed), confirmed)
     kinds = state.identity.people()["by_identifier_kind"]
     assert set(kinds) == {"email"}
     assert kinds["email"]["identifiers"] == sum("@" in v for v in sample["contact"])
 
 
-def test_a_plan_made_plain_keeps_its_column_when_the_verdict_turns_mixed():
-    emails = pl.DataFrame({"contact": mixed_values(400, 1.0)})
+@pytest.mark.parametrize("first", ["email", "phone"])
+def test_a_plan_made_plain_keeps_its_column_and_kind_when_the_verdict_turns_mixed(first):
+    """The first batch showed one kind; the whole file's verdict is mixed, its larger
+    part maybe the other kind. The column keeps the kind it was hashed as: relabelled
+    to the larger part, phone digests were indexed as e-mail exposures."""
+    batch = pl.DataFrame({"contact": mixed_values(400, 1.0 if first == "email" else 0.0)})
     detector = TableDetector()
-    detector.update(emails)
+    detector.update(batch)
     provisional = detector.provisional()
-    assert provisional["contact"].mixed_with == ()
+    assert provisional["contact"].category == first and provisional["contact"].mixed_with == ()
     state = SourceScan(detector=detector)
     state.begin(SourcePlan.from_first_batch(provisional, TableProfile()), KEY, "FR")
-    state.commit(state.prepare(emails))
-    final = ColumnFinding("contact", "email", None, 0.9, False, mixed_with=("phone",))
-    state.identity.restrict(set(confirmed_columns([final])), confirmed_columns([final]))
-    assert state.identity.people()["by_identifier_kind"]["email"]["identifiers"] == 400
+    state.commit(state.prepare(batch))
+    other = "phone" if first == "email" else "email"
+    final = ColumnFinding("contact", other, None, 0.9, False, mixed_with=(first,))
+    confirmed = confirmed_columns([final], state.identity.column_categories)
+    assert confirmed["contact"] == first
+    state.identity.restrict(set(confirmed), confirmed)
+    people = state.identity.people()
+    assert people["by_identifier_kind"][first]["identifiers"] == 400
+    resolved = state.identity._resolve()
+    assert resolved.by_category == {first: people["distinct"]}
+
+
+def test_rows_that_are_neither_kind_are_in_no_part(tmp_path):
+    """Placeholders and notes in a contact column are neither phones nor addresses:
+    they are not counted as phone rows, and nobody's categories gain a phone for them."""
+    rng = random.Random(4)
+    everyone = people(300)
+    rows = []
+    for person in everyone:
+        contact = rng.choice([person["email"], person["phone"], "N/A", "-", "inconnu"])
+        rows.append({"nom": person["nom"], "prenom": person["prenom"],
+                     "date_naissance": person["naissance"], "contact": contact})
+    path = tmp_path / "contacts.csv"
+    pl.DataFrame(rows).write_csv(path, separator=";")
+    result = scan([path], key=KEY)
+    (state,) = result.scans.values()
+    (finding,) = [f for f in state.findings if f.name == "contact"]
+    assert set(finding.categories) == {"email", "phone"}
+    facts = summary_facts(result, leak_id="l", leak_name="l")
+    categories = {c["id"]: c for c in facts["categories"]}
+    assert categories["email"]["rows"] == sum("@" in r["contact"] for r in rows)
+    assert categories["phone"]["rows"] == sum(r["contact"].startswith("06") for r in rows)
+    assert categories["phone"]["people"] == categories["phone"]["rows"]
+
+
+@pytest.mark.parametrize("header", ["email", "login", "C03", "order_no"])
+def test_numbers_that_are_phones_only_if_a_header_says_so_make_no_mixture(header):
+    """Bare ten-digit numbers (customer or member numbers) beside e-mail addresses:
+    only a phone or contact header makes them phones."""
+    rng = random.Random(8)
+    values = [f"client.{i}@exemple.fr" if rng.random() < 0.8 else f"{rng.randint(1, 9)}"
+              f"{rng.randrange(10 ** 9):09d}" for i in range(600)]
+    finding = detect(values, header)
+    assert finding.mixed_with == ()
+    assert detect(values, "contact").categories[1:] == ("phone",)
 
 
 def test_the_detect_command_shows_both_parts(leak):

@@ -222,15 +222,24 @@ def identity_columns(finding: ColumnFinding) -> dict[str, str]:
     return {name: part.category for name, part in row_parts(finding).items()}
 
 
-def confirmed_columns(findings: Iterable[ColumnFinding]) -> dict[str, str]:
-    """What the final verdicts keep of the plan the provisional ones made, column ->
-    category: a column, and each derived column of a part its verdict still holds,
-    whichever of the two (mixed or not) the first batch's verdict planned."""
+def confirmed_columns(findings: Iterable[ColumnFinding],
+                      planned: Mapping[str, str]) -> dict[str, str]:
+    """What the final verdicts keep of the plan the first batch's made (``planned``:
+    column -> the category it was read as), column -> category.
+
+    A column the final verdict finds mixed is kept only if it was planned as one of
+    its parts, and keeps that category: its rows were hashed as that kind, and the
+    other part's rows, which that kind's canonical form refused, are lost (the first
+    batch showed none of them). Each derived column of a part the verdict still
+    holds is kept, whichever way the first batch planned."""
     confirmed: dict[str, str] = {}
     for finding in findings:
         if finding.category is None:
             continue
-        confirmed[finding.name] = finding.category
+        if not finding.mixed_with:
+            confirmed[finding.name] = finding.category
+        elif planned.get(finding.name) in finding.categories:
+            confirmed[finding.name] = planned[finding.name]
         confirmed.update({part_column(finding.name, category): category
                           for category in finding.categories})
     return confirmed
@@ -436,7 +445,8 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
         for name in dict.fromkeys(r.info.name for r in results):
             state = scans.setdefault(name, SourceScan())
             state.findings = state.detector.finish()
-            confirmed = confirmed_columns(state.findings)
+            planned = state.identity.column_categories if state.identity is not None else {}
+            confirmed = confirmed_columns(state.findings, planned)
             if state.identity is not None:
                 state.identity.restrict(set(confirmed), confirmed)
         early_digests = early.result() if early is not None else None
@@ -464,13 +474,15 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
         for finding in scan_state.findings:
             if not finding.category:
                 continue
-            for category in finding.categories:
-                columns_by_category.setdefault(category, []).append(finding.name)
             column = source.profile.columns.get(finding.name)
+            non_blank = column.present - column.empty if column is not None else 0
+            held_rows = _rows_by_part(finding, non_blank, scan_state)
+            # A mixed column counts under the parts the pass read it as.
+            for category in held_rows if finding.mixed_with else finding.categories:
+                columns_by_category.setdefault(category, []).append(finding.name)
             if column is None:
                 continue
-            non_blank = column.present - column.empty
-            for category, held in _rows_by_part(finding, non_blank, scan_state).items():
+            for category, held in held_rows.items():
                 source_rows[category] = max(source_rows[category], held)
             distinct = column.to_dict()["distinct"]
             if finding.category == "organisation_id":
@@ -514,11 +526,17 @@ def summary_facts(result: ScanResult, *, leak_id: str, leak_name: str,
 
 def _rows_by_part(finding: ColumnFinding, non_blank: int, state: SourceScan) -> dict[str, int]:
     """Rows holding each category of a column: its non-blank rows, or, for a mixed
-    column the pass split, the rows of each part. A column planned as one kind and found
-    mixed at the end was not split: its rows count for its main category."""
+    column the pass split, the rows of each part (rows of neither part count for
+    none). A column planned as one kind and found mixed at the end was not split: its
+    non-blank rows count for the kind it was read as."""
+    if not finding.mixed_with:
+        return {finding.category: non_blank}
     parts = {category: state.part_rows[name] for name, category
              in identity_columns(finding).items() if name in state.part_rows}
-    return parts if finding.mixed_with and parts else {finding.category: non_blank}
+    if parts:
+        return parts
+    planned = state.identity.column_categories.get(finding.name) if state.identity else None
+    return {planned: non_blank} if planned in finding.categories else {}
 
 
 def write_index(result: ScanResult, index_dir: str | Path, *, leak_id: str, leak_name: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -241,11 +242,19 @@ def merge_parts(left: SourcePart, right: SourcePart, *, last: bool = False) -> S
     scan_state = SourceScan(detector=left.scan.detector.merge(right.scan.detector),
                             identity=identity, months=left.scan.months + right.scan.months,
                             event_columns=left.scan.event_columns,
-                            part_rows=left.scan.part_rows + right.scan.part_rows)
+                            part_rows=_summed(left.scan.part_rows, right.scan.part_rows))
     return SourcePart(left.info, left.accounting.merge(accounting),
                       left.profile.merge(right.profile), scan_state,
                       left.newlines + right.newlines, left.decoded_bytes + right.decoded_bytes,
                       left.parts + right.parts)
+
+
+def _summed(left: Counter[str], right: Counter[str]) -> Counter[str]:
+    """``left`` and ``right`` added as one pass's ``update`` adds them (``+`` would drop
+    the zero counts)."""
+    total = Counter(left)
+    total.update(right)
+    return total
 
 
 @_quoting_nothing
@@ -253,7 +262,8 @@ def finish_part(whole: SourcePart) -> FinishedSource:
     """Final verdicts of a split source, and its digests restricted to the confirmed columns."""
     state = whole.scan
     state.findings = state.detector.finish()
-    confirmed = confirmed_columns(state.findings)
+    planned = state.identity.column_categories if state.identity is not None else {}
+    confirmed = confirmed_columns(state.findings, planned)
     if state.identity is not None:
         state.identity.restrict(set(confirmed), confirmed)
     state.detector = TableDetector([])  # its row sample is not needed any more

@@ -9,7 +9,9 @@ splits the column by the rule, so that each row is hashed, indexed and counted a
 its own kind.
 
 A mixture needs parts a row rule can tell apart exactly: an e-mail address holds an
-``@``, a phone number never does.
+``@``, a phone number never does and has a phone's shape (the phone detector's
+prefilter); a row that is neither (``N/A``, ``-``, a note) belongs to no part, so it
+is neither hashed nor counted as an exposure.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
+
+from triage.detect.detectors.phone import DETECTOR as PHONE
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ CONTACT = Mixture(
     headers="contact",
     parts=("email", "phone"),
     rows_of={"email": _has_at,
-             "phone": lambda values: ~_has_at(values)},
+             "phone": lambda values: ~_has_at(values) & PHONE.prefilter(values.str.strip_chars())},
 )
 
 MIXTURES = (CONTACT,)
@@ -52,6 +56,11 @@ MIN_PART_SHARE = 0.05
 MIN_POOLED_SHARE = 0.8
 #: Pooled valid share enough under a header of the mixture or of one of its parts.
 HEADER_MIN_POOLED_SHARE = 0.3
+#: A part whose values look less like their kind than this as a set (a part of bare
+#: digits: customer or member numbers as often as phones) counts only under a header
+#: of the mixture or of that part: an e-mail column with some customer numbers is no
+#: contact column.
+MIN_PART_PLAUSIBILITY = 0.9
 
 
 def mixture_of(categories: tuple[str, ...]) -> Mixture:

@@ -25,6 +25,7 @@ from triage.detect.findings import ColumnFinding
 from triage.detect.headers import HeaderMatch, match_header
 from triage.detect.mixed import (
     HEADER_MIN_POOLED_SHARE,
+    MIN_PART_PLAUSIBILITY,
     MIN_PART_SHARE,
     MIN_POOLED_SHARE,
     MIXTURES,
@@ -96,6 +97,7 @@ class TableDetector:
 
     def __init__(self, detectors: list[Detector] | None = None) -> None:
         self._detectors = detectors if detectors is not None else registered_detectors()
+        self._by_id = {detector.id: detector for detector in self._detectors}
         self._counts: dict[str, _Counts] = {}
         self._rows = 0
         self._stride = 1
@@ -433,7 +435,7 @@ class TableDetector:
                base_evidence: dict[str, Any]) -> ColumnFinding | None:
         """The verdict of a mixture (e-mail addresses and phone numbers in one column),
         when its parts pooled claim the column and no other category beats them."""
-        by_id = {d.id: d for d in self._detectors}
+        by_id = self._by_id
         for mixture in MIXTURES:
             if not all(part in by_id and part in evidence for part in mixture.parts):
                 continue
@@ -445,9 +447,12 @@ class TableDetector:
                 shares[part] = found.valid_share * plausibility[part]
             if min(shares.values()) < MIN_PART_SHARE:
                 continue
+            own = {part: by_id[part].header_match(header) for part in mixture.parts}
+            if any(plausibility[part] < MIN_PART_PLAUSIBILITY and own[part] is None
+                   and mixture.headers not in header for part in mixture.parts):
+                continue
             pooled = sum(shares.values())
-            matches = [header.get(mixture.headers),
-                       *(by_id[part].header_match(header) for part in mixture.parts)]
+            matches = [header.get(mixture.headers), *own.values()]
             match = max((m for m in matches if m is not None), key=lambda m: m.score,
                         default=None)
             h = match.score if match else 0.0
