@@ -45,12 +45,13 @@ def profile_and_detect_pass(path: Path) -> tuple[float, float, int]:
     spent = 0.0
 
     def ride_along(source, batch, *context):  # type: ignore[no-untyped-def]
-        # The pipeline's hook passes (source, batch, [profile,] first).
+        # The pipeline's hook passes (source, batch, profile, first).
         nonlocal spent
-        first = context[-1]
+        profile, first = context
         start = time.perf_counter()
         detector = detectors.setdefault(id(source), TableDetector())
-        detector.update(batch)
+        # As the scan does: the profile has made the batch's row hashes.
+        detector.update(batch, profile.batch_row_hashes)
         if first:
             detector.provisional()
         spent += time.perf_counter() - start

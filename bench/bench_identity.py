@@ -90,7 +90,7 @@ def _overhead_round(path: Path) -> dict:
         def on_batch(source, batch, profile, first):  # type: ignore[no-untyped-def]
             state = scans.setdefault(source.info.name, SourceScan())
             if first:
-                state.detector.update(batch)
+                state.detector.update(batch, profile.batch_row_hashes)
                 state.begin(SourcePlan.from_first_batch(state.detector.provisional(),
                                                         profile), key, "FR")
             feed(state, batch, profile)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import pkgutil
 import random
-from itertools import pairwise
 
 import jsonschema
 import polars as pl
@@ -371,30 +370,11 @@ def test_empty_column_with_a_header_keeps_a_modest_verdict() -> None:
 
 def test_sample_stays_bounded_over_many_batches() -> None:
     det = TableDetector()
-    batch = _frame(2000)
-    for _ in range(10):
-        det.update(batch)
+    for seed in range(10):
+        det.update(_frame(2000, seed=seed))
     assert det.rows == 20_000
-    assert det._sampled <= 2 * 2048
+    assert 1024 <= len(det._sample) <= 2 * 2048
     assert _categories(det.finish())["C01"] == "national_id"
-
-
-@settings(max_examples=25, deadline=None)
-@given(cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=12))
-def test_row_sample_is_the_same_however_the_rows_are_cut(cuts: list[int]) -> None:
-    # 20,000 rows: the stride must double several times to keep at most 2 x 2,048 rows.
-    frame = pl.DataFrame({"i": pl.int_range(20_000, eager=True).cast(pl.String)})
-    whole = TableDetector()
-    whole.update(frame)
-    cut = TableDetector()
-    bounds = [0, *sorted(cuts), frame.height]
-    for start, end in pairwise(bounds):
-        cut.update(frame.slice(start, end - start))
-    # Every 8th row, the least power of two that keeps no more than 4,096: as dense
-    # read in one batch as in many (a cap per batch once left one batch 157 rows).
-    expected = [str(i) for i in range(0, 20_000, 8)]
-    assert whole._sample_frame()["i"].to_list() == expected
-    assert cut._sample_frame()["i"].to_list() == expected
 
 
 # -- privacy: no raw value in findings ---------------------------------------------

@@ -425,7 +425,7 @@ def scan(paths: Iterable[str | Path], *, key: HmacKey | None, region: str = "FR"
     def on_batch(source: Source, batch: pl.DataFrame, profile: TableProfile,
                  first: bool) -> None:
         state = scans.setdefault(source.info.name, SourceScan())
-        state.detector.update(batch)
+        state.detector.update(batch, profile.batch_row_hashes)
         # A table that comes back later in a dump (a second source of the same name)
         # continues its state: same plan, same people.
         if first and state.identity is None:

@@ -247,7 +247,7 @@ def _first_batch_plan(source: DelimitedSource) -> SourcePlan | None:
         return None
     profile, detector = TableProfile(), TableDetector()
     profile.update(batch)
-    detector.update(batch)
+    detector.update(batch, profile.batch_row_hashes)
     return SourcePlan.from_first_batch(detector.provisional(), profile)
 
 

@@ -210,7 +210,7 @@ def scan_part(part: ByteRange, given: str, plan: SourcePlan, key_ref: KeyRef, re
     with identity_feeder() as feed:
         for batch in source.batches():
             profile.update(batch)
-            state.detector.update(batch)
+            state.detector.update(batch, profile.batch_row_hashes)
             feed(state, batch, profile)
     if part.header is not None:
         # The header record read before the part moved every position by its extent.

@@ -1,22 +1,23 @@
-"""Per-table detection state: exact counts plus a bounded, evenly spread row sample.
+"""Per-table detection state: exact counts plus bounded samples of rows and values.
 
 Detection reads the same batches as the profile, once. It does not look at every
-value: it keeps every ``stride``-th row of the whole stream (a systematic sample
-whose stride doubles whenever the sample would outgrow twice :data:`SAMPLE_ROWS`,
-so it stays spread over the whole file in bounded memory, and is the same rows
-however the file is cut into batches), plus, for sparse columns,
-up to :data:`MAX_VALUES` non-empty values taken from the first batches that have
-any. Value evidence is a *share* of valid values, and a share measured on a few
-hundred values is within a few points of the share over millions, for a fraction
-of the cost (docs/detection.md). Counts (rows, missing) are exact.
+value: each column's value evidence is drawn from a sample of its filled values,
+at most twice :data:`MAX_VALUES`, and the relations between columns from a sample of
+whole rows, at most twice :data:`SAMPLE_ROWS`. Both keep rows by a hash of their
+content (:mod:`triage.detect.sample`), so they are spread over the whole input,
+sparse columns included, in bounded memory, and they are the same rows however the
+input is cut into batches or a cluster's parts: the verdicts and their evidence do
+not depend on it. Value evidence is a *share* of valid values, and a share measured
+on a few hundred values is within a few points of the share over millions, for a
+fraction of the cost (docs/detection.md). Counts (rows, missing) are exact.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from triage.detect.base import Detector
@@ -32,21 +33,22 @@ from triage.detect.mixed import (
     Mixture,
 )
 from triage.detect.registry import detectors as registered_detectors
+from triage.detect.sample import RowSample, ValueSamples
+from triage.profile.hashes import batch_row_hashes
 from triage.resources import categories
 from triage.sources.base import EXTRA_COLUMN
 
-#: Rows kept in the systematic sample (between this and twice this, once the file has them).
+#: Rows kept in the row sample (between about this and twice this, once the input has them).
 SAMPLE_ROWS = 2048
-#: Most non-empty values of one column that evidence is computed on.
+#: Most filled values of one column that evidence is computed on (its sample keeps
+#: between about this and twice this, and evidence takes them evenly spread).
 MAX_VALUES = 256
 #: Most candidates of one column that a costly (per-value Python) check validates.
 MAX_CHECKS = 64
 #: Candidates checked first; a column failing most of them is not checked further.
 FIRST_CHECKS = 16
-#: A column with fewer non-empty sampled values than this is topped up from batches.
+#: Fewest sampled values for one value repeated to make a column constant.
 MIN_VALUES = 128
-#: Non-empty values taken from one batch to top up a sparse column.
-TOP_UP_PER_BATCH = 256
 
 #: Weights of the header and value evidence in the combined confidence.
 HEADER_WEIGHT = 0.9
@@ -100,101 +102,42 @@ class TableDetector:
         self._by_id = {detector.id: detector for detector in self._detectors}
         self._counts: dict[str, _Counts] = {}
         self._rows = 0
-        self._stride = 1
-        self._parts: list[pl.DataFrame] = []
-        self._sampled = 0
-        #: Non-empty values per column in the row sample.
-        self._nonempty: dict[str, int] = {}
-        self._top_ups: dict[str, list[pl.Series]] = {}
+        #: Whole rows, for the relations between columns (TableContext).
+        self._sample = RowSample(2 * SAMPLE_ROWS)
+        #: Each column's filled values, which its value evidence is drawn from.
+        self._values = ValueSamples(2 * MAX_VALUES)
 
     # -- accumulation -------------------------------------------------------------
 
-    def update(self, batch: pl.DataFrame) -> None:
+    def update(self, batch: pl.DataFrame, row_hashes: np.ndarray | None = None) -> None:
         """Consume one batch (all columns ``pl.String``).
 
-        Costs a null count (Arrow metadata) and one gather of at most 2 × SAMPLE_ROWS
-        rows (fewer once the stride has grown: ``height / stride``), plus, when the
-        stride doubles, one gather of the sample; only columns short of sampled
-        values cost more (a count, a top-up): nothing reads every value of the batch.
+        ``row_hashes``: the batch's :func:`~triage.profile.hashes.row_hashes`, when the
+        profile has made them. Besides them, costs a null count (Arrow metadata) and a
+        gather of the rows the samples keep (a few once their levels have risen); only
+        columns whose level is still low (sparse ones) are read whole.
         """
         height = batch.height
         for name in batch.columns:
             if name not in self._counts:
                 # A column first met now was missing in every earlier row.
                 self._counts[name] = _Counts(rows=self._rows, missing=self._rows)
-                self._nonempty[name] = 0
         present = set(batch.columns)
         for name, missing in zip(batch.columns, batch.null_count().row(0), strict=True):
             self._counts[name].add(_Counts(height, missing))
         for name, counts in self._counts.items():
             if name not in present:
                 counts.add(_Counts(height, height))
-        if batch.columns:
-            self._sample_rows_of(batch)
-            self._top_up(batch)
+        if batch.columns and height:
+            hashes = batch_row_hashes(batch) if row_hashes is None else row_hashes
+            rows = self._sample.add(batch, hashes)
+            self._values.add(batch, hashes, [n for n in batch.columns if n != EXTRA_COLUMN],
+                             rows)
         self._rows += height
 
-    def _sample_rows_of(self, batch: pl.DataFrame) -> None:
-        """Keep the batch's rows whose global index is a multiple of the stride."""
-        height = batch.height
-        # The stride is the least power of two that keeps every multiple of it among
-        # the rows so far within 2 × SAMPLE_ROWS: a function of the row count alone,
-        # so a file read as one batch is sampled as densely as the same file read in
-        # many. (A cap per batch would leave a file of one or a few large batches
-        # with a few hundred rows, too few for people or towns to repeat in.)
-        while self._sampled + _multiples(self._rows, height, self._stride) > 2 * SAMPLE_ROWS:
-            self._decimate()
-        offset = (-self._rows) % self._stride
-        if offset >= height:
-            return
-        part = _detached(batch[pl.arange(offset, height, self._stride, dtype=pl.UInt32,
-                                         eager=True)])
-        self._parts.append(part)
-        self._sampled += part.height
-        # Only columns still short of values need counting (decimation recounts all).
-        short = [name for name in part.columns if self._nonempty[name] < MIN_VALUES]
-        if short:
-            for name, filled in zip(short, _nonempty_counts(part.select(short)), strict=True):
-                self._nonempty[name] += filled
-
-    def _decimate(self) -> None:
-        """Double the stride: keep the sampled rows whose index is a multiple of it."""
-        self._stride *= 2
-        if not self._parts:
-            return
-        sample = self._sample_frame()
-        sample = sample[pl.arange(0, sample.height, 2, dtype=pl.UInt32, eager=True)]
-        self._parts = [sample]
-        self._sampled = sample.height
-        self._nonempty = dict.fromkeys(self._nonempty, 0)
-        for name, filled in zip(sample.columns, _nonempty_counts(sample), strict=True):
-            self._nonempty[name] = filled
-
-    def _sample_frame(self) -> pl.DataFrame:
-        if not self._parts:
-            return pl.DataFrame()
-        if len(self._parts) > 1:
-            self._parts = [pl.concat(self._parts, how="diagonal_relaxed")]
-        return self._parts[0]
-
-    def _top_up(self, batch: pl.DataFrame) -> None:
-        """Collect non-empty values of sparse columns, which the row sample misses."""
-        for name in batch.columns:
-            if self._nonempty.get(name, 0) >= MIN_VALUES or batch.height < MIN_VALUES:
-                continue
-            taken = self._top_ups.setdefault(name, [])
-            have = sum(len(s) for s in taken)
-            if have >= MAX_VALUES:
-                continue
-            column = batch[name]
-            values = column.filter(column.str.len_bytes() > 0)
-            if len(values):
-                step = max(1, len(values) // TOP_UP_PER_BATCH)
-                picked = values[pl.arange(0, len(values), step, dtype=pl.UInt32, eager=True)]
-                taken.append(_detached(picked.head(MAX_VALUES - have).to_frame())[name])
-
     def merge(self, other: TableDetector) -> TableDetector:
-        """The state of this table's rows followed by ``other``'s (counts exact)."""
+        """The state of this table's rows followed by ``other``'s (counts exact; the
+        samples those of the rows together, see :mod:`triage.detect.sample`)."""
         merged = TableDetector(self._detectors)
         merged._rows = self._rows + other._rows
         for source in (self, other):
@@ -203,26 +146,8 @@ class TableDetector:
         for name, counts in merged._counts.items():
             for source in (self, other):
                 counts.add(source._counts.get(name, _Counts(source._rows, source._rows)))
-        stride = max(self._stride, other._stride)
-        parts = []
-        for source in (self, other):
-            if source._parts:
-                sample = source._sample_frame()
-                step = stride // source._stride
-                parts.append(sample[pl.arange(0, sample.height, step, dtype=pl.UInt32,
-                                              eager=True)])
-        merged._stride = stride
-        merged._parts = [pl.concat(parts, how="diagonal_relaxed")] if parts else []
-        merged._sampled = sum(p.height for p in merged._parts)
-        merged._nonempty = dict.fromkeys(merged._counts, 0)
-        for part in merged._parts:
-            for name, filled in zip(part.columns, _nonempty_counts(part), strict=True):
-                merged._nonempty[name] += filled
-        while merged._sampled > 2 * SAMPLE_ROWS:
-            merged._decimate()
-        for source in (self, other):
-            for name, series in source._top_ups.items():
-                merged._top_ups.setdefault(name, []).extend(series)
+        merged._sample = self._sample.merge(other._sample)
+        merged._values = self._values.merge(other._values)
         return merged
 
     @property
@@ -279,7 +204,7 @@ class TableDetector:
                  and any(f.category in d.context_takes for d in claimants)]
         if not asked:
             return findings
-        context = TableContext(self._sample_frame(),
+        context = TableContext(self._sample.frame(),
                                [f for f in findings if f.name != EXTRA_COLUMN],
                                [findings[i].name for i in asked])
         for i in asked:
@@ -303,22 +228,13 @@ class TableDetector:
         Non-empty, whitespace-stripped, at most ``max_values`` per column spread
         evenly over the sample (plus the top-ups of sparse columns).
         """
-        sample = self._sample_frame()
-        parts = []
-        in_sample = [name for name in names if name in sample.columns]
-        if in_sample:
-            # NUL-prefixed names cannot collide with a dump's columns (a column "name").
-            parts.append(sample.select(in_sample)
-                         .unpivot(variable_name="\0name", value_name="\0v")
-                         .rename({"\0name": "name", "\0v": "v"}))
-        for name in names:
-            if self._nonempty.get(name, 0) < MIN_VALUES and self._top_ups.get(name):
-                parts.append(pl.DataFrame({"name": name, "v": pl.concat(self._top_ups[name])}))
-        if not parts:
+        values = self._values.frame()
+        if values.is_empty():
             return pl.DataFrame(schema={"c": pl.UInt32, "v": pl.String})
         count = pl.len().over("name")
         rank = pl.int_range(pl.len()).over("name")
-        return (pl.concat(parts).lazy()
+        return (values.lazy()
+                .filter(pl.col("name").is_in(names))
                 .with_columns(pl.col("v").str.strip_chars())
                 .filter(pl.col("v").str.len_bytes() > 0)
                 .filter(rank % ((count + max_values - 1) // max_values) == 0)
@@ -550,24 +466,6 @@ def _with_scheme(scores: list[_Score]) -> _Score:
         return best
     return replace(scheme, confidence=max(best.confidence, scheme.confidence),
                                header=best.header)
-
-
-def _detached(frame: pl.DataFrame) -> pl.DataFrame:
-    """A copy of ``frame`` that owns its strings. A gather shares the batch's string
-    buffers, so a few sampled rows of every batch would keep every batch alive
-    (~20 MB each on a 60-column export). polars' own serialization writes only the rows
-    kept: 0.4 ms for 84 rows of wide_2m, where an Arrow round trip took 1.2 ms."""
-    return pl.DataFrame.deserialize(io.BytesIO(frame.serialize()))
-
-
-def _multiples(start: int, count: int, stride: int) -> int:
-    """How many of the indices start .. start+count-1 are multiples of ``stride``."""
-    offset = (-start) % stride
-    return 0 if offset >= count else (count - offset - 1) // stride + 1
-
-
-def _nonempty_counts(frame: pl.DataFrame) -> tuple[int, ...]:
-    return frame.select_seq((pl.all().str.len_bytes() > 0).sum()).row(0)
 
 
 def _mixture_parts_worth(candidates: dict[str, int], n: int) -> set[str]:

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from triage.native import length_stats
-from triage.profile.hll import HyperLogLog, hash_expr
+from triage.profile.hashes import hash_expr, row_hashes
+from triage.profile.hll import HyperLogLog
 from triage.profile.types import (
     NULL,
     TEXT,
@@ -215,14 +216,19 @@ class TableProfile:
         #: microseconds, status per row), new for each batch: the scan's event dates
         #: reuse them instead of reading the same columns again.
         self.batch_times: dict[str, TimesRead] = {}
+        #: The last batch's row hashes (:func:`~triage.profile.hashes.row_hashes`),
+        #: made from the cells' hashes the sketches take: detection's samples keep
+        #: rows by them.
+        self.batch_row_hashes: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # A profile travels (a cluster's part) without its last batch's dates.
-        return {**self.__dict__, "batch_times": {}}
+        # A profile travels (a cluster's part) without its last batch's dates and hashes.
+        return {**self.__dict__, "batch_times": {}, "batch_row_hashes": None}
 
     def update(self, batch: pl.DataFrame) -> None:
         height = batch.height
         self.batch_times = {}
+        self.batch_row_hashes = None
         if not height:
             return
         for name in batch.columns:
@@ -281,6 +287,7 @@ class TableProfile:
         hashes = batch.select(hash_expr(pl.col(name)) for name in batch.columns)
         for name in batch.columns:
             self.columns[name].hll.add_hashes(hashes[name].to_numpy())
+        self.batch_row_hashes = row_hashes(hashes)
 
     def _type_and_shape(self, batch: pl.DataFrame, counts: dict[str, tuple[int, int]]) -> None:
         height = batch.height

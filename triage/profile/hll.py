@@ -2,8 +2,8 @@
 
 Precision 14 gives 16,384 one-byte registers and a standard error of
 1.04 / sqrt(16384) ≈ 0.8 %, inside the 2 % bound at a million distinct values.
-Values are hashed by polars (64-bit, fixed seed), so every batch, process or
-worker of the same polars version feeds the same registers.
+Values are hashed by polars (64-bit, fixed seed: :mod:`triage.profile.hashes`), so
+every batch, process or worker of the same polars version feeds the same registers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import polars as pl
 
 from triage.native import native_kernel
 
@@ -19,13 +18,6 @@ PRECISION = 14
 REGISTERS = 1 << PRECISION
 _LOW_BITS = 64 - PRECISION
 _LOW_MASK = np.uint64((1 << _LOW_BITS) - 1)
-_SEED = 0x7472696167  # fixed: sketches must agree across runs and workers
-
-
-def hash_expr(values: pl.Expr) -> pl.Expr:
-    return values.hash(_SEED)
-
-
 class HyperLogLog:
     __slots__ = ("registers",)
 

@@ -1,0 +1,165 @@
+"""Detection's samples keep rows by a hash of their content: the same rows, values and
+verdicts however the input is cut into batches or a cluster's parts."""
+
+from __future__ import annotations
+
+import json
+import random
+from itertools import pairwise
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.detect import TableDetector, findings_document
+from triage.detect.sample import RowSample, ValueSamples
+from triage.profile.column import TableProfile
+from triage.profile.hashes import batch_row_hashes
+
+ROWS = 20_000
+
+
+def _numbers(n: int = ROWS) -> pl.DataFrame:
+    """``i``: the row number; ``rare``: filled in 1 row in 64; ``late``: only at the end."""
+    i = pl.int_range(n, eager=True)
+    return pl.DataFrame({
+        "i": i.cast(pl.String),
+        "rare": pl.select(pl.when(i % 64 == 5).then(pl.format("r{}", i))).to_series(),
+        "late": pl.select(pl.when(i >= n - 40).then(pl.format("l{}", i))).to_series(),
+    })
+
+
+def _lab(n: int, seed: int = 3) -> pl.DataFrame:
+    rng = random.Random(seed)
+    names = ["Jean", "Marie", "Pierre", "Sophie", "Luc", "Claire", "Paul", "Julie"]
+    return pl.DataFrame({
+        "patient": [f"{rng.choice(names)} {rng.choice(names)}son" for _ in range(n)],
+        "mail": [f"{rng.choice(names).lower()}{rng.randint(1, 10 ** 6)}@example.org"
+                 if rng.random() < 0.9 else "" for _ in range(n)],
+        "tel": [f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+                f"{rng.randint(10, 99)}" for _ in range(n)],
+        # Near the mixture's 5 % floor: a cut-dependent sample could flip its verdict.
+        "contact": [f"{rng.randint(10, 99)}{rng.randint(10, 99)}@mail.fr" if rng.random() < 0.95
+                    else f"06{rng.randint(10 ** 7, 10 ** 8 - 1)}" for _ in range(n)],
+        "ip": [None if rng.random() < 0.97 else
+               f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+               for _ in range(n)],
+    }, schema=dict.fromkeys(["patient", "mail", "tel", "contact", "ip"], pl.String))
+
+
+def _sequential(frame: pl.DataFrame, bounds: list[int]) -> TableDetector:
+    detector = TableDetector()
+    for start, end in pairwise(bounds):
+        detector.update(frame.slice(start, end - start))
+    return detector
+
+
+def _merged(frame: pl.DataFrame, bounds: list[int]) -> TableDetector:
+    """One detector per part, merged in file order (a cluster's tree)."""
+    parts = []
+    for start, end in pairwise(bounds):
+        part = TableDetector()
+        part.update(frame.slice(start, end - start))
+        parts.append(part)
+    while len(parts) > 1:
+        parts = [parts[k].merge(parts[k + 1]) if k + 1 < len(parts) else parts[k]
+                 for k in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _bounds(cuts: list[int], height: int) -> list[int]:
+    return [0, *sorted(c % (height + 1) for c in cuts), height]
+
+
+@settings(max_examples=20, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=ROWS), max_size=12))
+def test_samples_are_the_same_however_the_rows_are_cut(cuts: list[int]) -> None:
+    frame = _numbers()
+    whole = TableDetector()
+    whole.update(frame)
+    bounds = _bounds(cuts, frame.height)
+    for other in (_sequential(frame, bounds), _merged(frame, bounds)):
+        assert other._sample.frame().equals(whole._sample.frame())
+        assert other._values.frame().equals(whole._values.frame())
+
+
+def test_row_sample_is_bounded_spread_and_in_order() -> None:
+    frame = _numbers()
+    detector = TableDetector()
+    detector.update(frame)
+    kept = [int(i) for i in detector._sample.frame()["i"]]
+    assert 2048 <= len(kept) <= 4096
+    assert kept == sorted(kept)
+    # Spread over the whole input: every tenth of it has its share, within noise.
+    tenths = np.bincount(np.array(kept) * 10 // ROWS, minlength=10)
+    assert tenths.min() > 0.6 * len(kept) / 10
+
+
+def test_sparse_columns_keep_every_value_from_anywhere_in_the_input() -> None:
+    frame = _numbers()
+    values = TableDetector()
+    values.update(frame)
+    by_column = values._values.frame().group_by("name", maintain_order=True).agg("v")
+    held = dict(by_column.iter_rows())
+    # 313 values of "rare" and the 40 of "late", all under the cap of 512: all kept,
+    # in file order, however few the row sample holds.
+    assert held["rare"] == frame["rare"].drop_nulls().to_list()
+    assert held["late"] == frame["late"].drop_nulls().to_list()
+    assert 256 <= len(held["i"]) <= 512
+
+
+def test_verdicts_and_evidence_are_the_same_on_a_cluster_split() -> None:
+    frame = _lab(9000)
+    whole = TableDetector()
+    for start in range(0, frame.height, 2500):
+        whole.update(frame.slice(start, 2500))
+    expected = json.dumps(findings_document("lab.csv", whole.finish(), rows=whole.rows))
+    for bounds in ([0, 1, 4500, 9000], [0, 3333, 3334, 7000, 9000], [0, 8999, 9000]):
+        merged = _merged(frame, bounds)
+        assert json.dumps(findings_document("lab.csv", merged.finish(),
+                                            rows=merged.rows)) == expected
+
+
+def test_a_missing_column_weighs_as_a_null_one() -> None:
+    with_nulls = pl.DataFrame({"a": ["x", "y", None], "b": [None, None, None]},
+                              schema={"a": pl.String, "b": pl.String})
+    without = with_nulls.select("a")
+    assert np.array_equal(batch_row_hashes(with_nulls), batch_row_hashes(without))
+    # A row of nulls still hashes like any other, not to 0 (which every level keeps).
+    assert batch_row_hashes(with_nulls)[2] != 0
+
+
+def test_the_profile_hands_detection_the_same_row_hashes() -> None:
+    frame = _lab(500)
+    profile = TableProfile()
+    profile.update(frame)
+    assert profile.batch_row_hashes is not None
+    assert np.array_equal(profile.batch_row_hashes, batch_row_hashes(frame))
+
+
+def test_duplicate_rows_cannot_outgrow_the_cap() -> None:
+    # 10,000 copies of one row: kept together, then dropped together once they outgrow it.
+    frame = pl.DataFrame({"a": ["same"] * 10_000})
+    sample, values = RowSample(64), ValueSamples(64)
+    hashes = batch_row_hashes(frame)
+    values.add(frame, hashes, ["a"], sample.add(frame, hashes))
+    assert len(sample) == 0
+    assert values.frame().is_empty()
+
+
+def test_a_column_only_some_parts_have_merges_as_one_pass_reads_it() -> None:
+    # A JSON-lines dump whose later records gain a key: the earlier part never saw it.
+    first = pl.DataFrame({"id": [str(i) for i in range(3000)]})
+    later = pl.DataFrame({"id": [str(i) for i in range(3000, 9000)],
+                          "email": [f"u{i}@example.org" for i in range(3000, 9000)]})
+    whole = TableDetector()
+    whole.update(first)
+    whole.update(later)
+    left, right = TableDetector(), TableDetector()
+    left.update(first)
+    right.update(later)
+    merged = left.merge(right)
+    assert merged._sample.frame().equals(whole._sample.frame())
+    assert merged._values.frame().equals(whole._values.frame())
+    assert merged.counts() == whole.counts()
