@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.detect import TableDetector, findings_document
-from triage.detect.sample import RowSample, ValueSamples
+from triage.detect.sample import TableSample
 from triage.profile.column import TableProfile
 from triage.profile.hashes import batch_row_hashes
 
@@ -80,15 +80,57 @@ def test_samples_are_the_same_however_the_rows_are_cut(cuts: list[int]) -> None:
     whole.update(frame)
     bounds = _bounds(cuts, frame.height)
     for other in (_sequential(frame, bounds), _merged(frame, bounds)):
-        assert other._sample.frame().equals(whole._sample.frame())
-        assert other._values.frame().equals(whole._values.frame())
+        assert other._sample.rows().equals(whole._sample.rows())
+        assert other._sample.values().equals(whole._sample.values())
+
+
+def _densities(n: int = 3000) -> pl.DataFrame:
+    """Columns filled in every row, one in 8, one in 64, only the first 50, only the last 50."""
+    i = pl.int_range(n, eager=True)
+
+    def filled(condition: pl.Expr, tag: str) -> pl.Series:
+        return pl.select(pl.when(condition).then(pl.format(tag + "{}", i))).to_series()
+
+    return pl.DataFrame({"i": i.cast(pl.String), "eighth": filled(i % 8 == 3, "e"),
+                         "rare": filled(i % 64 == 5, "r"), "early": filled(i < 50, "a"),
+                         "late": filled(i >= n - 50, "z")})
+
+
+def _sampled(frame: pl.DataFrame, bounds: list[int], merged: bool) -> TableSample:
+    parts = []
+    for start, end in pairwise(bounds):
+        part = frame.slice(start, end - start)
+        if merged or not parts:
+            parts.append(TableSample(64, 16))
+        parts[-1].add(part, batch_row_hashes(part), part.columns)
+    while len(parts) > 1:
+        parts = [parts[k].merge(parts[k + 1]) if k + 1 < len(parts) else parts[k]
+                 for k in range(0, len(parts), 2)]
+    return parts[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=3000), max_size=16),
+       merged=st.booleans())
+def test_small_caps_hand_values_on_exactly_however_the_rows_are_cut(cuts: list[int],
+                                                                     merged: bool) -> None:
+    # Caps of 64 rows and 16 values: levels rise many times over 3,000 rows, and
+    # columns move between keeping values of their own and reading the sampled rows.
+    frame = _densities()
+    whole = _sampled(frame, [0, frame.height], merged=False)
+    other = _sampled(frame, _bounds(cuts, frame.height), merged)
+    assert other.rows().equals(whole.rows())
+    assert other.values().equals(whole.values())
+    counts = dict(whole.values().group_by("name").len().iter_rows())
+    assert set(counts) == set(frame.columns)  # the sparsest keep some values too
+    assert max(counts.values()) <= 16 and len(whole) <= 64
 
 
 def test_row_sample_is_bounded_spread_and_in_order() -> None:
     frame = _numbers()
     detector = TableDetector()
     detector.update(frame)
-    kept = [int(i) for i in detector._sample.frame()["i"]]
+    kept = [int(i) for i in detector._sample.rows()["i"]]
     assert 2048 <= len(kept) <= 4096
     assert kept == sorted(kept)
     # Spread over the whole input: every tenth of it has its share, within noise.
@@ -98,14 +140,15 @@ def test_row_sample_is_bounded_spread_and_in_order() -> None:
 
 def test_sparse_columns_keep_every_value_from_anywhere_in_the_input() -> None:
     frame = _numbers()
-    values = TableDetector()
-    values.update(frame)
-    by_column = values._values.frame().group_by("name", maintain_order=True).agg("v")
+    detector = TableDetector()
+    detector.update(frame)
+    by_column = detector._sample.values().group_by("name", maintain_order=True).agg("v")
     held = dict(by_column.iter_rows())
     # 313 values of "rare" and the 40 of "late", all under the cap of 512: all kept,
-    # in file order, however few the row sample holds.
-    assert held["rare"] == frame["rare"].drop_nulls().to_list()
-    assert held["late"] == frame["late"].drop_nulls().to_list()
+    # however few of their rows the row sample holds.
+    assert sorted(held["rare"]) == sorted(frame["rare"].drop_nulls().to_list())
+    assert sorted(held["late"]) == sorted(frame["late"].drop_nulls().to_list())
+    assert len(detector._sample.rows()["rare"].drop_nulls()) < 100
     assert 256 <= len(held["i"]) <= 512
 
 
@@ -141,11 +184,10 @@ def test_the_profile_hands_detection_the_same_row_hashes() -> None:
 def test_duplicate_rows_cannot_outgrow_the_cap() -> None:
     # 10,000 copies of one row: kept together, then dropped together once they outgrow it.
     frame = pl.DataFrame({"a": ["same"] * 10_000})
-    sample, values = RowSample(64), ValueSamples(64)
-    hashes = batch_row_hashes(frame)
-    values.add(frame, hashes, ["a"], sample.add(frame, hashes))
+    sample = TableSample(64, 64)
+    sample.add(frame, batch_row_hashes(frame), ["a"])
     assert len(sample) == 0
-    assert values.frame().is_empty()
+    assert sample.values().is_empty()
 
 
 def test_a_column_only_some_parts_have_merges_as_one_pass_reads_it() -> None:
@@ -160,6 +202,6 @@ def test_a_column_only_some_parts_have_merges_as_one_pass_reads_it() -> None:
     left.update(first)
     right.update(later)
     merged = left.merge(right)
-    assert merged._sample.frame().equals(whole._sample.frame())
-    assert merged._values.frame().equals(whole._values.frame())
+    assert merged._sample.rows().equals(whole._sample.rows())
+    assert merged._sample.values().equals(whole._sample.values())
     assert merged.counts() == whole.counts()

@@ -7,8 +7,18 @@ its level rises until what it keeps fits, each step keeping about half. So the l
 a sample ends at is the least level whose rows fit the cap over all the rows read,
 and the rows it keeps are a function of that set of rows alone: the same whether the
 input came as one batch, as many, or as a cluster's parts, and two samples merge
-into exactly the sample of their rows together. Kept in file order (merges put the
-earlier part first), so evidence drawn from them is the same too.
+into exactly the sample of their rows together.
+
+A table keeps a sample of whole rows (for the relations between columns), in file
+order, and each column a sample of its filled values at a level of its own, so
+that a sparse column keeps its few values from all over the input while a full one
+keeps one row in thousands. A column whose level is at or above the rows' level
+needs nothing of its own: its values are in the sampled rows, and are read from
+them when asked for. Only a column below it (a sparse one) keeps the values of the
+rows between the two levels; when the rows' level rises, the rows it drops are
+handed to the columns that still need them. So on a table of full columns a batch
+costs one gather of the rows kept. A column's values come sorted by their row's
+hash, an order that does not depend on the cut either.
 
 Duplicate rows share a hash and are kept or dropped together; a row's chance of
 being kept is otherwise independent of every other row's.
@@ -17,7 +27,7 @@ being kept is otherwise independent of every other row's.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -26,6 +36,8 @@ import polars as pl
 MAX_LEVEL = 64
 
 _VALUE = "\0v"
+_NO_HASHES = np.empty(0, dtype=np.uint64)
+_NO_ZEROS = np.empty(0, dtype=np.int64)
 
 
 def _mask(level: int) -> np.uint64:
@@ -36,18 +48,27 @@ def _kept(hashes: np.ndarray, level: int) -> np.ndarray:
     return (hashes & _mask(level)) == 0
 
 
-def _level_to_fit(hashes: np.ndarray, level: int, cap: int) -> int:
-    """The least level from ``level`` at which at most ``cap`` of ``hashes`` are kept."""
-    if len(hashes) <= cap:
-        return level
-    # A hash is kept up to the level of its trailing zero bits: count them once.
+def _trailing_zeros(hashes: np.ndarray) -> np.ndarray:
+    """The level each hash is kept up to: its count of trailing zero bits."""
     lowest_bit = hashes & (np.uint64(0) - hashes)
     zeros = np.full(len(hashes), MAX_LEVEL, dtype=np.int64)
     nonzero = lowest_bit != 0
     zeros[nonzero] = np.log2(lowest_bit[nonzero].astype(np.float64)).astype(np.int64)
+    return zeros
+
+
+def _fit(zeros: np.ndarray, level: int, cap: int) -> int:
+    """The least level from ``level`` at which at most ``cap`` of the hashes whose
+    :func:`_trailing_zeros` are ``zeros`` are kept."""
     kept_at = np.cumsum(np.bincount(zeros, minlength=MAX_LEVEL + 1)[::-1])[::-1]
     fits = np.flatnonzero(kept_at[level:] <= cap)
     return level + int(fits[0]) if len(fits) else MAX_LEVEL
+
+
+def _level_to_fit(hashes: np.ndarray, level: int, cap: int) -> int:
+    """The least level from ``level`` at which at most ``cap`` of ``hashes`` are kept."""
+    hashes = hashes[_kept(hashes, level)]
+    return level if len(hashes) <= cap else _fit(_trailing_zeros(hashes), level, cap)
 
 
 def detached(frame: pl.DataFrame) -> pl.DataFrame:
@@ -58,199 +79,251 @@ def detached(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame.deserialize(io.BytesIO(frame.serialize()))
 
 
-@dataclass(frozen=True)
-class Kept:
-    """The rows of a batch a :class:`RowSample` kept (owning their strings), their
-    hashes, and the level it kept them at."""
+@dataclass
+class _Column:
+    """A column's sample. ``level``: while under the rows' level, exact, and
+    ``values``/``hashes`` hold its filled values of the rows between the two levels
+    (``row_filled`` counting its filled values in the sampled rows); at or above it, a
+    lower bound that :meth:`TableSample.values` raises to the exact level, and
+    ``values`` is empty."""
 
-    rows: pl.DataFrame
-    hashes: np.ndarray
-    level: int
+    level: int = 0
+    values: list[pl.Series] = field(default_factory=list)
+    hashes: list[np.ndarray] = field(default_factory=list)
+    row_filled: int = 0
+
+    def held(self) -> int:
+        return sum(len(h) for h in self.hashes)
+
+    def keep_from(self, level: int) -> None:
+        """Raise the level to ``level``, dropping the values under it."""
+        self.level = level
+        if self.hashes:
+            hashes = np.concatenate(self.hashes)
+            kept = _kept(hashes, level)
+            self.values = [pl.concat(self.values).filter(pl.Series(kept))]
+            self.hashes = [hashes[kept]]
+
+    def copy(self) -> _Column:
+        return _Column(self.level, list(self.values), list(self.hashes), self.row_filled)
 
 
-class RowSample:
-    """At most ``cap`` whole rows, chosen by their hash."""
+class TableSample:
+    """At most ``row_cap`` whole rows, and per column at most ``value_cap`` filled
+    values, chosen by their rows' hashes (see the module's documentation)."""
 
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
+    def __init__(self, row_cap: int, value_cap: int) -> None:
+        self.row_cap = row_cap
+        self.value_cap = value_cap
         self.level = 0
-        self._frames: list[pl.DataFrame] = []
-        self._hashes: list[np.ndarray] = []
+        self._rows: list[pl.DataFrame] = []
+        self._row_hashes: list[np.ndarray] = []
+        self._columns: dict[str, _Column] = {}
 
     def __len__(self) -> int:
-        return sum(len(h) for h in self._hashes)
+        return sum(len(h) for h in self._row_hashes)
 
-    def add(self, batch: pl.DataFrame, hashes: np.ndarray) -> Kept:
-        """Take in ``batch``, whose rows hash to ``hashes``; returns the rows it kept."""
-        candidates = np.flatnonzero(_kept(hashes, self.level))
-        held = np.concatenate([*self._hashes, hashes[candidates]])
-        level = _level_to_fit(held, self.level, self.cap)
-        if level != self.level:
-            self._settle(level)
-            candidates = candidates[_kept(hashes[candidates], level)]
-        kept = Kept(detached(batch[candidates]), hashes[candidates], level)
-        if len(candidates):
-            self._frames.append(kept.rows)
-            self._hashes.append(kept.hashes)
-        return kept
+    # -- reading --------------------------------------------------------------------
 
-    def merge(self, other: RowSample) -> RowSample:
-        """The sample of this one's rows followed by ``other``'s."""
-        merged = RowSample(self.cap)
-        merged.level = max(self.level, other.level)
-        merged._frames = self._frames + other._frames
-        merged._hashes = self._hashes + other._hashes
-        merged._settle(_level_to_fit(np.concatenate([np.empty(0, np.uint64), *merged._hashes]),
-                                     merged.level, merged.cap))
-        return merged
-
-    def frame(self) -> pl.DataFrame:
-        """The rows kept, in file order (one frame; columns a batch lacked are null)."""
-        if not self._frames:
-            return pl.DataFrame()
-        if len(self._frames) > 1:
-            self._frames = [pl.concat(self._frames, how="diagonal_relaxed")]
-            self._hashes = [np.concatenate(self._hashes)]
-        return self._frames[0]
-
-    def _settle(self, level: int) -> None:
-        """Raise the level to ``level``, dropping the rows it no longer keeps."""
-        self.level = level
-        if not self._frames:
-            return
-        frame, hashes = self.frame(), self._hashes[0]
-        kept = _kept(hashes, level)
-        self._frames, self._hashes = [frame.filter(pl.Series(kept))], [hashes[kept]]
-
-
-class ValueSamples:
-    """Per column, at most ``cap`` filled (non-empty) values, chosen by their row's hash.
-
-    Each column has its own level, so a sparse column keeps its few values from all
-    over the input while a full one keeps one row in thousands. A batch costs, per
-    group of levels (at or above the row sample's; 0; in between), one unpivot and
-    one filter, of the rows the row sample kept for the first group (no gather); what
-    each column keeps is decided on the rows' hashes (numpy). Values a level no
-    longer keeps are dropped lazily, once a column lists twice its cap.
-    """
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.levels: dict[str, int] = {}
-        #: Per column, the row hashes of the values it keeps, in file order.
-        self._hashes: dict[str, np.ndarray] = {}
-        #: Per column, values in file order and their rows' hashes: what it keeps, and
-        #: some its level has since dropped.
-        self._values: dict[str, list[pl.Series]] = {}
-        self._value_hashes: dict[str, list[np.ndarray]] = {}
-
-    def add(self, batch: pl.DataFrame, hashes: np.ndarray, columns: list[str],
-            rows: Kept) -> None:
-        """Take in ``columns`` of ``batch``, whose rows hash to ``hashes``; ``rows``, the
-        rows the row sample kept of it, hold all that columns at its level or above keep."""
+    def add(self, batch: pl.DataFrame, hashes: np.ndarray, columns: list[str]) -> None:
+        """Take in ``batch``, whose rows hash to ``hashes``; ``columns`` get value samples."""
         for name in columns:
-            self.levels.setdefault(name, 0)
-        # Full columns (levels at or above the row sample's) read the rows it kept,
-        # which own their strings already; sparse ones (level 0) read the whole batch;
-        # those in between, the rows the lowest of their levels keeps.
-        high = [name for name in columns if self.levels[name] >= rows.level]
-        whole = [name for name in columns if not self.levels[name] and name not in high]
-        low = [name for name in columns if 0 < self.levels[name] < rows.level]
-        if high and len(rows.hashes):
-            self._take(high, rows.rows, rows.hashes, owned=True)
-        if whole:
-            self._take(whole, batch, hashes)
-        if low:
-            picked = np.flatnonzero(_kept(hashes, min(self.levels[n] for n in low)))
-            if len(picked):
-                self._take(low, batch.select(low)[picked], hashes[picked])
+            self._columns.setdefault(name, _Column())
+        candidates = np.flatnonzero(_kept(hashes, self.level))
+        held = np.concatenate([_NO_HASHES, *self._row_hashes, hashes[candidates]])
+        level = _level_to_fit(held, self.level, self.row_cap)
+        if level != self.level:
+            self._raise_rows(level)
+            candidates = candidates[_kept(hashes[candidates], level)]
+        kept = detached(batch[candidates]) if len(candidates) else None
+        if kept is not None:
+            self._rows.append(kept)
+            self._row_hashes.append(hashes[candidates])
+        below = [name for name in columns if self._columns[name].level < self.level]
+        if below:
+            if kept is not None:
+                for name, filled in zip(below, _filled_counts(kept, below), strict=True):
+                    self._columns[name].row_filled += filled
+            self._take_below(below, batch, hashes)
 
-    def _take(self, names: list[str], frame: pl.DataFrame, hashes: np.ndarray, *,
-              owned: bool = False) -> None:
-        """``names`` of ``frame``, whose rows hash to ``hashes``: each column keeps the
-        filled values its level keeps. ``owned``: the frame is a few rows that own
-        their strings (the row sample's), read whole; otherwise which values to keep
-        is decided first, and only the rows some column keeps are read and copied."""
-        if owned:
-            long = frame.select(names).unpivot(value_name=_VALUE)
-            filled = long.select((pl.col(_VALUE).str.len_bytes() > 0).fill_null(False))
-            keep = filled.to_series().to_numpy().reshape(len(names), len(hashes))
-        else:
-            filled = frame.select((pl.col(n).str.len_bytes() > 0).fill_null(False)
-                                  for n in names)
-            keep = filled.to_numpy().T.copy()  # one row per column
-        levels = {level: _kept(hashes, level)
-                  for level in {self.levels[name] for name in names} if level}
+    def _take_below(self, names: list[str], batch: pl.DataFrame, hashes: np.ndarray) -> None:
+        """The values of ``names`` (columns under the rows' level) in the rows of
+        ``batch`` between their level and the rows'."""
+        lowest = min(self._columns[name].level for name in names)
+        between = _kept(hashes, lowest) & ~_kept(hashes, self.level)
+        rows = np.flatnonzero(between)
+        if 4 * len(rows) > batch.height:  # most of the batch: no gather, a mask
+            self._hand(names, batch, hashes, within=between)
+        elif len(rows):
+            self._hand(names, batch.select(names)[rows], hashes[rows])
+
+    def _hand(self, names: list[str], frame: pl.DataFrame, hashes: np.ndarray, *,
+              within: np.ndarray | None = None) -> None:
+        """Give each of ``names`` (columns under the rows' level) its filled values of
+        ``frame``'s rows (hashing to ``hashes``, all under the rows' level, or those
+        ``within`` marks) that its level keeps; a column that would hold more than the
+        cap raises its level first, so only what it keeps is copied (a copy: values
+        that outlive the rows they came from keep nothing else of them alive)."""
+        filled = frame.select((pl.col(n).str.len_bytes() > 0).fill_null(False) for n in names)
+        keep = filled.to_numpy().T.copy()  # one row per column
+        if within is not None:
+            keep &= within
+        zeros = None
         for j, name in enumerate(names):
-            level = self.levels[name]
-            if level:
-                keep[j] &= levels[level]
-            new = hashes[keep[j]]
-            if not len(new):
-                continue
-            held = np.concatenate([self._hashes.get(name, _NO_HASHES), new])
-            if len(held) > self.cap:
-                self.levels[name] = _level_to_fit(held, level, self.cap)
-                keep[j] &= _kept(hashes, self.levels[name])
-                held = held[_kept(held, self.levels[name])]
-            self._hashes[name] = held
-        if owned:
-            values = long.select(pl.col(_VALUE).filter(pl.Series(keep.ravel())))[_VALUE]
-        else:
-            rows = np.flatnonzero(keep.any(axis=0))
-            if not len(rows):
-                return
-            long = frame.select(names)[rows].unpivot(value_name=_VALUE)
-            values = detached(long.select(pl.col(_VALUE).filter(
-                pl.Series(keep[:, rows].ravel()))))[_VALUE]
+            column = self._columns[name]
+            keep[j] &= _kept(hashes, column.level)
+            coming = int(keep[j].sum())
+            if column.held() + coming + column.row_filled > self.value_cap:
+                zeros = _trailing_zeros(hashes) if zeros is None else zeros
+                self._raise_column(name, zeros[keep[j]])
+                keep[j] &= _kept(hashes, column.level) & (column.level < self.level)
+        rows = np.flatnonzero(keep.any(axis=0))
+        if not len(rows):
+            return
+        long = frame.select(names)[rows].unpivot(value_name=_VALUE)
+        values = long.select(pl.col(_VALUE).filter(pl.Series(keep[:, rows].ravel())))
+        values = detached(values)[_VALUE]
         # The unpivot put the columns one after the other: each one's values are a slice.
         start = 0
         for j, (name, count) in enumerate(zip(names, keep.sum(axis=1).tolist(), strict=True)):
             if count:
-                self._list(name, [values.slice(start, count)], [hashes[keep[j]]])
+                column = self._columns[name]
+                column.values.append(values.slice(start, count))
+                column.hashes.append(hashes[keep[j]])
                 start += count
 
-    def _list(self, name: str, values: list[pl.Series], hashes: list[np.ndarray]) -> None:
-        """Add ``values`` (rows hashing to ``hashes``) to what ``name`` lists."""
-        listed = self._values.setdefault(name, [])
-        listed += values
-        listed_hashes = self._value_hashes.setdefault(name, [])
-        listed_hashes += hashes
-        if sum(len(h) for h in listed_hashes) > 2 * self.cap:
-            self._drop_unkept(name)
+    def _raise_column(self, name: str, coming: np.ndarray = _NO_ZEROS) -> None:
+        """Raise a column under the rows' level until it keeps at most the cap, counting
+        the values it is about to take (``coming``: their :func:`_trailing_zeros`)."""
+        column = self._columns[name]
+        held = np.concatenate([*column.hashes, self._filled_row_hashes(name)])
+        level = _fit(np.concatenate([_trailing_zeros(held), coming]), column.level,
+                     self.value_cap)
+        if level >= self.level:  # every value it keeps is in the sampled rows now
+            column.level, column.values, column.hashes, column.row_filled = level, [], [], 0
+        else:
+            column.keep_from(level)
 
-    def _drop_unkept(self, name: str) -> None:
-        """List only the values ``name`` keeps."""
-        hashes = np.concatenate(self._value_hashes[name])
-        kept = _kept(hashes, self.levels[name])
-        self._values[name] = [pl.concat(self._values[name]).filter(pl.Series(kept))]
-        self._value_hashes[name] = [hashes[kept]]
+    def _raise_rows(self, level: int) -> None:
+        """Raise the rows' level to ``level``: the rows dropped go to the columns whose
+        levels are under it, which need their values."""
+        frame, hashes = self._row_frame()
+        if frame is None:
+            self.level = level
+            return
+        dropped = ~_kept(hashes, level)
+        at_or_above = [n for n, c in self._columns.items() if c.level >= self.level]
+        for name, filled in self._filled(frame, at_or_above).items():
+            # Exact now, from the rows that hold every value it keeps.
+            self._columns[name].level = _level_to_fit(
+                hashes[filled], self._columns[name].level, self.value_cap)
+        self.level = level
+        self._rows, self._row_hashes = [frame.filter(pl.Series(~dropped))], [hashes[~dropped]]
+        below = [n for n, c in self._columns.items() if c.level < level]
+        for name, filled in zip(below, _filled_counts(self._rows[0], below), strict=True):
+            self._columns[name].row_filled = filled
+        handed = [n for n in below if n in frame.columns]
+        if handed and dropped.any():
+            self._hand(handed, frame.filter(pl.Series(dropped)), hashes[dropped])
 
-    def merge(self, other: ValueSamples) -> ValueSamples:
-        """The samples of this one's rows followed by ``other``'s."""
-        merged = ValueSamples(self.cap)
-        for name in {**self.levels, **other.levels}:
-            level = max(self.levels.get(name, 0), other.levels.get(name, 0))
-            held = np.concatenate([s._hashes.get(name, _NO_HASHES) for s in (self, other)])
-            merged.levels[name] = level = _level_to_fit(held, level, merged.cap)
-            merged._hashes[name] = held[_kept(held, level)]
-            for source in (self, other):
-                if source._values.get(name):
-                    merged._list(name, source._values[name], source._value_hashes[name])
+    # -- merging --------------------------------------------------------------------
+
+    def merge(self, other: TableSample) -> TableSample:
+        """The sample of this one's rows followed by ``other``'s."""
+        sides = [self._copy(), other._copy()]
+        level = max(side.level for side in sides)
+        for side in sides:
+            if side.level != level:
+                side._raise_rows(level)
+        merged = TableSample(self.row_cap, self.value_cap)
+        merged.level = level
+        merged._rows = sides[0]._rows + sides[1]._rows
+        merged._row_hashes = sides[0]._row_hashes + sides[1]._row_hashes
+        for name in {**sides[0]._columns, **sides[1]._columns}:
+            parts = [side._columns.get(name, _Column()) for side in sides]
+            column = _Column(max(part.level for part in parts))
+            merged._columns[name] = column
+            if column.level >= level:
+                continue  # in the rows: what the other side held under it is dropped
+            for part in parts:
+                column.values += part.values
+                column.hashes += part.hashes
+                column.row_filled += part.row_filled
+            column.keep_from(column.level)
+            if column.held() + column.row_filled > merged.value_cap:
+                merged._raise_column(name)
+        rows = np.concatenate([_NO_HASHES, *merged._row_hashes])
+        fit = _level_to_fit(rows, level, merged.row_cap)
+        if fit != level:
+            merged._raise_rows(fit)
         return merged
 
-    def frame(self) -> pl.DataFrame:
+    def _copy(self) -> TableSample:
+        copy = TableSample(self.row_cap, self.value_cap)
+        copy.level = self.level
+        copy._rows, copy._row_hashes = list(self._rows), list(self._row_hashes)
+        copy._columns = {name: column.copy() for name, column in self._columns.items()}
+        return copy
+
+    # -- results --------------------------------------------------------------------
+
+    def rows(self) -> pl.DataFrame:
+        """The rows kept, in file order (one frame; columns a batch lacked are null)."""
+        frame, _ = self._row_frame()
+        return pl.DataFrame() if frame is None else frame
+
+    def values(self) -> pl.DataFrame:
         """Every column's values, ``name`` and ``v``: columns by name, each column's
-        values in file order."""
-        frames = []
-        for name in sorted(self._values):
-            self._drop_unkept(name)
-            frames.append(self._values[name][0].to_frame("v")
-                          .select(pl.lit(name).alias("name"), "v"))
-        # One chunk: every detector's query runs over it, and one per batch a column
-        # kept values from would slow each of them.
-        return pl.concat(frames, rechunk=True) if frames else pl.DataFrame(
+        values in the order of their rows' hashes."""
+        frame, hashes = self._row_frame()
+        names = sorted(self._columns)
+        filled = self._filled(frame, names) if frame is not None else {}
+        parts = []
+        for name in names:
+            column = self._columns[name]
+            in_rows = filled.get(name)
+            values = [] if in_rows is None else [frame[name].filter(pl.Series(in_rows))]
+            row_hashes = _NO_HASHES if in_rows is None else hashes[in_rows]
+            if column.level >= self.level:  # its values are in the rows: which ones
+                column.level = _level_to_fit(row_hashes, column.level, self.value_cap)
+                mine = _kept(row_hashes, column.level)
+                values, of = [s.filter(pl.Series(mine)) for s in values], [row_hashes[mine]]
+            else:
+                values, of = column.values + values, [*column.hashes, row_hashes]
+            if values:
+                order = np.argsort(np.concatenate(of), kind="stable")
+                parts.append(pl.concat(values).gather(order).to_frame("v")
+                             .select(pl.lit(name).alias("name"), "v"))
+        # One chunk: every detector's query runs over it.
+        return pl.concat(parts, rechunk=True) if parts else pl.DataFrame(
             schema={"name": pl.String, "v": pl.String})
 
+    def _row_frame(self) -> tuple[pl.DataFrame | None, np.ndarray]:
+        if not self._rows:
+            return None, _NO_HASHES
+        if len(self._rows) > 1:
+            self._rows = [pl.concat(self._rows, how="diagonal_relaxed")]
+            self._row_hashes = [np.concatenate(self._row_hashes)]
+        return self._rows[0], self._row_hashes[0]
 
-_NO_HASHES = np.empty(0, dtype=np.uint64)
+    def _filled_row_hashes(self, name: str) -> np.ndarray:
+        frame, hashes = self._row_frame()
+        filled = None if frame is None else self._filled(frame, [name]).get(name)
+        return _NO_HASHES if filled is None else hashes[filled]
+
+    @staticmethod
+    def _filled(frame: pl.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+        """Per column of ``names`` that ``frame`` has, where it is filled (a mask)."""
+        present = [n for n in names if n in frame.columns]
+        if not present:
+            return {}
+        filled = frame.select((pl.col(n).str.len_bytes() > 0).fill_null(False) for n in present)
+        return {n: filled[n].to_numpy() for n in present}
+
+
+def _filled_counts(frame: pl.DataFrame, names: list[str]) -> list[int]:
+    present = [n for n in names if n in frame.columns]
+    counts = dict(zip(present, frame.select(
+        (pl.col(n).str.len_bytes() > 0).sum() for n in present).row(0), strict=True)) if present else {}
+    return [counts.get(n, 0) for n in names]
+

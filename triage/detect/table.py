@@ -33,7 +33,7 @@ from triage.detect.mixed import (
     Mixture,
 )
 from triage.detect.registry import detectors as registered_detectors
-from triage.detect.sample import RowSample, ValueSamples
+from triage.detect.sample import TableSample
 from triage.profile.hashes import batch_row_hashes
 from triage.resources import categories
 from triage.sources.base import EXTRA_COLUMN
@@ -102,10 +102,9 @@ class TableDetector:
         self._by_id = {detector.id: detector for detector in self._detectors}
         self._counts: dict[str, _Counts] = {}
         self._rows = 0
-        #: Whole rows, for the relations between columns (TableContext).
-        self._sample = RowSample(2 * SAMPLE_ROWS)
-        #: Each column's filled values, which its value evidence is drawn from.
-        self._values = ValueSamples(2 * MAX_VALUES)
+        #: Whole rows, for the relations between columns (TableContext), and each
+        #: column's filled values, which its value evidence is drawn from.
+        self._sample = TableSample(2 * SAMPLE_ROWS, 2 * MAX_VALUES)
 
     # -- accumulation -------------------------------------------------------------
 
@@ -130,9 +129,7 @@ class TableDetector:
                 counts.add(_Counts(height, height))
         if batch.columns and height:
             hashes = batch_row_hashes(batch) if row_hashes is None else row_hashes
-            rows = self._sample.add(batch, hashes)
-            self._values.add(batch, hashes, [n for n in batch.columns if n != EXTRA_COLUMN],
-                             rows)
+            self._sample.add(batch, hashes, [n for n in batch.columns if n != EXTRA_COLUMN])
         self._rows += height
 
     def merge(self, other: TableDetector) -> TableDetector:
@@ -147,7 +144,6 @@ class TableDetector:
             for source in (self, other):
                 counts.add(source._counts.get(name, _Counts(source._rows, source._rows)))
         merged._sample = self._sample.merge(other._sample)
-        merged._values = self._values.merge(other._values)
         return merged
 
     @property
@@ -204,7 +200,7 @@ class TableDetector:
                  and any(f.category in d.context_takes for d in claimants)]
         if not asked:
             return findings
-        context = TableContext(self._sample.frame(),
+        context = TableContext(self._sample.rows(),
                                [f for f in findings if f.name != EXTRA_COLUMN],
                                [findings[i].name for i in asked])
         for i in asked:
@@ -228,7 +224,7 @@ class TableDetector:
         Non-empty, whitespace-stripped, at most ``max_values`` per column spread
         evenly over the sample (plus the top-ups of sparse columns).
         """
-        values = self._values.frame()
+        values = self._sample.values()
         if values.is_empty():
             return pl.DataFrame(schema={"c": pl.UInt32, "v": pl.String})
         count = pl.len().over("name")
