@@ -168,14 +168,17 @@ class TableSample:
         keep = filled.to_numpy().T.copy()  # one row per column
         if within is not None:
             keep &= within
-        zeros = None
+        zeros: np.ndarray | None = None
+        in_rows: dict[str, np.ndarray] = {}
         for j, name in enumerate(names):
             column = self._columns[name]
             keep[j] &= _kept(hashes, column.level)
             coming = int(keep[j].sum())
             if column.held() + coming + column.row_filled > self.value_cap:
-                zeros = _trailing_zeros(hashes) if zeros is None else zeros
-                self._raise_column(name, zeros[keep[j]])
+                if zeros is None:  # the first to rise: what every other one needs, once
+                    zeros = _trailing_zeros(hashes)
+                    in_rows = self._filled_row_zeros(names)
+                self._raise_column(name, zeros[keep[j]], in_rows.get(name, _NO_ZEROS))
                 keep[j] &= _kept(hashes, column.level) & (column.level < self.level)
         rows = np.flatnonzero(keep.any(axis=0))
         if not len(rows):
@@ -192,13 +195,16 @@ class TableSample:
                 column.hashes.append(hashes[keep[j]])
                 start += count
 
-    def _raise_column(self, name: str, coming: np.ndarray = _NO_ZEROS) -> None:
+    def _raise_column(self, name: str, coming: np.ndarray = _NO_ZEROS,
+                      in_rows: np.ndarray | None = None) -> None:
         """Raise a column under the rows' level until it keeps at most the cap, counting
-        the values it is about to take (``coming``: their :func:`_trailing_zeros`)."""
+        the values it is about to take and those in the sampled rows (``coming``,
+        ``in_rows``: their :func:`_trailing_zeros`)."""
         column = self._columns[name]
-        held = np.concatenate([*column.hashes, self._filled_row_hashes(name)])
-        level = _fit(np.concatenate([_trailing_zeros(held), coming]), column.level,
-                     self.value_cap)
+        if in_rows is None:
+            in_rows = self._filled_row_zeros([name]).get(name, _NO_ZEROS)
+        held = _trailing_zeros(np.concatenate([_NO_HASHES, *column.hashes]))
+        level = _fit(np.concatenate([held, in_rows, coming]), column.level, self.value_cap)
         if level >= self.level:  # every value it keeps is in the sampled rows now
             column.level, column.values, column.hashes, column.row_filled = level, [], [], 0
         else:
@@ -306,10 +312,14 @@ class TableSample:
             self._row_hashes = [np.concatenate(self._row_hashes)]
         return self._rows[0], self._row_hashes[0]
 
-    def _filled_row_hashes(self, name: str) -> np.ndarray:
+    def _filled_row_zeros(self, names: list[str]) -> dict[str, np.ndarray]:
+        """Per column of ``names``, the :func:`_trailing_zeros` of the sampled rows where
+        it is filled."""
         frame, hashes = self._row_frame()
-        filled = None if frame is None else self._filled(frame, [name]).get(name)
-        return _NO_HASHES if filled is None else hashes[filled]
+        if frame is None:
+            return {}
+        zeros = _trailing_zeros(hashes)
+        return {name: zeros[filled] for name, filled in self._filled(frame, names).items()}
 
     @staticmethod
     def _filled(frame: pl.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
