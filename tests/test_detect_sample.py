@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -48,24 +49,28 @@ def _lab(n: int, seed: int = 3) -> pl.DataFrame:
     }, schema=dict.fromkeys(["patient", "mail", "tel", "contact", "ip"], pl.String))
 
 
-def _sequential(frame: pl.DataFrame, bounds: list[int]) -> TableDetector:
+def _slices(frame: pl.DataFrame, bounds: list[int]) -> list[pl.DataFrame]:
+    return [frame.slice(start, end - start) for start, end in pairwise(bounds)]
+
+
+def _sequential(batches: list[pl.DataFrame]) -> TableDetector:
     detector = TableDetector()
-    for start, end in pairwise(bounds):
-        detector.update(frame.slice(start, end - start))
+    for batch in batches:
+        detector.update(batch)
     return detector
 
 
-def _merged(frame: pl.DataFrame, bounds: list[int]) -> TableDetector:
-    """One detector per part, merged in file order (a cluster's tree)."""
-    parts = []
-    for start, end in pairwise(bounds):
-        part = TableDetector()
-        part.update(frame.slice(start, end - start))
-        parts.append(part)
+def _tree(parts: list[Any]) -> Any:
+    """``parts`` merged pairwise in file order, as a cluster's tree merges them."""
     while len(parts) > 1:
         parts = [parts[k].merge(parts[k + 1]) if k + 1 < len(parts) else parts[k]
                  for k in range(0, len(parts), 2)]
     return parts[0]
+
+
+def _merged(batches: list[pl.DataFrame]) -> TableDetector:
+    """One detector per batch, merged."""
+    return _tree([_sequential([batch]) for batch in batches])
 
 
 def _bounds(cuts: list[int], height: int) -> list[int]:
@@ -78,8 +83,8 @@ def test_samples_are_the_same_however_the_rows_are_cut(cuts: list[int]) -> None:
     frame = _numbers()
     whole = TableDetector()
     whole.update(frame)
-    bounds = _bounds(cuts, frame.height)
-    for other in (_sequential(frame, bounds), _merged(frame, bounds)):
+    batches = _slices(frame, _bounds(cuts, frame.height))
+    for other in (_sequential(batches), _merged(batches)):
         assert other._sample.rows().equals(whole._sample.rows())
         assert other._sample.values().equals(whole._sample.values())
 
@@ -103,10 +108,7 @@ def _sampled(frame: pl.DataFrame, bounds: list[int], merged: bool) -> TableSampl
         if merged or not parts:
             parts.append(TableSample(64, 16))
         parts[-1].add(part, batch_row_hashes(part), part.columns)
-    while len(parts) > 1:
-        parts = [parts[k].merge(parts[k + 1]) if k + 1 < len(parts) else parts[k]
-                 for k in range(0, len(parts), 2)]
-    return parts[0]
+    return _tree(parts)
 
 
 @settings(max_examples=40, deadline=None)
@@ -159,7 +161,7 @@ def test_verdicts_and_evidence_are_the_same_on_a_cluster_split() -> None:
         whole.update(frame.slice(start, 2500))
     expected = json.dumps(findings_document("lab.csv", whole.finish(), rows=whole.rows))
     for bounds in ([0, 1, 4500, 9000], [0, 3333, 3334, 7000, 9000], [0, 8999, 9000]):
-        merged = _merged(frame, bounds)
+        merged = _merged(_slices(frame, bounds))
         assert json.dumps(findings_document("lab.csv", merged.finish(),
                                             rows=merged.rows)) == expected
 
@@ -195,13 +197,7 @@ def test_a_column_only_some_parts_have_merges_as_one_pass_reads_it() -> None:
     first = pl.DataFrame({"id": [str(i) for i in range(3000)]})
     later = pl.DataFrame({"id": [str(i) for i in range(3000, 9000)],
                           "email": [f"u{i}@example.org" for i in range(3000, 9000)]})
-    whole = TableDetector()
-    whole.update(first)
-    whole.update(later)
-    left, right = TableDetector(), TableDetector()
-    left.update(first)
-    right.update(later)
-    merged = left.merge(right)
+    whole, merged = _sequential([first, later]), _merged([first, later])
     assert merged._sample.rows().equals(whole._sample.rows())
     assert merged._sample.values().equals(whole._sample.values())
     assert merged.counts() == whole.counts()
