@@ -140,10 +140,18 @@ class TableSample:
             self._rows.append(kept)
             self._row_hashes.append(hashes[candidates])
         below = [name for name in columns if self._columns[name].level < self.level]
+        if below and kept is not None:
+            for name, filled in zip(below, _filled_counts(kept, below), strict=True):
+                column = self._columns[name]
+                column.row_filled += filled
+                if column.row_filled > self.value_cap:
+                    # More values at the rows' level than it may keep: its level is above
+                    # the rows' (a full column, in a table's first batch), which needs
+                    # none of the rows under it.
+                    column.level, column.values, column.hashes, column.row_filled = (
+                        self.level + 1, [], [], 0)
+            below = [name for name in below if self._columns[name].level < self.level]
         if below:
-            if kept is not None:
-                for name, filled in zip(below, _filled_counts(kept, below), strict=True):
-                    self._columns[name].row_filled += filled
             self._take_below(below, batch, hashes)
 
     def _take_below(self, names: list[str], batch: pl.DataFrame, hashes: np.ndarray) -> None:
