@@ -225,20 +225,26 @@ class TableSample:
         if frame is None:
             self.level = level
             return
-        dropped = ~_kept(hashes, level)
-        at_or_above = [n for n, c in self._columns.items() if c.level >= self.level]
-        for name, filled in self._filled(frame, at_or_above).items():
-            # Exact now, from the rows that hold every value it keeps.
-            self._columns[name].level = _level_to_fit(
-                hashes[filled], self._columns[name].level, self.value_cap)
+        kept = _kept(hashes, level)
+        filled = self._filled(frame, list(self._columns))
+        for name, mask in filled.items():
+            column = self._columns[name]
+            if column.level < self.level:
+                continue
+            if int((mask & kept).sum()) > self.value_cap:
+                # More values at the new level than it may keep: it stays above it.
+                column.level = max(column.level, level + 1)
+            else:  # exact, from the rows that hold every value it keeps
+                column.level = _level_to_fit(hashes[mask], column.level, self.value_cap)
         self.level = level
-        self._rows, self._row_hashes = [frame.filter(pl.Series(~dropped))], [hashes[~dropped]]
+        self._rows, self._row_hashes = [frame.filter(pl.Series(kept))], [hashes[kept]]
         below = [n for n, c in self._columns.items() if c.level < level]
-        for name, filled in zip(below, _filled_counts(self._rows[0], below), strict=True):
-            self._columns[name].row_filled = filled
+        for name in below:
+            mask = filled.get(name)
+            self._columns[name].row_filled = 0 if mask is None else int((mask & kept).sum())
         handed = [n for n in below if n in frame.columns]
-        if handed and dropped.any():
-            self._hand(handed, frame.filter(pl.Series(dropped)), hashes[dropped])
+        if handed and not kept.all():
+            self._hand(handed, frame.filter(pl.Series(~kept)), hashes[~kept])
 
     # -- merging --------------------------------------------------------------------
 
