@@ -104,6 +104,10 @@ class _Column:
             self.values = [pl.concat(self.values).filter(pl.Series(kept))]
             self.hashes = [hashes[kept]]
 
+    def into_rows(self, level: int) -> None:
+        """Its level is ``level``, at or above the rows': it keeps nothing of its own."""
+        self.level, self.values, self.hashes, self.row_filled = level, [], [], 0
+
     def copy(self) -> _Column:
         return _Column(self.level, list(self.values), list(self.hashes), self.row_filled)
 
@@ -148,8 +152,7 @@ class TableSample:
                     # More values at the rows' level than it may keep: its level is above
                     # the rows' (a full column, in a table's first batch), which needs
                     # none of the rows under it.
-                    column.level, column.values, column.hashes, column.row_filled = (
-                        self.level + 1, [], [], 0)
+                    column.into_rows(self.level + 1)
             below = [name for name in below if self._columns[name].level < self.level]
         if below:
             self._take_below(below, batch, hashes)
@@ -214,7 +217,7 @@ class TableSample:
         held = _trailing_zeros(np.concatenate([_NO_HASHES, *column.hashes]))
         level = _fit(np.concatenate([held, in_rows, coming]), column.level, self.value_cap)
         if level >= self.level:  # every value it keeps is in the sampled rows now
-            column.level, column.values, column.hashes, column.row_filled = level, [], [], 0
+            column.into_rows(level)
         else:
             column.keep_from(level)
 
