@@ -39,7 +39,12 @@ from triage.identity.canonical import (
     parse_dates,
     phone_rules,
 )
-from triage.identity.completion import COMPLETIONS, DETECTOR_COMPLETIONS, complete
+from triage.identity.completion import (
+    CATEGORY_COMPLETIONS,
+    COMPLETIONS,
+    DETECTOR_COMPLETIONS,
+    complete,
+)
 from triage.identity.digest import KeyedHasher, hmac_prefix
 from triage.identity.keys import PURPOSE_IDENTIFIERS, HmacKey
 from triage.identity.people import connected_components
@@ -94,8 +99,10 @@ class IdentifierPlan:
     @classmethod
     def single(cls, category: str, detector: str | None = None) -> IdentifierPlan:
         """A one-column identifier of ``category``, with the completion the verdict's
-        ``detector`` asks for (``completion.DETECTOR_COMPLETIONS``), if any."""
-        return cls(category, (category,), completion=DETECTOR_COMPLETIONS.get(detector or ""))
+        ``detector`` or its category asks for (``completion.DETECTOR_COMPLETIONS``,
+        ``CATEGORY_COMPLETIONS``), if any."""
+        completion = DETECTOR_COMPLETIONS.get(detector or "") or CATEGORY_COMPLETIONS.get(category)
+        return cls(category, (category,), completion=completion)
 
 
 def _number_distinct(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,9 @@
-"""E-mail addresses: RFC 5322 dot-atom local part, DNS host names with a letter TLD."""
+"""E-mail addresses: RFC 5322 dot-atom local part, DNS host names with a letter TLD.
+
+An address is also read out of the forms mail headers and links write it in
+(``"Dupont, Jean" <jean@x.fr>``, ``mailto:jean@x.fr?subject=...``), as the e-mail
+canonical form reads it (``triage.identity.canonical.unwrapped_email``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+
 _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 
 
+def address(values: pl.Expr) -> pl.Expr:
+    """The address in a ``Name <address>`` or ``mailto:`` form, else the value."""
+    bracketed = values.str.extract(r"(?s)^[^<>]*<([^<>]*)>\s*$", 1).str.strip_chars()
+    text = pl.coalesce(bracketed, values)
+    link = text.str.extract(r"(?is)^\s*mailto:([^?]*)(?:\?.*)?$", 1).str.strip_chars()
+    return pl.coalesce(link, text)
+
+
 class Email(Detector):
     id = "email"
     category = "email"
@@ -17,10 +30,11 @@ class Email(Detector):
     priority = 80
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        return col.str.contains(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+        return address(col).str.contains(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
     def validate(self, values: pl.Series) -> pl.Series:
-        return regex_validator(values, f"^{_LOCAL}@{_DOMAIN}$")
+        addresses = pl.select(address(pl.lit(values))).to_series().rename(values.name)
+        return regex_validator(addresses, f"^{_LOCAL}@{_DOMAIN}$")
 
 
 DETECTOR = Email()

@@ -5,10 +5,13 @@ against the regions of the supported languages, and must start with a trunk
 prefix or fit a region without one (US). A number that a spreadsheet stored as a
 number lost its trunk 0 (``612345678``): it is valid if it is with the 0 put back,
 but bare digits are as likely a product code or a key, so only a header makes such
-a column phones.
+a column phones. A ``tel:`` link's scheme and an extension (``;ext=12``, ``ext. 12``,
+`` x12``) are not part of the number: both are read past.
 """
 
 from __future__ import annotations
+
+import re
 
 import phonenumbers
 import polars as pl
@@ -22,7 +25,17 @@ BARE_DIGITS_PLAUSIBILITY = 0.6
 NATIONAL_REGIONS = ("FR", "DE", "GB", "ES", "IT", "NL", "PT", "BE", "CH", "US")
 
 
+_TEL_SCHEME = r"(?i)^\s*tel:"
+_EXTENSION = r"(?i)\s*(?:;\s*ext\s*=|,?\s*ext\.?|\s+x)\s*\d{1,6}\s*$"
+
+
+def number_text(values: pl.Expr) -> pl.Expr:
+    """The number as written, without a ``tel:`` scheme or an extension."""
+    return values.str.replace(_TEL_SCHEME, "").str.replace(_EXTENSION, "")
+
+
 def phone_valid(value: str) -> bool:
+    value = re.sub(_EXTENSION, "", re.sub(_TEL_SCHEME, "", value))
     compact = "".join(ch for ch in value if ch.isdigit() or ch == "+")
     if compact.startswith("00"):
         compact = "+" + compact[2:]
@@ -53,8 +66,9 @@ class Phone(Detector):
     min_value_share = 0.7
 
     def prefilter(self, col: pl.Expr) -> pl.Expr:
-        digits = col.str.count_matches(r"\d")
-        return (col.str.contains(r"^(?:\+|00)?[\d\s().\-/]{8,22}$")
+        number = number_text(col)
+        digits = number.str.count_matches(r"\d")
+        return (number.str.contains(r"^(?:\+|00)?[\d\s().\-/]{8,22}$")
                 & digits.is_between(9, 15))
 
     def validate(self, values: pl.Series) -> pl.Series:
