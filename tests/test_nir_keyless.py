@@ -8,10 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +16,7 @@ import pytest
 from stdnum.fr import nir
 from stdnum.ro import cnp
 
+from tests.conftest import keyed_scan, triage_in
 from triage.detect import TableDetector
 from triage.detect.headers import lexicon_keys
 from triage.detect.registry import detector, detectors
@@ -241,19 +239,6 @@ def test_a_plan_with_a_completion_travels() -> None:
 # -- end to end --------------------------------------------------------------------------
 
 
-def _env(tmp_path: Path) -> dict:
-    return {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-
-
-def _triage(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True,
-                            timeout=300, env=_env(tmp_path), cwd=tmp_path, check=False)
-    if check:
-        assert result.returncode == 0, result.stderr.decode(errors="replace")
-    return result
-
-
 def _lab_export(path: Path, rows: int = 600, seed: int = 12) -> list[str]:
     """A Mega-Bus-like export: ``;``-separated, latin-1, the NIR without its key; each
     person visits twice. Returns the people's keyless NIRs (the canary's and two
@@ -272,7 +257,7 @@ def _lab_export(path: Path, rows: int = 600, seed: int = 12) -> list[str]:
 
 
 def _found(tmp_path: Path, index: Path, key: Path, national_id: str) -> bool:
-    result = _triage(tmp_path, "lookup", str(index), "--key", str(key), "--national-id",
+    result = triage_in(tmp_path, "lookup", str(index), "--key", str(key), "--national-id",
                      national_id, "--json")
     return json.loads(result.stdout)["found"]
 
@@ -280,11 +265,7 @@ def _found(tmp_path: Path, index: Path, key: Path, national_id: str) -> bool:
 def test_scan_indexes_keyless_nirs_under_the_full_nir_and_writes_none(tmp_path: Path) -> None:
     dump = tmp_path / "megabus_export.csv"
     people = _lab_export(dump)
-    key = tmp_path / "hmac.key"
-    _triage(tmp_path, "keygen", "hmac", "-o", str(key))
-    out = tmp_path / "out"
-    scanned = _triage(tmp_path, "scan", str(dump), "-o", str(out), "--key", str(key),
-                      "--plaintext", "--leak-id", "lab", "-q")
+    out, key, scanned = keyed_scan(tmp_path, dump, "lab")
     findings = json.loads((out / "findings.json").read_text())
     nir_column = next(c for c in findings["columns"] if c["name"] == "N° Sécu")
     assert (nir_column["category"], nir_column["subtype"], nir_column["detector"]) == KEYLESS

@@ -6,14 +6,12 @@ or number a victim looks up."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from tests.conftest import keyed_scan, triage_in
 from triage.detect import TableDetector
 from triage.detect.detectors.phone import phone_valid
 from triage.identity.collector import IdentifierPlan
@@ -64,29 +62,16 @@ def test_an_email_column_is_completed_to_its_addresses() -> None:
         "Jean@X.fr", "jean@x.fr", "jean@x.fr", "jean@x.fr", None, "not <an address"]
 
 
-def _triage(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    result = subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True,
-                            timeout=300, env=env, cwd=tmp_path, check=False)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
-    return result
-
-
 def test_scan_indexes_the_bare_address_and_number_and_writes_neither(tmp_path: Path) -> None:
     dump = tmp_path / "mailbox.csv"
     frame = _frame().select("contact", "telephone")
     frame.write_csv(dump, separator=";")
-    key = tmp_path / "hmac.key"
-    _triage(tmp_path, "keygen", "hmac", "-o", str(key))
-    out = tmp_path / "out"
-    scanned = _triage(tmp_path, "scan", str(dump), "-o", str(out), "--key", str(key),
-                      "--plaintext", "--leak-id", "mails", "-q")
+    out, key, scanned = keyed_scan(tmp_path, dump, "mails")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["people"]["distinct"] == N
 
     def found(*query: str) -> bool:
-        result = _triage(tmp_path, "lookup", str(out / "index"), "--key", str(key), *query,
+        result = triage_in(tmp_path, "lookup", str(out / "index"), "--key", str(key), *query,
                          "--json")
         return json.loads(result.stdout)["found"]
 
