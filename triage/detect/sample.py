@@ -145,9 +145,9 @@ class TableSample:
             self._row_hashes.append(hashes[candidates])
         below = [name for name in columns if self._columns[name].level < self.level]
         if below and kept is not None:
-            for name, filled in zip(below, _filled_counts(kept, below), strict=True):
+            for name, filled in self._filled(kept, below).items():
                 column = self._columns[name]
-                column.row_filled += filled
+                column.row_filled += int(filled.sum())
                 if column.row_filled > self.value_cap:
                     # More values at the rows' level than it may keep: its level is above
                     # the rows' (a full column, in a table's first batch), which needs
@@ -346,11 +346,4 @@ class TableSample:
             return {}
         filled = frame.select((pl.col(n).str.len_bytes() > 0).fill_null(False) for n in present)
         return {n: filled[n].to_numpy() for n in present}
-
-
-def _filled_counts(frame: pl.DataFrame, names: list[str]) -> list[int]:
-    present = [n for n in names if n in frame.columns]
-    counts = dict(zip(present, frame.select(
-        (pl.col(n).str.len_bytes() > 0).sum() for n in present).row(0), strict=True)) if present else {}
-    return [counts.get(n, 0) for n in names]
 
